@@ -1,0 +1,25 @@
+using System.CommandLine;
+using Adapters.Hub.Cli.Commands;
+
+namespace Adapters.Hub.Cli;
+
+/// <summary>Builds the <c>adapters-hub</c> command tree and runs it.</summary>
+public static class CliApplication
+{
+    /// <summary>Creates the root command with every verb.</summary>
+    public static RootCommand BuildRootCommand()
+    {
+        var root = new RootCommand("adapters-hub: adapters and the Hugging Face Hub from .NET.");
+        root.Subcommands.Add(DoctorCommand.Create());
+        return root;
+    }
+
+    /// <summary>Parses <paramref name="args"/> and runs the selected verb, writing to the given writers.</summary>
+    /// <returns>The process exit code.</returns>
+    public static Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, CancellationToken cancellationToken)
+    {
+        var parseResult = BuildRootCommand().Parse(args);
+        var configuration = new InvocationConfiguration { Output = output, Error = error };
+        return parseResult.InvokeAsync(configuration, cancellationToken);
+    }
+}
