@@ -73,7 +73,7 @@ public static class AdapterCard
         b.Append("In .NET, with [Adapters.NET](https://www.nuget.org/packages/Adapters.Hub), the same files are fetched (into the same cache Python uses) like this:\n\n");
         b.Append("```csharp\nusing Adapters.Hub;\n\n");
         b.Append("using var hub = new HubClient();\n");
-        b.Append(CultureInfo.InvariantCulture, $"var snapshot = await hub.SnapshotDownloadAsync(\"{o.RepoId}\");\n```\n\n");
+        b.Append(CultureInfo.InvariantCulture, $"var snapshot = await hub.Files.SnapshotDownloadAsync(\"{o.RepoId}\");\n```\n\n");
         AppendAdapterSummary(b, o);
         b.Append("## Architecture & Training\n\n").Append(o.ArchitectureTraining ?? Placeholder).Append("\n\n");
         b.Append("## Evaluation results\n\n").Append(o.Results ?? Placeholder).Append("\n\n");

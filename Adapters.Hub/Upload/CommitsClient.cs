@@ -1,0 +1,189 @@
+using System.Net.Http.Headers;
+using Adapters.Hub.Download;
+using Adapters.Hub.Http;
+
+namespace Adapters.Hub.Upload;
+
+/// <summary>
+/// Makes commits the way Python's <c>HfApi.create_commit</c> does without Xet: preupload to learn which
+/// files go through LFS, LFS uploads, then one NDJSON commit. Nothing is committed unless every upload
+/// succeeded, and nothing local changes whatever the outcome.
+/// </summary>
+public sealed class CommitsClient
+{
+    private const int PreuploadChunkSize = 256;
+    private const string DefaultRevision = "main";
+
+    private readonly HubConnection _connection;
+    private readonly LfsUploader _lfs;
+
+    /// <summary>Creates the client over a shared connection.</summary>
+    public CommitsClient(HubConnection connection)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        _connection = connection;
+        _lfs = new LfsUploader(connection);
+    }
+
+    /// <summary>Commits <paramref name="operations"/> to <paramref name="repoId"/> in one commit.</summary>
+    /// <exception cref="HubConflictException">The branch moved past <see cref="CommitOptions.ParentCommit"/> (412).</exception>
+    /// <exception cref="RepositoryNotFoundException">The repository does not exist or the token cannot write to it.</exception>
+    public async Task<CommitInfo> CreateCommitAsync(
+        string repoId,
+        IReadOnlyList<CommitOperation> operations,
+        string summary,
+        CommitOptions? options = null,
+        CancellationToken cancellationToken = default)
+    {
+        RepoIds.Validate(repoId);
+        ArgumentNullException.ThrowIfNull(operations);
+        ArgumentException.ThrowIfNullOrWhiteSpace(summary);
+        options ??= new CommitOptions();
+        if (operations.Count == 0) throw new ArgumentException("A commit needs at least one operation.", nameof(operations));
+        var duplicate = operations.GroupBy(o => o.PathInRepo, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
+        if (duplicate is not null) throw new ArgumentException($"'{duplicate.Key}' appears in more than one operation of the commit.", nameof(operations));
+
+        var revision = options.Revision ?? DefaultRevision;
+        var additions = operations.OfType<CommitOperationAdd>().ToList();
+        var deletions = operations.OfType<CommitOperationDelete>().ToList();
+
+        await Parallel.ForEachAsync(additions, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.MaxConcurrency), CancellationToken = cancellationToken },
+            async (add, ct) => await add.ComputeFingerprintAsync(ct).ConfigureAwait(false)).ConfigureAwait(false);
+
+        var (modes, headCommit) = await PreuploadAsync(repoId, options.RepoType, revision, options.CreatePullRequest, additions, cancellationToken).ConfigureAwait(false);
+
+        var kept = new List<(CommitOperationAdd File, bool IsLfs)>();
+        var progress = new ProgressTracker(options.Progress, additions.Count, additions.Sum(a => a.Fingerprint.Size));
+        foreach (var add in additions)
+        {
+            var answer = modes[add.PathInRepo];
+            var isLfs = answer.UploadMode == "lfs" && add.Fingerprint.Size > 0;
+            var localOid = isLfs ? add.Fingerprint.Sha256 : add.Fingerprint.GitSha1;
+            if (answer.ShouldIgnore || (answer.Oid is not null && string.Equals(answer.Oid, localOid, StringComparison.OrdinalIgnoreCase)))
+            {
+                progress.FileCompleted(add.Fingerprint.Size);
+                continue;
+            }
+            kept.Add((add, isLfs));
+        }
+
+        var lfsFiles = kept.Where(k => k.IsLfs).Select(k => k.File).ToList();
+        if (lfsFiles.Count > 0)
+        {
+            await _lfs.UploadAsync(repoId, options.RepoType, options.CreatePullRequest ? null : revision, lfsFiles, Math.Max(1, options.MaxConcurrency), progress, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (kept.Count == 0 && deletions.Count == 0)
+        {
+            return new CommitInfo(headCommit ?? "", null, null, null, IsEmpty: true);
+        }
+
+        var payload = await CommitPayload.BuildAsync(summary, options.Description, options.ParentCommit, kept, deletions, cancellationToken).ConfigureAwait(false);
+        var commitUri = _connection.BuildUri($"api/{options.RepoType.ApiSegment()}/{repoId}/commit/{Uri.EscapeDataString(revision)}{(options.CreatePullRequest ? "?create_pr=1" : "")}");
+        // Python does not retry the commit call either: a resent commit could land twice.
+        using var response = await _connection.SendAsync(HttpMethod.Post, commitUri, RedirectPolicy.None, request =>
+        {
+            request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+            request.Content = new ByteArrayContent(payload);
+            request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/x-ndjson");
+        }, HttpCompletionOption.ResponseContentRead, cancellationToken).ConfigureAwait(false);
+        var result = await HubConnection.ReadJsonAsync<CommitResponse>(response, cancellationToken).ConfigureAwait(false);
+        if (string.IsNullOrEmpty(result.CommitOid))
+        {
+            throw new HubException($"{commitUri} accepted the commit but answered no commitOid.");
+        }
+        foreach (var (file, isLfs) in kept)
+        {
+            if (!isLfs) progress.FileCompleted(file.Fingerprint.Size);
+        }
+        return new CommitInfo(result.CommitOid, result.CommitUrl, result.PullRequestUrl, PullRequestRevision(result.PullRequestUrl));
+    }
+
+    /// <summary>
+    /// Uploads a local folder in one commit: files matching <paramref name="allowPatterns"/> (all when null)
+    /// and no <paramref name="ignorePatterns"/>, placed under <paramref name="pathInRepo"/>. Git metadata
+    /// and Python's <c>.cache/huggingface</c> folder are always left out, as Python does.
+    /// </summary>
+    public Task<CommitInfo> UploadFolderAsync(
+        string folder,
+        string repoId,
+        string summary,
+        string? pathInRepo = null,
+        IEnumerable<string>? allowPatterns = null,
+        IEnumerable<string>? ignorePatterns = null,
+        CommitOptions? options = null,
+        CancellationToken cancellationToken = default)
+    {
+        var operations = FolderOperations(folder, pathInRepo, allowPatterns, ignorePatterns);
+        if (operations.Count == 0)
+        {
+            throw new ArgumentException($"Nothing to upload from '{folder}': no file matches the include/exclude patterns.", nameof(folder));
+        }
+        return CreateCommitAsync(repoId, operations, summary, options, cancellationToken);
+    }
+
+    /// <summary>The add operations <see cref="UploadFolderAsync"/> would commit, sorted by path.</summary>
+    public static IReadOnlyList<CommitOperation> FolderOperations(string folder, string? pathInRepo, IEnumerable<string>? allowPatterns, IEnumerable<string>? ignorePatterns)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(folder);
+        var root = Path.GetFullPath(folder);
+        if (!Directory.Exists(root)) throw new DirectoryNotFoundException($"Cannot upload '{folder}': the folder does not exist.");
+        var prefix = string.IsNullOrEmpty(pathInRepo) || pathInRepo is "." or "/" ? "" : RepoPath.Normalize(pathInRepo).TrimEnd('/') + "/";
+
+        var relative = Directory.EnumerateFiles(root, "*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0 })
+            .Select(f => Path.GetRelativePath(root, f).Replace('\\', '/'))
+            .Where(p => !IsAlwaysIgnored(p));
+        return PathPatterns.Filter(relative, allowPatterns, ignorePatterns)
+            .Order(StringComparer.Ordinal)
+            .Select(p => (CommitOperation)CommitOperation.AddFile(prefix + p, Path.Combine(root, p)))
+            .ToList();
+    }
+
+    private static bool IsAlwaysIgnored(string relativePath)
+    {
+        var segments = relativePath.Split('/');
+        if (segments.Contains(".git")) return true;
+        for (var i = 0; i + 1 < segments.Length; i++)
+        {
+            if (segments[i] == ".cache" && segments[i + 1] == "huggingface") return true;
+        }
+        return false;
+    }
+
+    private async Task<(Dictionary<string, PreuploadAnswer> Modes, string? HeadCommit)> PreuploadAsync(
+        string repoId, RepoType repoType, string revision, bool createPullRequest, IReadOnlyList<CommitOperationAdd> additions, CancellationToken cancellationToken)
+    {
+        var modes = new Dictionary<string, PreuploadAnswer>(StringComparer.Ordinal);
+        string? head = null;
+        var uri = _connection.BuildUri($"api/{repoType.ApiSegment()}/{repoId}/preupload/{Uri.EscapeDataString(revision)}{(createPullRequest ? "?create_pr=1" : "")}");
+        foreach (var chunk in additions.Chunk(PreuploadChunkSize))
+        {
+            var request = new PreuploadRequest(chunk.Select(a => new PreuploadFile(a.PathInRepo, Convert.ToBase64String(a.Fingerprint.Sample), a.Fingerprint.Size)).ToList());
+            var response = await _connection.PostJsonAsync<PreuploadRequest, PreuploadResponse>(uri, request, cancellationToken: cancellationToken).ConfigureAwait(false);
+            head ??= response.CommitOid;
+            foreach (var answer in response.Files ?? [])
+            {
+                if (answer.UploadMode is not ("lfs" or "regular"))
+                {
+                    throw new HubException($"{uri} answered uploadMode '{answer.UploadMode}' for '{answer.Path}'; expected 'lfs' or 'regular'.");
+                }
+                modes[answer.Path] = answer;
+            }
+            var missing = chunk.FirstOrDefault(a => !modes.ContainsKey(a.PathInRepo));
+            if (missing is not null)
+            {
+                throw new HubException($"{uri} did not say how to upload '{missing.PathInRepo}'.");
+            }
+        }
+        return (modes, head);
+    }
+
+    private static string? PullRequestRevision(string? pullRequestUrl)
+    {
+        if (pullRequestUrl is null) return null;
+        var marker = pullRequestUrl.LastIndexOf("/discussions/", StringComparison.Ordinal);
+        if (marker < 0) return null;
+        var number = pullRequestUrl[(marker + "/discussions/".Length)..].TrimEnd('/');
+        return number.Length > 0 && number.All(char.IsAsciiDigit) ? $"refs/pr/{number}" : null;
+    }
+}
