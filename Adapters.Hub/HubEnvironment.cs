@@ -28,7 +28,7 @@ public sealed partial class HubEnvironment
 
     private const string StagingEndpoint = "https://hub-ci.huggingface.co";
 
-    private HubEnvironment(string endpoint, string home, string hubCache, string tokenPath, string? token, TokenSource tokenSource, bool offline)
+    private HubEnvironment(string endpoint, string home, string hubCache, string tokenPath, string? token, TokenSource tokenSource, bool offline, bool disableSymlinks)
     {
         Endpoint = endpoint;
         HfHome = home;
@@ -37,6 +37,7 @@ public sealed partial class HubEnvironment
         Token = token;
         TokenSource = tokenSource;
         Offline = offline;
+        DisableSymlinks = disableSymlinks;
     }
 
     /// <summary>Hub base URL without a trailing slash (<c>HF_ENDPOINT</c>).</summary>
@@ -59,6 +60,9 @@ public sealed partial class HubEnvironment
 
     /// <summary>Whether offline mode is on (<c>HF_HUB_OFFLINE</c> or <c>TRANSFORMERS_OFFLINE</c>).</summary>
     public bool Offline { get; }
+
+    /// <summary>Whether snapshot entries are copies instead of symlinks (<c>HF_HUB_DISABLE_SYMLINKS</c>).</summary>
+    public bool DisableSymlinks { get; }
 
     /// <summary>Resolves the settings from this process's environment.</summary>
     public static HubEnvironment FromProcess() =>
@@ -100,7 +104,7 @@ public sealed partial class HubEnvironment
         };
 
         bool offline = IsTrue(Get("HF_HUB_OFFLINE") ?? Get("TRANSFORMERS_OFFLINE"));
-        return new HubEnvironment(endpoint, home, hubCache, tokenPath, token, source, offline);
+        return new HubEnvironment(endpoint, home, hubCache, tokenPath, token, source, offline, IsTrue(Get("HF_HUB_DISABLE_SYMLINKS")));
     }
 
     /// <summary>Python's <c>_is_true</c>: <c>1</c>, <c>ON</c>, <c>YES</c> or <c>TRUE</c>, in any case.</summary>

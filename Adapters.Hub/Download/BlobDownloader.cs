@@ -1,0 +1,263 @@
+using System.Buffers;
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using Adapters.Hub.Http;
+using Polly.Timeout;
+
+namespace Adapters.Hub.Download;
+
+/// <summary>
+/// Streams one blob into its <c>.incomplete</c> file while hashing it, resuming with <c>Range</c> after a
+/// reset, truncation or stall (and across runs), then checks size and hash before the caller renames it.
+/// Network reads and hashing+writing overlap: one chunk is hashed and written while the next arrives.
+/// </summary>
+internal sealed class BlobDownloader(HubConnection connection)
+{
+    private const int ChunkSize = 1 << 20;
+
+    /// <summary>
+    /// Downloads <paramref name="metadata"/>'s content into <paramref name="incompletePath"/> and verifies it.
+    /// On an integrity failure the file is deleted and <see cref="IntegrityException"/> thrown; on an
+    /// interruption that outlasts the retries the partial file is kept for the next run to resume.
+    /// </summary>
+    public async Task DownloadAsync(HubFileMetadata metadata, string incompletePath, string description, Action<long>? onBytes, CancellationToken cancellationToken)
+    {
+        var expected = metadata.Size;
+        using var hasher = ContentHasher.ForEtag(metadata.Etag, expected);
+        using var handle = File.OpenHandle(incompletePath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        var written = RandomAccess.GetLength(handle);
+        if (written > expected)
+        {
+            RandomAccess.SetLength(handle, 0);
+            written = 0;
+        }
+        if (written > 0 && hasher is not null)
+        {
+            await HashExistingAsync(handle, written, hasher, cancellationToken).ConfigureAwait(false);
+        }
+        if (written > 0) onBytes?.Invoke(written);
+
+        var attemptsWithoutProgress = 0;
+        while (written < expected)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var before = written;
+            try
+            {
+                written = await TransferAsync(metadata, handle, written, hasher, onBytes, cancellationToken).ConfigureAwait(false);
+            }
+            catch (IntegrityException)
+            {
+                handle.Dispose();
+                File.Delete(incompletePath);
+                throw;
+            }
+            catch (TransferInterruptedException ex)
+            {
+                // Every received byte was hashed and written before the interruption surfaced, so the
+                // file's length is where the next request resumes.
+                written = RandomAccess.GetLength(handle);
+                attemptsWithoutProgress = written > before ? 0 : attemptsWithoutProgress + 1;
+                if (attemptsWithoutProgress > connection.Options.Retry.MaxRetries)
+                {
+                    throw new HubException($"Download of {description} from {metadata.Location} stopped at {written} of {expected} bytes: {ex.Message} (the partial file is kept and the next attempt resumes from it).", ex.InnerException ?? ex);
+                }
+                await Task.Delay(connection.Options.Retry.BaseDelay, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        if (written != expected)
+        {
+            Fail(handle, incompletePath, $"Size mismatch for {description}: expected {expected} bytes, received {written}.", expected.ToString(CultureInfo.InvariantCulture), written.ToString(CultureInfo.InvariantCulture));
+        }
+        if (hasher is not null)
+        {
+            var actual = hasher.FinishHex();
+            if (actual != metadata.Etag)
+            {
+                Fail(handle, incompletePath, $"Hash mismatch for {description}: expected {hasher.AlgorithmName} {metadata.Etag}, computed {actual}. The download was discarded.", metadata.Etag, actual);
+            }
+        }
+        RandomAccess.FlushToDisk(handle);
+    }
+
+    private static void Fail(Microsoft.Win32.SafeHandles.SafeFileHandle handle, string path, string message, string expected, string actual)
+    {
+        handle.Dispose();
+        File.Delete(path);
+        throw new IntegrityException(message, expected, actual);
+    }
+
+    private static async Task HashExistingAsync(Microsoft.Win32.SafeHandles.SafeFileHandle handle, long length, ContentHasher hasher, CancellationToken cancellationToken)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(ChunkSize);
+        try
+        {
+            for (long offset = 0; offset < length;)
+            {
+                var read = await RandomAccess.ReadAsync(handle, buffer.AsMemory(0, (int)Math.Min(ChunkSize, length - offset)), offset, cancellationToken).ConfigureAwait(false);
+                if (read == 0) break;
+                hasher.Append(buffer.AsSpan(0, read));
+                offset += read;
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>One GET (ranged when resuming); returns the new length of the file.</summary>
+    private async Task<long> TransferAsync(HubFileMetadata metadata, Microsoft.Win32.SafeHandles.SafeFileHandle handle, long written, ContentHasher? hasher, Action<long>? onBytes, CancellationToken cancellationToken)
+    {
+        HttpResponseMessage response;
+        try
+        {
+            var from = written;
+            response = await connection.SendAsync(HttpMethod.Get, metadata.Location, RedirectPolicy.All, request =>
+            {
+                request.Headers.AcceptEncoding.Add(new StringWithQualityHeaderValue("identity"));
+                if (from > 0) request.Headers.Range = new RangeHeaderValue(from, null);
+            }, cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+        catch (HubException ex) when (ex.InnerException is HttpRequestException or TimeoutRejectedException or IOException or OperationCanceledException)
+        {
+            throw new TransferInterruptedException(ex.Message, ex);
+        }
+
+        using (response)
+        {
+            if (written > 0 && response.StatusCode == HttpStatusCode.RequestedRangeNotSatisfiable)
+            {
+                Restart(handle, hasher, onBytes, ref written);
+                throw new TransferInterruptedException($"{metadata.Location} refused the range starting at byte {written}; restarting from 0.");
+            }
+            await HubErrorMap.EnsureSuccessAsync(response, cancellationToken).ConfigureAwait(false);
+            if (HubConnection.IsRedirect(response.StatusCode))
+            {
+                throw new HubException($"{metadata.Location} redirected without a Location header.");
+            }
+            if (written > 0)
+            {
+                if (response.StatusCode == HttpStatusCode.PartialContent)
+                {
+                    var range = response.Content.Headers.ContentRange;
+                    if (range?.From != written || (range.Length is { } total && total != metadata.Size))
+                    {
+                        Restart(handle, hasher, onBytes, ref written);
+                        throw new TransferInterruptedException($"{metadata.Location} answered Content-Range '{range}' to a request starting at byte {written}; restarting from 0.");
+                    }
+                }
+                else
+                {
+                    // A 200 to a Range request means the server sent everything again.
+                    Restart(handle, hasher, onBytes, ref written);
+                }
+            }
+            return await CopyBodyAsync(response, metadata, handle, written, hasher, onBytes, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private static void Restart(Microsoft.Win32.SafeHandles.SafeFileHandle handle, ContentHasher? hasher, Action<long>? onBytes, ref long written)
+    {
+        RandomAccess.SetLength(handle, 0);
+        hasher?.Reset();
+        onBytes?.Invoke(-written);
+        written = 0;
+    }
+
+    private async Task<long> CopyBodyAsync(HttpResponseMessage response, HubFileMetadata metadata, Microsoft.Win32.SafeHandles.SafeFileHandle handle, long written, ContentHasher? hasher, Action<long>? onBytes, CancellationToken cancellationToken)
+    {
+        var readTimeout = connection.Options.ReadTimeout;
+        using var stall = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var current = ArrayPool<byte>.Shared.Rent(ChunkSize);
+        var spare = ArrayPool<byte>.Shared.Rent(ChunkSize);
+        Task pending = Task.CompletedTask;
+        try
+        {
+            Stream body;
+            try
+            {
+                stall.CancelAfter(readTimeout);
+                body = await response.Content.ReadAsStreamAsync(stall.Token).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (IsInterruption(ex, cancellationToken))
+            {
+                throw new TransferInterruptedException($"the body of {response.RequestMessage?.RequestUri} could not be opened: {ex.Message}", ex);
+            }
+
+            await using (body.ConfigureAwait(false))
+            {
+                while (true)
+                {
+                    var filled = 0;
+                    var ended = false;
+                    Exception? interruption = null;
+                    try
+                    {
+                        while (filled < ChunkSize)
+                        {
+                            stall.CancelAfter(readTimeout);
+                            var read = await body.ReadAsync(current.AsMemory(filled, ChunkSize - filled), stall.Token).ConfigureAwait(false);
+                            if (read == 0)
+                            {
+                                ended = true;
+                                break;
+                            }
+                            filled += read;
+                        }
+                    }
+                    catch (Exception ex) when (IsInterruption(ex, cancellationToken))
+                    {
+                        interruption = ex;
+                    }
+
+                    await pending.ConfigureAwait(false);
+                    if (written + filled > metadata.Size)
+                    {
+                        throw new IntegrityException($"{response.RequestMessage?.RequestUri} sent more than the {metadata.Size} bytes announced for this file.", metadata.Size.ToString(CultureInfo.InvariantCulture), (written + filled).ToString(CultureInfo.InvariantCulture));
+                    }
+                    if (filled > 0)
+                    {
+                        var chunk = current;
+                        var offset = written;
+                        var count = filled;
+                        pending = Task.Run(() =>
+                        {
+                            hasher?.Append(chunk.AsSpan(0, count));
+                            RandomAccess.Write(handle, chunk.AsSpan(0, count), offset);
+                        }, CancellationToken.None);
+                        written += filled;
+                        onBytes?.Invoke(filled);
+                        (current, spare) = (spare, current);
+                    }
+                    if (interruption is not null)
+                    {
+                        await pending.ConfigureAwait(false);
+                        var reason = interruption is OperationCanceledException ? $"no data for {readTimeout.TotalSeconds:0.###} s" : interruption.Message;
+                        throw new TransferInterruptedException($"the body of {response.RequestMessage?.RequestUri} broke off at byte {written}: {reason}", interruption);
+                    }
+                    if (ended)
+                    {
+                        await pending.ConfigureAwait(false);
+                        if (written < metadata.Size)
+                        {
+                            throw new TransferInterruptedException($"the body of {response.RequestMessage?.RequestUri} ended at byte {written} of {metadata.Size}");
+                        }
+                        return written;
+                    }
+                }
+            }
+        }
+        finally
+        {
+            await pending.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            ArrayPool<byte>.Shared.Return(current);
+            ArrayPool<byte>.Shared.Return(spare);
+        }
+    }
+
+    private static bool IsInterruption(Exception ex, CancellationToken cancellationToken) =>
+        ex is IOException or HttpRequestException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested);
+}

@@ -1,0 +1,288 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using Adapters.Hub.Cache;
+using Adapters.Hub.Http;
+using Adapters.Hub.Repositories;
+
+namespace Adapters.Hub.Download;
+
+/// <summary>
+/// Downloads files and snapshots into the shared cache, following Python's
+/// <c>_hf_hub_download_to_cache_dir</c> and <c>snapshot_download</c>, and verifying every byte.
+/// </summary>
+public sealed class FilesClient
+{
+    private readonly HubConnection _connection;
+    private readonly RepositoriesClient _repositories;
+    private readonly BlobDownloader _downloader;
+
+    internal FilesClient(HubConnection connection, RepositoriesClient repositories)
+    {
+        _connection = connection;
+        _repositories = repositories;
+        _downloader = new BlobDownloader(connection);
+        Cache = new HubCache(connection.Options.CacheDirectory);
+    }
+
+    /// <summary>The cache this client writes.</summary>
+    public HubCache Cache { get; }
+
+    /// <summary>The <c>/resolve/</c> URL of a file: <c>{endpoint}/{prefix}{repo}/resolve/{revision}/{path}</c>.</summary>
+    public Uri ResolveUri(string repoId, string path, string? revision = null, RepoType repoType = RepoType.Model)
+    {
+        RepoIds.Validate(repoId);
+        RepoPaths.Validate(path);
+        var escapedPath = string.Join('/', path.Split('/').Select(Uri.EscapeDataString));
+        return _connection.BuildUri($"{repoType.UrlPrefix()}{repoId}/resolve/{Uri.EscapeDataString(revision ?? "main")}/{escapedPath}");
+    }
+
+    /// <summary>
+    /// <c>HEAD</c> on the resolve URL with <c>Accept-Encoding: identity</c>, following only same-host
+    /// redirects: reads the commit, etag, size and download location.
+    /// </summary>
+    public async Task<HubFileMetadata> GetFileMetadataAsync(string repoId, string path, string? revision = null, RepoType repoType = RepoType.Model, CancellationToken cancellationToken = default)
+    {
+        var uri = ResolveUri(repoId, path, revision, repoType);
+        using var response = await _connection.SendAsync(HttpMethod.Head, uri, RedirectPolicy.SameOrigin,
+            request => request.Headers.AcceptEncoding.Add(new StringWithQualityHeaderValue("identity")),
+            cancellationToken: cancellationToken).ConfigureAwait(false);
+
+        if ((int)response.StatusCode >= 400)
+        {
+            var error = await HubErrorMap.ToExceptionAsync(response, cancellationToken).ConfigureAwait(false);
+            if (error is EntryNotFoundException && Header(response, "X-Repo-Commit") is { } missingAt && HubCache.IsCommitHash(missingAt))
+            {
+                HubCache.WriteNoExist(Cache.RepoFolder(repoId, repoType), missingAt, path);
+            }
+            throw error;
+        }
+
+        var requestUri = response.RequestMessage?.RequestUri ?? uri;
+        var commit = Header(response, "X-Repo-Commit")
+            ?? throw new HubException($"{requestUri} answered without X-Repo-Commit: the server does not behave like a Hugging Face Hub (a proxy or firewall in the way?).");
+        if (!HubCache.IsCommitHash(commit)) throw new HubException($"{requestUri} answered X-Repo-Commit '{commit}', which is not a 40-hex commit id.");
+        var rawEtag = Header(response, "X-Linked-Etag") ?? Header(response, "ETag")
+            ?? throw new HubException($"{requestUri} answered without an ETag or X-Linked-Etag; cannot name or verify the blob.");
+        var etag = HubFileMetadata.NormalizeEtag(rawEtag);
+        var isRedirect = HubConnection.IsRedirect(response.StatusCode);
+        long size;
+        if (Header(response, "X-Linked-Size") is { } linkedSize)
+        {
+            if (!long.TryParse(linkedSize, NumberStyles.None, CultureInfo.InvariantCulture, out size))
+                throw new HubException($"{requestUri} answered X-Linked-Size '{linkedSize}', which is not a byte count.");
+        }
+        else if (!isRedirect && response.Content.Headers.ContentLength is { } length)
+        {
+            size = length;
+        }
+        else
+        {
+            throw new HubException($"{requestUri} answered without X-Linked-Size or Content-Length; cannot verify the download.");
+        }
+        var location = isRedirect && response.Headers.Location is { } target
+            ? (target.IsAbsoluteUri ? target : new Uri(requestUri, target))
+            : requestUri;
+        return new HubFileMetadata(commit, etag, size, location);
+    }
+
+    /// <summary>
+    /// The cached copy of a file at a revision, without any network: the snapshot path, or null when it
+    /// is not cached (Python's <c>try_to_load_from_cache</c>).
+    /// </summary>
+    public string? TryGetCachedFile(string repoId, string path, string? revision = null, RepoType repoType = RepoType.Model)
+    {
+        RepoPaths.Validate(path);
+        var repoFolder = Cache.RepoFolder(repoId, repoType);
+        var commit = HubCache.ResolveCommit(repoFolder, revision ?? "main");
+        if (commit is null) return null;
+        var pointer = HubCache.PointerPath(repoFolder, commit, path);
+        return File.Exists(pointer) ? pointer : null;
+    }
+
+    /// <summary>
+    /// Downloads one file into the cache and returns its path under <c>snapshots/&lt;commit&gt;/</c>.
+    /// The bytes are checked against the etag (SHA-256 for LFS, git SHA-1 otherwise) before the blob
+    /// appears; an interrupted download resumes with <c>Range</c>, also across runs and processes.
+    /// </summary>
+    /// <exception cref="RepositoryNotFoundException">The repository is missing or not visible to the token.</exception>
+    /// <exception cref="RevisionNotFoundException">The revision does not exist.</exception>
+    /// <exception cref="EntryNotFoundException">The file does not exist at the revision.</exception>
+    /// <exception cref="LocalEntryNotFoundException">Offline or unreachable, and not cached.</exception>
+    /// <exception cref="IntegrityException">The received bytes do not match the etag or size.</exception>
+    public async Task<string> DownloadFileAsync(
+        string repoId,
+        string path,
+        string? revision = null,
+        RepoType repoType = RepoType.Model,
+        IProgress<TransferProgress>? progress = null,
+        CancellationToken cancellationToken = default)
+    {
+        var tracker = new ProgressTracker(progress, 1, null);
+        var result = await DownloadFileCoreAsync(repoId, path, revision ?? "main", repoType, tracker, cancellationToken).ConfigureAwait(false);
+        return result;
+    }
+
+    private async Task<string> DownloadFileCoreAsync(string repoId, string path, string revision, RepoType repoType, ProgressTracker tracker, CancellationToken cancellationToken)
+    {
+        RepoPaths.Validate(path);
+        RepoPaths.ValidateRevision(revision);
+        var repoFolder = Cache.RepoFolder(repoId, repoType);
+
+        if (HubCache.IsCommitHash(revision) && File.Exists(HubCache.PointerPath(repoFolder, revision, path)))
+        {
+            tracker.FileCompleted(new FileInfo(HubCache.PointerPath(repoFolder, revision, path)).Length);
+            return HubCache.PointerPath(repoFolder, revision, path);
+        }
+
+        HubFileMetadata metadata;
+        try
+        {
+            metadata = _connection.Options.Offline
+                ? throw new OfflineModeException("Offline mode is on (HF_HUB_OFFLINE).")
+                : await GetFileMetadataAsync(repoId, path, revision, repoType, cancellationToken).ConfigureAwait(false);
+        }
+        catch (HubException ex) when (CanFallBackToCache(ex))
+        {
+            var commit = HubCache.ResolveCommit(repoFolder, revision);
+            var cached = commit is null ? null : HubCache.PointerPath(repoFolder, commit, path);
+            if (cached is not null && File.Exists(cached))
+            {
+                tracker.FileCompleted(new FileInfo(cached).Length);
+                return cached;
+            }
+            throw new LocalEntryNotFoundException(
+                $"'{path}' of {repoType.Singular()} {repoId} at revision '{revision}' is not in the cache ({Cache.Root}) and the Hub could not be asked: {ex.Message}", ex);
+        }
+
+        tracker.SetTotalBytesIfUnknown(metadata.Size);
+        var pointer = HubCache.PointerPath(repoFolder, metadata.CommitHash, path);
+        if (File.Exists(pointer))
+        {
+            HubCache.WriteRef(repoFolder, revision, metadata.CommitHash);
+            tracker.FileCompleted(metadata.Size);
+            return pointer;
+        }
+
+        Cache.EnsureCacheDirTag();
+        HubCache.WriteRef(repoFolder, revision, metadata.CommitHash);
+        var blob = HubCache.BlobPath(repoFolder, metadata.Etag);
+        using (await CacheLock.AcquireAsync(Cache.LockPath(repoFolder, metadata.Etag), cancellationToken).ConfigureAwait(false))
+        {
+            if (File.Exists(blob))
+            {
+                tracker.FileCompleted(metadata.Size);
+            }
+            else
+            {
+                Directory.CreateDirectory(Path.GetDirectoryName(blob)!);
+                var incomplete = blob + ".incomplete";
+                await _downloader.DownloadAsync(metadata, incomplete, $"'{path}' of {repoId}", tracker.AddBytes, cancellationToken).ConfigureAwait(false);
+                File.Move(incomplete, blob, overwrite: false);
+                tracker.FileCompleted();
+            }
+            HubCache.LinkPointer(blob, pointer, _connection.Options.UseSymlinks);
+        }
+        return pointer;
+    }
+
+    /// <summary>
+    /// Downloads every file of a revision (or those matching the patterns) into <c>snapshots/&lt;commit&gt;</c>,
+    /// <paramref name="maxConcurrency"/> files at a time. Offline or unreachable, the cached snapshot of the
+    /// revision is returned as it is.
+    /// </summary>
+    /// <param name="repoId">The repository.</param>
+    /// <param name="revision">Branch, tag or commit (default <c>main</c>).</param>
+    /// <param name="allowPatterns">Globs of paths to include (all when null or empty).</param>
+    /// <param name="ignorePatterns">Globs of paths to leave out.</param>
+    /// <param name="maxConcurrency">Files downloaded at once (default <see cref="HubClientOptions.MaxConcurrency"/>).</param>
+    /// <param name="repoType">The repository type.</param>
+    /// <param name="progress">Receives bytes and files done.</param>
+    /// <param name="cancellationToken">Cancels the downloads (partial files are kept for resuming).</param>
+    public async Task<Snapshot> SnapshotDownloadAsync(
+        string repoId,
+        string? revision = null,
+        IEnumerable<string>? allowPatterns = null,
+        IEnumerable<string>? ignorePatterns = null,
+        int? maxConcurrency = null,
+        RepoType repoType = RepoType.Model,
+        IProgress<TransferProgress>? progress = null,
+        CancellationToken cancellationToken = default)
+    {
+        revision ??= "main";
+        RepoPaths.ValidateRevision(revision);
+        var repoFolder = Cache.RepoFolder(repoId, repoType);
+        var allow = allowPatterns?.ToList();
+        var ignore = ignorePatterns?.ToList();
+
+        string commit;
+        List<RepoTreeEntry> files;
+        try
+        {
+            if (_connection.Options.Offline) throw new OfflineModeException("Offline mode is on (HF_HUB_OFFLINE).");
+            commit = HubCache.IsCommitHash(revision)
+                ? revision
+                : (await _repositories.RepoInfoAsync(repoId, repoType, revision, cancellationToken).ConfigureAwait(false)).Sha
+                    ?? throw new HubException($"The Hub's information on {repoId} at '{revision}' has no 'sha'; cannot pin the snapshot to a commit.");
+            files = [];
+            await foreach (var entry in _repositories.ListRepoTreeAsync(repoId, commit, recursive: true, repoType: repoType, cancellationToken: cancellationToken).ConfigureAwait(false))
+            {
+                if (!entry.IsFile) continue;
+                if (!RepoPaths.IsSafe(entry.Path))
+                {
+                    throw new HubException($"The tree listing of {repoId} at {commit} contains the path '{entry.Path}', which would escape the snapshot folder; refusing to download.");
+                }
+                files.Add(entry);
+            }
+        }
+        catch (HubException ex) when (CanFallBackToCache(ex))
+        {
+            return CachedSnapshot(repoId, repoType, revision, repoFolder, allow, ignore, ex);
+        }
+
+        var wanted = PathPatterns.Filter(files.Select(f => f.Path), allow, ignore).ToHashSet(StringComparer.Ordinal);
+        var selected = files.Where(f => wanted.Contains(f.Path)).ToList();
+        Cache.EnsureCacheDirTag();
+        HubCache.WriteRef(repoFolder, revision, commit);
+        Directory.CreateDirectory(HubCache.SnapshotFolder(repoFolder, commit));
+
+        var tracker = new ProgressTracker(progress, selected.Count, selected.Sum(f => f.Size));
+        await Parallel.ForEachAsync(selected, new ParallelOptions
+        {
+            MaxDegreeOfParallelism = maxConcurrency ?? _connection.Options.MaxConcurrency,
+            CancellationToken = cancellationToken,
+        }, async (file, ct) => await DownloadFileCoreAsync(repoId, file.Path, commit, repoType, tracker, ct).ConfigureAwait(false)).ConfigureAwait(false);
+
+        return new Snapshot(HubCache.SnapshotFolder(repoFolder, commit), commit, selected.Select(f => f.Path).ToList());
+    }
+
+    private static Snapshot CachedSnapshot(string repoId, RepoType repoType, string revision, string repoFolder, List<string>? allow, List<string>? ignore, HubException cause)
+    {
+        var commit = HubCache.ResolveCommit(repoFolder, revision);
+        var folder = commit is null ? null : HubCache.SnapshotFolder(repoFolder, commit);
+        if (folder is null || !Directory.Exists(folder))
+        {
+            throw new LocalEntryNotFoundException(
+                $"No snapshot of {repoType.Singular()} {repoId} at revision '{revision}' is in the cache ({Path.GetDirectoryName(repoFolder)}) and the Hub could not be asked: {cause.Message}", cause);
+        }
+        var present = Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories)
+            .Select(f => Path.GetRelativePath(folder, f).Replace(Path.DirectorySeparatorChar, '/'));
+        var files = PathPatterns.Filter(present, allow, ignore).Order(StringComparer.Ordinal).ToList();
+        return new Snapshot(folder, commit!, files);
+    }
+
+    /// <summary>
+    /// The cache may answer when the Hub was not asked (offline) or could not answer (network failure,
+    /// 408/429/5xx after retries). Missing repositories, revisions and files, and auth errors, are final.
+    /// </summary>
+    private static bool CanFallBackToCache(HubException ex) => ex switch
+    {
+        RepositoryNotFoundException or RevisionNotFoundException or EntryNotFoundException => false,
+        HubHttpException http => HubResilience.IsRetriedStatus(http.StatusCode),
+        OfflineModeException => true,
+        _ => ex.InnerException is HttpRequestException or Polly.Timeout.TimeoutRejectedException or IOException or OperationCanceledException,
+    };
+
+    private static string? Header(HttpResponseMessage response, string name) =>
+        response.Headers.TryGetValues(name, out var values) ? values.FirstOrDefault() is { Length: > 0 } v ? v : null : null;
+}

@@ -1,0 +1,189 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+using Polly.Timeout;
+
+namespace Adapters.Hub.Http;
+
+/// <summary>
+/// The transport every resource client shares: builds requests with the user agent and (only for the
+/// Hub's own origin) the token, follows redirects under a <see cref="RedirectPolicy"/>, enforces offline
+/// mode, and maps error responses through <see cref="HubErrorMap"/>. Retries and per-attempt timeouts
+/// live in the <see cref="HttpClient"/>'s handler (<see cref="HubResilience"/>).
+/// </summary>
+public sealed class HubConnection : IDisposable
+{
+    private const int MaxRedirects = 10;
+    private readonly HttpClient _httpClient;
+    private readonly bool _ownsHttpClient;
+
+    /// <summary>JSON settings of the Hub API (camelCase, case-insensitive reads).</summary>
+    public static JsonSerializerOptions JsonOptions { get; } = new(JsonSerializerDefaults.Web);
+
+    /// <summary>Creates a connection over <paramref name="httpClient"/>, which must not follow redirects itself.</summary>
+    public HubConnection(HttpClient httpClient, HubClientOptions options, bool ownsHttpClient = false)
+    {
+        ArgumentNullException.ThrowIfNull(httpClient);
+        ArgumentNullException.ThrowIfNull(options);
+        _httpClient = httpClient;
+        _httpClient.Timeout = Timeout.InfiniteTimeSpan;
+        _ownsHttpClient = ownsHttpClient;
+        Options = options.Validated();
+        Endpoint = new Uri(options.Endpoint.GetLeftPart(UriPartial.Path).TrimEnd('/') + "/");
+    }
+
+    /// <summary>The options in use.</summary>
+    public HubClientOptions Options { get; }
+
+    /// <summary>The Hub base URL, always ending in <c>/</c>.</summary>
+    public Uri Endpoint { get; }
+
+    /// <summary>A URL under the endpoint; <paramref name="relative"/> is already escaped and has no leading slash.</summary>
+    public Uri BuildUri(string relative) => new(Endpoint, relative);
+
+    /// <summary>Whether <paramref name="uri"/> has the Hub's scheme, host and port (the only origin that gets the token).</summary>
+    public bool IsHubOrigin(Uri uri) =>
+        Uri.Compare(uri, Endpoint, UriComponents.SchemeAndServer, UriFormat.Unescaped, StringComparison.OrdinalIgnoreCase) == 0;
+
+    /// <summary>A request with the user agent, a trace id and, for the Hub's origin only, the bearer token.</summary>
+    public HttpRequestMessage CreateRequest(HttpMethod method, Uri uri)
+    {
+        var request = new HttpRequestMessage(method, uri);
+        request.Headers.TryAddWithoutValidation("User-Agent", Options.UserAgent);
+        request.Headers.TryAddWithoutValidation("X-Amzn-Trace-Id", Guid.NewGuid().ToString());
+        if (Options.Token is { Length: > 0 } token && IsHubOrigin(uri))
+        {
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        }
+        return request;
+    }
+
+    /// <summary>
+    /// Sends a request, following redirects under <paramref name="redirects"/>; each hop is a fresh request
+    /// from <see cref="CreateRequest"/>, so the token is never sent to another host. The response is
+    /// returned whatever its status; transport failures after every retry become <see cref="HubException"/>.
+    /// </summary>
+    public async Task<HttpResponseMessage> SendAsync(
+        HttpMethod method,
+        Uri uri,
+        RedirectPolicy redirects,
+        Action<HttpRequestMessage>? configure = null,
+        HttpCompletionOption completion = HttpCompletionOption.ResponseHeadersRead,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(method);
+        ArgumentNullException.ThrowIfNull(uri);
+        for (var hop = 0; ; hop++)
+        {
+            using var request = CreateRequest(method, uri);
+            configure?.Invoke(request);
+            var response = await SendRawAsync(request, completion, cancellationToken).ConfigureAwait(false);
+            if (redirects == RedirectPolicy.None || !IsRedirect(response.StatusCode) || response.Headers.Location is not { } location)
+            {
+                return response;
+            }
+            var target = location.IsAbsoluteUri ? location : new Uri(uri, location);
+            var sameOrigin = Uri.Compare(target, uri, UriComponents.SchemeAndServer, UriFormat.Unescaped, StringComparison.OrdinalIgnoreCase) == 0;
+            if (redirects == RedirectPolicy.SameOrigin && !sameOrigin)
+            {
+                return response;
+            }
+            response.Dispose();
+            if (hop >= MaxRedirects)
+            {
+                throw new HubException($"Too many redirects ({MaxRedirects}) starting from {method} {uri}.");
+            }
+            uri = target;
+        }
+    }
+
+    /// <summary>Sends one prepared request (no redirect handling) under the offline rule and the error wrapping.</summary>
+    public async Task<HttpResponseMessage> SendRawAsync(HttpRequestMessage request, HttpCompletionOption completion = HttpCompletionOption.ResponseHeadersRead, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (Options.Offline)
+        {
+            throw new OfflineModeException($"Offline mode is on (HF_HUB_OFFLINE); refusing to send {request.Method} {request.RequestUri}.");
+        }
+        try
+        {
+            return await _httpClient.SendAsync(request, completion, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TimeoutRejectedException or IOException
+            || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        {
+            throw new HubException($"Could not reach {request.RequestUri} ({request.Method}) after {Options.Retry.MaxRetries + 1} attempt(s): {ex.Message}", ex);
+        }
+    }
+
+    /// <summary>GETs JSON from the Hub (following same-origin redirects) and deserializes it.</summary>
+    public async Task<T> GetJsonAsync<T>(Uri uri, CancellationToken cancellationToken = default)
+    {
+        using var response = await SendAsync(HttpMethod.Get, uri, RedirectPolicy.SameOrigin, AcceptJson, cancellationToken: cancellationToken).ConfigureAwait(false);
+        return await ReadJsonAsync<T>(response, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>POSTs <paramref name="body"/> as JSON and deserializes the JSON answer.</summary>
+    public async Task<TResponse> PostJsonAsync<TRequest, TResponse>(Uri uri, TRequest body, Action<HttpRequestMessage>? configure = null, CancellationToken cancellationToken = default)
+    {
+        using var response = await SendAsync(HttpMethod.Post, uri, RedirectPolicy.None, request =>
+        {
+            AcceptJson(request);
+            request.Content = JsonContent.Create(body, options: JsonOptions);
+            configure?.Invoke(request);
+        }, cancellationToken: cancellationToken).ConfigureAwait(false);
+        return await ReadJsonAsync<TResponse>(response, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Streams every item of a JSON-array listing, following <c>Link: rel="next"</c> pages.</summary>
+    public async IAsyncEnumerable<T> GetPagedAsync<T>(Uri firstPage, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        for (Uri? page = firstPage; page is not null;)
+        {
+            List<T> items;
+            using (var response = await SendAsync(HttpMethod.Get, page, RedirectPolicy.SameOrigin, AcceptJson, cancellationToken: cancellationToken).ConfigureAwait(false))
+            {
+                items = await ReadJsonAsync<List<T>>(response, cancellationToken).ConfigureAwait(false);
+                page = LinkHeader.Next(response);
+            }
+            foreach (var item in items) yield return item;
+        }
+    }
+
+    /// <summary>Checks the status, then deserializes the body; a malformed body names the URL.</summary>
+    public static async Task<T> ReadJsonAsync<T>(HttpResponseMessage response, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(response);
+        await HubErrorMap.EnsureSuccessAsync(response, cancellationToken).ConfigureAwait(false);
+        if (IsRedirect(response.StatusCode))
+        {
+            throw new HubException($"{response.RequestMessage?.RequestUri} redirected to another host ({response.Headers.Location}); expected a JSON answer.");
+        }
+        try
+        {
+            await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+            return await JsonSerializer.DeserializeAsync<T>(stream, JsonOptions, cancellationToken).ConfigureAwait(false)
+                ?? throw new HubException($"{response.RequestMessage?.RequestUri} answered JSON null; expected {typeof(T).Name}.");
+        }
+        catch (JsonException ex)
+        {
+            throw new HubException($"{response.RequestMessage?.RequestUri} answered JSON that is not a {typeof(T).Name}: {ex.Message}", ex);
+        }
+    }
+
+    /// <summary>True for 301, 302, 303, 307 and 308.</summary>
+    public static bool IsRedirect(HttpStatusCode status) =>
+        status is HttpStatusCode.MovedPermanently or HttpStatusCode.Found or HttpStatusCode.SeeOther
+            or HttpStatusCode.TemporaryRedirect or HttpStatusCode.PermanentRedirect;
+
+    private static void AcceptJson(HttpRequestMessage request) =>
+        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        if (_ownsHttpClient) _httpClient.Dispose();
+    }
+}

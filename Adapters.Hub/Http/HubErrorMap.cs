@@ -1,0 +1,122 @@
+using System.Net;
+using System.Text;
+using System.Text.Json;
+
+namespace Adapters.Hub.Http;
+
+/// <summary>
+/// The one table that turns an error response into a typed exception, following Python's
+/// <c>hf_raise_for_status</c>: <c>X-Error-Code</c> first, then a 401 on a repository URL, then the status.
+/// </summary>
+public static class HubErrorMap
+{
+    private const int MaxBodyChars = 2000;
+
+    /// <summary>Throws the mapped exception unless the response is a success (2xx) or a redirect (3xx).</summary>
+    public static async Task EnsureSuccessAsync(HttpResponseMessage response, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(response);
+        if ((int)response.StatusCode < 400) return;
+        throw await ToExceptionAsync(response, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Builds the typed exception for an error response (it reads, but does not dispose, the body).</summary>
+    public static async Task<HubHttpException> ToExceptionAsync(HttpResponseMessage response, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(response);
+        var uri = response.RequestMessage?.RequestUri;
+        var errorCode = Header(response, "X-Error-Code");
+        var serverMessage = Header(response, "X-Error-Message") ?? await BodyMessageAsync(response, cancellationToken).ConfigureAwait(false);
+        var requestId = Header(response, "X-Request-Id") ?? Header(response, "X-Amzn-Trace-Id") ?? Header(response, "X-Amz-Cf-Id");
+        var status = response.StatusCode;
+
+        string Message(string summary, string? hint = null)
+        {
+            var text = new StringBuilder($"{(int)status} {summary} for {uri}");
+            if (requestId is not null) text.Append($" (request id {requestId})");
+            if (!string.IsNullOrWhiteSpace(serverMessage)) text.Append($": {serverMessage}");
+            if (hint is not null) text.Append(". ").Append(hint);
+            return text.ToString();
+        }
+
+        const string AccessHint = "Check the repository id and type; for a private or gated repository, pass a token that can read it";
+        return errorCode switch
+        {
+            "RevisionNotFound" => new RevisionNotFoundException(Message("Revision Not Found", "Check the branch, tag or commit"), status, uri, requestId, serverMessage, errorCode),
+            "EntryNotFound" => new EntryNotFoundException(Message("Entry Not Found"), status, uri, requestId, serverMessage, errorCode),
+            "GatedRepo" => new GatedRepositoryException(Message("Gated Repository", "Request access on the repository's page and use a token of an account that has it"), status, uri, requestId, serverMessage, errorCode),
+            "RepoNotFound" => new RepositoryNotFoundException(Message("Repository Not Found", AccessHint), status, uri, requestId, serverMessage, errorCode),
+            _ when status == HttpStatusCode.Unauthorized && IsRepositoryUrl(uri) && serverMessage != "Invalid credentials in Authorization header"
+                => new RepositoryNotFoundException(Message("Repository Not Found", AccessHint), status, uri, requestId, serverMessage, errorCode),
+            _ when status == HttpStatusCode.TooManyRequests
+                => new HubHttpException(Message("Too Many Requests", "The Hub rate limit was hit; wait and retry"), status, uri, requestId, serverMessage, errorCode),
+            _ => new HubHttpException(Message(ReasonOf(response)), status, uri, requestId, serverMessage, errorCode),
+        };
+    }
+
+    /// <summary>The Hub answers 401 for missing, private and unauthenticated repositories alike.</summary>
+    private static bool IsRepositoryUrl(Uri? uri)
+    {
+        if (uri is null) return false;
+        var path = uri.AbsolutePath;
+        return path.StartsWith("/api/models/", StringComparison.Ordinal)
+            || path.StartsWith("/api/datasets/", StringComparison.Ordinal)
+            || path.StartsWith("/api/spaces/", StringComparison.Ordinal)
+            || path.Contains("/resolve/", StringComparison.Ordinal);
+    }
+
+    private static string ReasonOf(HttpResponseMessage response) =>
+        string.IsNullOrEmpty(response.ReasonPhrase) ? ((int)response.StatusCode < 500 ? "Client Error" : "Server Error") : response.ReasonPhrase;
+
+    private static string? Header(HttpResponseMessage response, string name) =>
+        response.Headers.TryGetValues(name, out var values) ? values.FirstOrDefault() is { Length: > 0 } v ? v : null : null;
+
+    private static async Task<string?> BodyMessageAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        string body;
+        try
+        {
+            body = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is HttpRequestException or IOException)
+        {
+            return null;
+        }
+        body = body.Trim();
+        if (body.Length == 0) return null;
+        if (body[0] is '{' or '[')
+        {
+            try
+            {
+                using var document = JsonDocument.Parse(body);
+                if (JsonMessage(document.RootElement) is { } message) return message;
+            }
+            catch (JsonException)
+            {
+                // Not JSON after all: fall through to the text form.
+            }
+        }
+        if (body.StartsWith('<')) return null;
+        return body.Length > MaxBodyChars ? body[..MaxBodyChars] + "..." : body;
+    }
+
+    private static string? JsonMessage(JsonElement root)
+    {
+        if (root.ValueKind != JsonValueKind.Object) return null;
+        var parts = new List<string>();
+        if (root.TryGetProperty("error", out var error))
+        {
+            if (error.ValueKind == JsonValueKind.String) parts.Add(error.GetString()!);
+            else if (error.ValueKind == JsonValueKind.Array) parts.AddRange(error.EnumerateArray().Where(e => e.ValueKind == JsonValueKind.String).Select(e => e.GetString()!));
+        }
+        if (root.TryGetProperty("error_description", out var description) && description.ValueKind == JsonValueKind.String) parts.Add(description.GetString()!);
+        if (root.TryGetProperty("errors", out var errors) && errors.ValueKind == JsonValueKind.Array)
+        {
+            foreach (var item in errors.EnumerateArray())
+            {
+                if (item.ValueKind == JsonValueKind.Object && item.TryGetProperty("message", out var m) && m.ValueKind == JsonValueKind.String) parts.Add(m.GetString()!);
+            }
+        }
+        return parts.Count == 0 ? null : string.Join("; ", parts.Distinct());
+    }
+}

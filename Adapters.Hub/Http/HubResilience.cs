@@ -1,0 +1,103 @@
+using System.Globalization;
+using System.Net;
+using Microsoft.Extensions.Http.Resilience;
+using Polly;
+using Polly.Retry;
+using Polly.Timeout;
+
+namespace Adapters.Hub.Http;
+
+/// <summary>
+/// The retry and timeout pipeline every Hub request goes through: the same policy whether the
+/// <see cref="HttpClient"/> comes from <c>IHttpClientFactory</c> or from <see cref="HubClient"/> itself.
+/// </summary>
+public static class HubResilience
+{
+    private static readonly HashSet<HttpStatusCode> s_retriedStatuses =
+    [
+        HttpStatusCode.RequestTimeout,
+        HttpStatusCode.TooManyRequests,
+        HttpStatusCode.InternalServerError,
+        HttpStatusCode.BadGateway,
+        HttpStatusCode.ServiceUnavailable,
+        HttpStatusCode.GatewayTimeout,
+    ];
+
+    /// <summary>Adds the retry (outer) and per-attempt timeout (inner) strategies to <paramref name="builder"/>.</summary>
+    public static void Configure(ResiliencePipelineBuilder<HttpResponseMessage> builder, HubRetryOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        if (options.MaxRetries > 0)
+        {
+            builder.AddRetry(new RetryStrategyOptions<HttpResponseMessage>
+            {
+                MaxRetryAttempts = options.MaxRetries,
+                BackoffType = DelayBackoffType.Exponential,
+                UseJitter = false,
+                Delay = options.BaseDelay,
+                MaxDelay = options.MaxDelay,
+                ShouldHandle = args => ValueTask.FromResult(IsTransient(args.Outcome)),
+                DelayGenerator = args => ValueTask.FromResult(ServerRequestedDelay(args.Outcome.Result, options.MaxServerDelay)),
+            });
+        }
+        builder.AddTimeout(options.AttemptTimeout);
+    }
+
+    /// <summary>A delegating handler running the pipeline, for clients built without dependency injection.</summary>
+    public static DelegatingHandler CreateHandler(HubRetryOptions options, HttpMessageHandler innerHandler)
+    {
+        var builder = new ResiliencePipelineBuilder<HttpResponseMessage>();
+        Configure(builder, options);
+        return new ResilienceHandler(builder.Build()) { InnerHandler = innerHandler };
+    }
+
+    /// <summary>
+    /// The handler that talks to the network: no automatic redirects (the client follows them so the
+    /// token stays on the Hub's origin), no decompression (sizes and <c>Range</c> offsets are raw bytes).
+    /// </summary>
+    public static HttpMessageHandler CreatePrimaryHandler() => new SocketsHttpHandler
+    {
+        AllowAutoRedirect = false,
+        AutomaticDecompression = DecompressionMethods.None,
+        PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+        MaxConnectionsPerServer = 64,
+    };
+
+    internal static bool IsRetriedStatus(HttpStatusCode status) => s_retriedStatuses.Contains(status);
+
+    private static bool IsTransient(Outcome<HttpResponseMessage> outcome) => outcome switch
+    {
+        { Exception: HttpRequestException or TimeoutRejectedException or IOException } => true,
+        { Result: { } response } => IsRetriedStatus(response.StatusCode),
+        _ => false,
+    };
+
+    /// <summary>
+    /// The wait a 429/503 asks for: the IETF <c>RateLimit</c> header's <c>t=</c> (seconds until the
+    /// window resets), else <c>Retry-After</c> as seconds or a date; null means exponential backoff.
+    /// </summary>
+    internal static TimeSpan? ServerRequestedDelay(HttpResponseMessage? response, TimeSpan cap)
+    {
+        if (response is null) return null;
+        TimeSpan? delay = null;
+        if (response.Headers.TryGetValues("RateLimit", out var rateLimit))
+        {
+            foreach (var part in string.Join(';', rateLimit).Split(';', StringSplitOptions.TrimEntries))
+            {
+                if (part.StartsWith("t=", StringComparison.Ordinal) && int.TryParse(part[2..], NumberStyles.None, CultureInfo.InvariantCulture, out var seconds))
+                {
+                    delay = TimeSpan.FromSeconds(seconds);
+                }
+            }
+        }
+        if (delay is null && response.Headers.RetryAfter is { } retryAfter)
+        {
+            delay = retryAfter.Delta ?? (retryAfter.Date is { } date ? date - DateTimeOffset.UtcNow : null);
+        }
+        if (delay is null) return null;
+        if (delay < TimeSpan.Zero) return TimeSpan.Zero;
+        return delay > cap ? cap : delay;
+    }
+}
