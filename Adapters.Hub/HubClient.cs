@@ -1,13 +1,14 @@
 using Adapters.Hub.Download;
 using Adapters.Hub.Http;
 using Adapters.Hub.Repositories;
+using Adapters.Hub.Upload;
 
 namespace Adapters.Hub;
 
 /// <summary>
 /// The Hugging Face Hub client: one <see cref="HubConnection"/> shared by the per-resource clients
-/// <see cref="Files"/> (downloads into the cache Python uses) and <see cref="Repositories"/> (information,
-/// listings, search).
+/// <see cref="Files"/> (downloads into the cache Python uses), <see cref="Repositories"/> (information,
+/// listings, search) and <see cref="Commits"/> (uploads).
 /// </summary>
 public sealed class HubClient : IDisposable
 {
@@ -36,6 +37,7 @@ public sealed class HubClient : IDisposable
         Connection = connection;
         Repositories = new RepositoriesClient(connection);
         Files = new FilesClient(connection, Repositories);
+        Commits = new CommitsClient(connection);
     }
 
     /// <summary>The shared transport (JSON calls, streaming, error mapping) for clients built on this one.</summary>
@@ -49,6 +51,9 @@ public sealed class HubClient : IDisposable
 
     /// <summary>Repository information, trees and model search.</summary>
     public RepositoriesClient Repositories { get; }
+
+    /// <summary>Commits: file additions and deletions, LFS uploads, folder uploads.</summary>
+    public CommitsClient Commits { get; }
 
     private static HttpClient CreateHttpClient(HubClientOptions options)
     {

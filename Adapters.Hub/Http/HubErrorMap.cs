@@ -48,6 +48,10 @@ public static class HubErrorMap
             "RepoNotFound" => new RepositoryNotFoundException(Message("Repository Not Found", AccessHint), status, uri, requestId, serverMessage, errorCode),
             _ when status == HttpStatusCode.Unauthorized && IsRepositoryUrl(uri) && serverMessage != "Invalid credentials in Authorization header"
                 => new RepositoryNotFoundException(Message("Repository Not Found", AccessHint), status, uri, requestId, serverMessage, errorCode),
+            _ when status is HttpStatusCode.Conflict or HttpStatusCode.PreconditionFailed
+                => new HubConflictException(Message(status == HttpStatusCode.Conflict ? "Conflict" : "Precondition Failed",
+                    status == HttpStatusCode.Conflict ? "The repository, branch or tag already exists" : "The branch moved since the parent commit; fetch the new head and retry"),
+                    status, uri, requestId, serverMessage, errorCode),
             _ when status == HttpStatusCode.TooManyRequests
                 => new HubHttpException(Message("Too Many Requests", "The Hub rate limit was hit; wait and retry"), status, uri, requestId, serverMessage, errorCode),
             _ => new HubHttpException(Message(ReasonOf(response)), status, uri, requestId, serverMessage, errorCode),

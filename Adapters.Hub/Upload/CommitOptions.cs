@@ -1,3 +1,5 @@
+using Adapters.Hub.Download;
+
 namespace Adapters.Hub.Upload;
 
 /// <summary>Optional settings of a commit.</summary>
