@@ -11,6 +11,11 @@ public static class CliApplication
     {
         var root = new RootCommand("adapters-hub: adapters and the Hugging Face Hub from .NET.");
         root.Subcommands.Add(DoctorCommand.Create());
+        root.Subcommands.Add(PushCommand.Create());
+        root.Subcommands.Add(CardCommand.Create());
+        root.Subcommands.Add(LoginCommands.CreateLogin());
+        root.Subcommands.Add(LoginCommands.CreateLogout());
+        root.Subcommands.Add(LoginCommands.CreateWhoAmI());
         return root;
     }
 

@@ -5,7 +5,7 @@ using Adapters.Hub.Http;
 namespace Adapters.Hub.Repositories;
 
 /// <summary>Repository information, file listings and model search (<c>/api/...</c>).</summary>
-public sealed class RepositoriesClient
+public sealed partial class RepositoriesClient
 {
     private readonly HubConnection _connection;
 
