@@ -54,8 +54,17 @@ public sealed class GitHubLegacyRegistrySource : ILegacyRegistrySource
         byte[] bytes;
         try
         {
-            bytes = await _client.Repository.Content.GetRawContentByRef(_options.Owner, _options.Repository, normalized, _options.Reference)
+            // The JSON contents call (base64 body) is used rather than the raw media type because its response shape
+            // does not depend on how the server labels raw content.
+            var contents = await _client.Repository.Content.GetAllContentsByRef(_options.Owner, _options.Repository, normalized, _options.Reference)
                 .WaitAsync(cancellationToken).ConfigureAwait(false);
+            var file = contents.FirstOrDefault(c => c.Path == normalized) ?? contents.FirstOrDefault()
+                ?? throw new LegacyRegistryException($"{Description}:{normalized}", null, "GitHub returned no content for the file");
+            if (file.EncodedContent is null)
+            {
+                throw new LegacyRegistryException($"{Description}:{normalized}", null, $"GitHub returned no inline content (type {file.Type.StringValue}, size {file.Size})");
+            }
+            bytes = Convert.FromBase64String(file.EncodedContent.Replace("\n", "", StringComparison.Ordinal));
         }
         catch (NotFoundException)
         {
