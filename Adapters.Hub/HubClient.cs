@@ -37,7 +37,7 @@ public sealed class HubClient : IDisposable
         Connection = connection;
         Repositories = new RepositoriesClient(connection);
         Files = new FilesClient(connection, Repositories);
-        Commits = new CommitsClient(connection);
+        Commits = new CommitsClient(connection, Repositories);
     }
 
     /// <summary>The shared transport (JSON calls, streaming, error mapping) for clients built on this one.</summary>

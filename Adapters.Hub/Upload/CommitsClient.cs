@@ -1,6 +1,7 @@
 using System.Net.Http.Headers;
 using Adapters.Hub.Download;
 using Adapters.Hub.Http;
+using Adapters.Hub.Repositories;
 
 namespace Adapters.Hub.Upload;
 
@@ -15,13 +16,13 @@ public sealed class CommitsClient
     private const string DefaultRevision = "main";
 
     private readonly HubConnection _connection;
+    private readonly RepositoriesClient _repositories;
     private readonly LfsUploader _lfs;
 
-    /// <summary>Creates the client over a shared connection.</summary>
-    public CommitsClient(HubConnection connection)
+    internal CommitsClient(HubConnection connection, RepositoriesClient repositories)
     {
-        ArgumentNullException.ThrowIfNull(connection);
         _connection = connection;
+        _repositories = repositories;
         _lfs = new LfsUploader(connection);
     }
 
@@ -102,24 +103,43 @@ public sealed class CommitsClient
     /// <summary>
     /// Uploads a local folder in one commit: files matching <paramref name="allowPatterns"/> (all when null)
     /// and no <paramref name="ignorePatterns"/>, placed under <paramref name="pathInRepo"/>. Git metadata
-    /// and Python's <c>.cache/huggingface</c> folder are always left out, as Python does.
+    /// and Python's <c>.cache/huggingface</c> folder are always left out, as Python does. Remote files
+    /// under <paramref name="pathInRepo"/> that match <paramref name="deletePatterns"/> and are not being
+    /// uploaded are deleted in the same commit (Python's <c>delete_patterns</c>).
     /// </summary>
-    public Task<CommitInfo> UploadFolderAsync(
+    public async Task<CommitInfo> UploadFolderAsync(
         string folder,
         string repoId,
         string summary,
         string? pathInRepo = null,
         IEnumerable<string>? allowPatterns = null,
         IEnumerable<string>? ignorePatterns = null,
+        IEnumerable<string>? deletePatterns = null,
         CommitOptions? options = null,
         CancellationToken cancellationToken = default)
     {
-        var operations = FolderOperations(folder, pathInRepo, allowPatterns, ignorePatterns);
+        var operations = FolderOperations(folder, pathInRepo, allowPatterns, ignorePatterns).ToList();
+        var deletes = deletePatterns?.ToList() ?? [];
+        if (deletes.Count > 0)
+        {
+            options ??= new CommitOptions();
+            var prefix = string.IsNullOrEmpty(pathInRepo) || pathInRepo is "." or "/" ? "" : RepoPath.Normalize(pathInRepo).TrimEnd('/') + "/";
+            var uploading = operations.Select(o => o.PathInRepo).ToHashSet(StringComparer.Ordinal);
+            var remote = new List<string>();
+            await foreach (var entry in _repositories.ListRepoTreeAsync(repoId, options.Revision, prefix.Length == 0 ? null : prefix, recursive: true, repoType: options.RepoType, cancellationToken: cancellationToken).ConfigureAwait(false))
+            {
+                if (entry.IsFile) remote.Add(entry.Path);
+            }
+            var relative = remote.Where(p => p.StartsWith(prefix, StringComparison.Ordinal) && !uploading.Contains(p)).Select(p => p[prefix.Length..]);
+            operations.AddRange(PathPatterns.Filter(relative, deletes, null)
+                .Where(p => p != ".gitattributes")
+                .Select(p => (CommitOperation)CommitOperation.DeleteFile(prefix + p)));
+        }
         if (operations.Count == 0)
         {
             throw new ArgumentException($"Nothing to upload from '{folder}': no file matches the include/exclude patterns.", nameof(folder));
         }
-        return CreateCommitAsync(repoId, operations, summary, options, cancellationToken);
+        return await CreateCommitAsync(repoId, operations, summary, options, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>The add operations <see cref="UploadFolderAsync"/> would commit, sorted by path.</summary>

@@ -270,6 +270,31 @@ public sealed class CommitsClientTests : IDisposable
     }
 
     [Fact]
+    public async Task Delete_patterns_remove_remote_files_that_are_not_being_uploaded()
+    {
+        var config = Encoding.UTF8.GetBytes("{}");
+        Write("adapter_config.json", config);
+        _hub.Given(Request.Create().WithPath($"/api/models/{Repo}/tree/main").WithParam("recursive", "true").UsingGet())
+            .RespondWith(Response.Create().WithStatusCode(200).WithBody(JsonSerializer.Serialize(new object[]
+            {
+                new { type = "file", path = ".gitattributes", oid = new string('a', 40), size = 10 },
+                new { type = "file", path = "adapter_config.json", oid = new string('b', 40), size = 2 },
+                new { type = "file", path = "old_adapter.bin", oid = new string('c', 40), size = 5 },
+                new { type = "directory", path = "logs", oid = new string('d', 40), size = 0 },
+                new { type = "file", path = "logs/run.txt", oid = new string('e', 40), size = 5 },
+            })));
+        StubPreupload(("adapter_config.json", "regular", null));
+        StubCommit();
+
+        await _client.Commits.UploadFolderAsync(Path.Combine(_folder.FullName, "adapter"), Repo, "Replace", deletePatterns: ["*.bin", "*.json", ".gitattributes"]);
+
+        var lines = Encoding.UTF8.GetString(Requests("/commit/", "POST").Single().RequestMessage.BodyAsBytes!).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(3, lines.Length);
+        Assert.Contains("\"path\":\"adapter_config.json\"", lines[1], StringComparison.Ordinal);
+        Assert.Equal("{\"key\":\"deletedFile\",\"value\":{\"path\":\"old_adapter.bin\"}}", lines[2]);
+    }
+
+    [Fact]
     public void Folder_operations_skip_git_metadata_and_apply_patterns()
     {
         Write("adapter_config.json", [1]);
