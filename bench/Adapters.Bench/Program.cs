@@ -1,11 +1,41 @@
+using System.Reflection;
 using BenchmarkDotNet.Running;
 
 namespace Adapters.Bench;
 
 /// <summary>
-/// Entry point for the benchmarks: <c>dotnet run -c Release --project bench/Adapters.Bench -- --filter '*'</c>.
+/// Entry point. <c>dotnet run -c Release --project bench/Adapters.Bench -- --filter '*'</c> runs the
+/// BenchmarkDotNet suites; <c>-- ratio NAME</c> runs one side-by-side comparison (<c>-- ratio list</c> names them).
 /// </summary>
 public static class Program
 {
-    public static void Main(string[] args) => BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+    public static async Task<int> Main(string[] args)
+    {
+        if (args.Length > 0 && args[0] == "ratio")
+        {
+            var runs = typeof(Program).Assembly.GetTypes()
+                .Where(t => typeof(IRatioRun).IsAssignableFrom(t) && t is { IsAbstract: false, IsInterface: false })
+                .Select(t => (IRatioRun)Activator.CreateInstance(t)!)
+                .ToDictionary(r => r.Name, StringComparer.OrdinalIgnoreCase);
+            if (args.Length < 2 || !runs.TryGetValue(args[1], out var run))
+            {
+                Console.Error.WriteLine("usage: ratio NAME [args]; NAME is one of: " + string.Join(", ", runs.Keys.Order()));
+                return 2;
+            }
+            await run.RunAsync(args[2..]).ConfigureAwait(false);
+            return 0;
+        }
+        BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+        return 0;
+    }
+}
+
+/// <summary>A side-by-side measurement that prints its own ratio (ours against a reference tool).</summary>
+public interface IRatioRun
+{
+    /// <summary>The name given after <c>ratio</c> on the command line.</summary>
+    string Name { get; }
+
+    /// <summary>Runs the comparison and prints the timings and the ratio.</summary>
+    Task RunAsync(string[] args);
 }
