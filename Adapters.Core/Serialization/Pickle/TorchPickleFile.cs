@@ -159,6 +159,20 @@ public sealed class TorchPickleFile : TensorFile
         var result = new StateDict();
         try
         {
+            // Load every storage once, in parallel; tensors are then views of them.
+            if (ByteOrder == "little")
+            {
+                var keys = _refs.Values.Where(t => t.DType.BitSize() >= 8).Select(t => (t.Storage, t.DType)).Distinct().ToList();
+                var requests = keys.Select(k =>
+                {
+                    var (source, offset) = Data(k.Storage);
+                    var elementSize = k.DType.ByteSize();
+                    var numel = k.Storage.ByteLength / elementSize;
+                    return new TorchBridge.SourceRequest(k.DType, [numel], numel * elementSize, source, offset);
+                }).ToList();
+                var loaded = TorchBridge.FromSources(requests);
+                for (var i = 0; i < keys.Count; i++) cache[keys[i]] = loaded[i];
+            }
             foreach (var spec in _specs) result.Add(spec.Name, LoadTensor(spec.Name, cache), spec.DType);
             return result;
         }
