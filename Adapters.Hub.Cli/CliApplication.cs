@@ -16,6 +16,8 @@ public static class CliApplication
         root.Subcommands.Add(LoginCommands.CreateLogin());
         root.Subcommands.Add(LoginCommands.CreateLogout());
         root.Subcommands.Add(LoginCommands.CreateWhoAmI());
+        root.Subcommands.Add(InspectCommand.Create());
+        root.Subcommands.Add(ConvertCommand.Create());
         return root;
     }
 

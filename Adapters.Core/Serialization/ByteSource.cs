@@ -81,6 +81,8 @@ internal abstract class ByteSource : IDisposable
 
     private sealed class MappedSource : ByteSource
     {
+        private const int DirectReadThreshold = 256 << 10;
+
         private readonly FileStream _stream;
         private readonly MemoryMappedFile _map;
         private readonly MemoryMappedViewAccessor _view;
@@ -108,7 +110,20 @@ internal abstract class ByteSource : IDisposable
         {
             if (!Contains(offset, destination.Length)) throw Error($"read of {destination.Length} bytes at offset {offset} lies outside the file");
             if (destination.IsEmpty) return;
-            _view.SafeMemoryMappedViewHandle.ReadSpan((ulong)(offset + _view.PointerOffset), destination);
+            if (destination.Length < DirectReadThreshold)
+            {
+                _view.SafeMemoryMappedViewHandle.ReadSpan((ulong)(offset + _view.PointerOffset), destination);
+                return;
+            }
+            // Bulk reads (whole tensors) go through pread straight into the destination: one copy from the page
+            // cache, without a page fault per 4 KiB of the mapping.
+            while (!destination.IsEmpty)
+            {
+                var n = RandomAccess.Read(_stream.SafeFileHandle, destination, offset);
+                if (n <= 0) throw Error($"the file ended early at offset {offset} (was it truncated while open?)");
+                destination = destination[n..];
+                offset += n;
+            }
         }
 
         public override void Dispose()

@@ -98,6 +98,16 @@ public sealed class SafeTensorsFile : TensorFile
         return TorchBridge.FromSource(_source, DataStart + _offsets[name], spec.DType, spec.Shape, spec.ByteLength);
     }
 
+    /// <summary>Loads every tensor, copying on all cores.</summary>
+    public override StateDict LoadAll()
+    {
+        var requests = _specs.Select(s => new TorchBridge.SourceRequest(s.DType, s.Shape, s.ByteLength, _source, DataStart + _offsets[s.Name])).ToList();
+        var tensors = TorchBridge.FromSources(requests);
+        var result = new StateDict { Metadata = Metadata };
+        for (var i = 0; i < tensors.Length; i++) result.Add(_specs[i].Name, tensors[i], _specs[i].DType);
+        return result;
+    }
+
     /// <inheritdoc/>
     protected override void Dispose(bool disposing)
     {

@@ -59,6 +59,65 @@ internal static class TorchBridge
     public static Tensor FromSource(ByteSource source, long offset, TensorDType dtype, long[] shape, long byteLength) =>
         Allocate(dtype, shape, byteLength, (at, span) => source.Read(offset + at, span));
 
+    /// <summary>One tensor to create from a byte source.</summary>
+    public readonly record struct SourceRequest(TensorDType DType, long[] Shape, long ByteLength, ByteSource Source, long Offset);
+
+    /// <summary>Bytes per parallel work item when loading many tensors.</summary>
+    private const long WorkItemBytes = 32L << 20;
+
+    /// <summary>
+    /// Creates many tensors at once, copying their bytes on all cores (page faults on fresh memory dominate a
+    /// bulk load, and they scale with threads).
+    /// </summary>
+    public static Tensor[] FromSources(IReadOnlyList<SourceRequest> requests)
+    {
+        TorchRuntime.Initialize();
+        var flats = new Tensor?[requests.Count];
+        try
+        {
+            var work = new List<(int Index, long Start, long Count, int ElementSize)>();
+            for (var i = 0; i < requests.Count; i++)
+            {
+                var r = requests[i];
+                var carrier = r.DType.CarrierScalarType();
+                var elementSize = ElementSize(carrier);
+                var numel = r.ByteLength / elementSize;
+                flats[i] = torch.empty([numel], carrier);
+                var perItem = Math.Max(1, WorkItemBytes / elementSize);
+                for (long start = 0; start < numel; start += perItem) work.Add((i, start, Math.Min(perItem, numel - start), elementSize));
+            }
+            Parallel.For(0, work.Count, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, w =>
+            {
+                var (index, start, count, elementSize) = work[w];
+                var r = requests[index];
+                using var part = flats[index]!.narrow(0, start, count);
+                r.Source.Read(r.Offset + start * elementSize, part.bytes);
+            });
+            var result = new Tensor[requests.Count];
+            for (var i = 0; i < requests.Count; i++)
+            {
+                var r = requests[i];
+                var flat = flats[i]!;
+                if (r.DType.BitSize() < 8 || (r.Shape.Length == 1 && r.Shape[0] == flat.numel()))
+                {
+                    result[i] = flat;
+                }
+                else
+                {
+                    result[i] = flat.reshape(r.Shape);
+                    flat.Dispose();
+                }
+                flats[i] = null;
+            }
+            return result;
+        }
+        catch
+        {
+            foreach (var f in flats) f?.Dispose();
+            throw;
+        }
+    }
+
     /// <summary>Creates a tensor from contiguous little-endian bytes.</summary>
     public static Tensor FromBytes(ReadOnlyMemory<byte> data, TensorDType dtype, long[] shape) =>
         Allocate(dtype, shape, data.Length, (at, span) => data.Span.Slice((int)at, span.Length).CopyTo(span));
