@@ -208,8 +208,9 @@ internal sealed class BlobDownloader(HubConnection connection)
                             filled += read;
                         }
                     }
-                    catch (Exception ex) when (IsInterruption(ex, cancellationToken))
+                    catch (Exception ex) when (IsInterruption(ex, cancellationToken) || ex is OperationCanceledException)
                     {
+                        // Keep what arrived (also when the caller cancels): the next attempt or run resumes after it.
                         interruption = ex;
                     }
 
@@ -235,6 +236,7 @@ internal sealed class BlobDownloader(HubConnection connection)
                     if (interruption is not null)
                     {
                         await pending.ConfigureAwait(false);
+                        cancellationToken.ThrowIfCancellationRequested();
                         var reason = interruption is OperationCanceledException ? $"no data for {readTimeout.TotalSeconds:0.###} s" : interruption.Message;
                         throw new TransferInterruptedException($"the body of {response.RequestMessage?.RequestUri} broke off at byte {written}: {reason}", interruption);
                     }

@@ -33,7 +33,7 @@ internal sealed class HubStub : IDisposable
     public HubStub()
     {
         Hub = WireMockServer.Start();
-        Hub.Given(Request.Create().UsingAnyMethod()).RespondWith(Response.Create().WithCallback(Route));
+        Hub.Given(Request.Create().UsingAnyMethod()).AtPriority(1000).RespondWith(Response.Create().WithCallback(Route));
         Cdn = new RawHttpServer(ServeCdn);
     }
 
