@@ -21,7 +21,8 @@ internal sealed class BlobDownloader(HubConnection connection)
     /// On an integrity failure the file is deleted and <see cref="IntegrityException"/> thrown; on an
     /// interruption that outlasts the retries the partial file is kept for the next run to resume.
     /// </summary>
-    public async Task DownloadAsync(HubFileMetadata metadata, string incompletePath, string description, Action<long>? onBytes, CancellationToken cancellationToken)
+    /// <returns>The XxHash128 fingerprint of the verified content, or null when the etag is not a hash.</returns>
+    public async Task<string?> DownloadAsync(HubFileMetadata metadata, string incompletePath, string description, Action<long>? onBytes, CancellationToken cancellationToken)
     {
         var expected = metadata.Size;
         using var hasher = ContentHasher.ForEtag(metadata.Etag, expected);
@@ -71,15 +72,17 @@ internal sealed class BlobDownloader(HubConnection connection)
         {
             Fail(handle, incompletePath, $"Size mismatch for {description}: expected {expected} bytes, received {written}.", expected.ToString(CultureInfo.InvariantCulture), written.ToString(CultureInfo.InvariantCulture));
         }
+        string? fingerprint = null;
         if (hasher is not null)
         {
+            fingerprint = hasher.FingerprintHex();
             var actual = hasher.FinishHex();
             if (actual != metadata.Etag)
             {
                 Fail(handle, incompletePath, $"Hash mismatch for {description}: expected {hasher.AlgorithmName} {metadata.Etag}, computed {actual}. The download was discarded.", metadata.Etag, actual);
             }
         }
-        RandomAccess.FlushToDisk(handle);
+        return fingerprint;
     }
 
     private static void Fail(Microsoft.Win32.SafeHandles.SafeFileHandle handle, string path, string message, string expected, string actual)
