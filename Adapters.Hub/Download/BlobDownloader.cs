@@ -199,17 +199,11 @@ internal sealed class BlobDownloader(HubConnection connection)
                     Exception? interruption = null;
                     try
                     {
-                        while (filled < ChunkSize)
-                        {
-                            stall.CancelAfter(readTimeout);
-                            var read = await body.ReadAsync(current.AsMemory(filled, ChunkSize - filled), stall.Token).ConfigureAwait(false);
-                            if (read == 0)
-                            {
-                                ended = true;
-                                break;
-                            }
-                            filled += read;
-                        }
+                        // Every read is handed to disk at once, so a process killed mid-body leaves all it
+                        // received in the .incomplete file for the next run to resume after.
+                        stall.CancelAfter(readTimeout);
+                        filled = await body.ReadAsync(current.AsMemory(0, ChunkSize), stall.Token).ConfigureAwait(false);
+                        ended = filled == 0;
                     }
                     catch (Exception ex) when (IsInterruption(ex, cancellationToken) || ex is OperationCanceledException)
                     {
