@@ -7,5 +7,9 @@ namespace Adapters.Bench;
 /// </summary>
 public static class Program
 {
-    public static void Main(string[] args) => BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+    public static void Main(string[] args)
+    {
+        if (args is ["hub-ratio", .. var hubArgs]) { Environment.Exit(Hub.HubRatioMode.RunAsync(hubArgs).GetAwaiter().GetResult()); }
+        BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+    }
 }
