@@ -18,6 +18,8 @@ public static class CliApplication
         root.Subcommands.Add(LoginCommands.CreateWhoAmI());
         root.Subcommands.Add(InspectCommand.Create());
         root.Subcommands.Add(ConvertCommand.Create());
+        root.Subcommands.Add(PullCommand.Create());
+        root.Subcommands.Add(CacheCommand.Create());
         return root;
     }
 

@@ -21,7 +21,8 @@ internal sealed class BlobDownloader(HubConnection connection)
     /// On an integrity failure the file is deleted and <see cref="IntegrityException"/> thrown; on an
     /// interruption that outlasts the retries the partial file is kept for the next run to resume.
     /// </summary>
-    public async Task DownloadAsync(HubFileMetadata metadata, string incompletePath, string description, Action<long>? onBytes, CancellationToken cancellationToken)
+    /// <returns>The XxHash128 fingerprint of the verified content, or null when the etag is not a hash.</returns>
+    public async Task<string?> DownloadAsync(HubFileMetadata metadata, string incompletePath, string description, Action<long>? onBytes, CancellationToken cancellationToken)
     {
         var expected = metadata.Size;
         using var hasher = ContentHasher.ForEtag(metadata.Etag, expected);
@@ -71,15 +72,17 @@ internal sealed class BlobDownloader(HubConnection connection)
         {
             Fail(handle, incompletePath, $"Size mismatch for {description}: expected {expected} bytes, received {written}.", expected.ToString(CultureInfo.InvariantCulture), written.ToString(CultureInfo.InvariantCulture));
         }
+        string? fingerprint = null;
         if (hasher is not null)
         {
+            fingerprint = hasher.FingerprintHex();
             var actual = hasher.FinishHex();
             if (actual != metadata.Etag)
             {
                 Fail(handle, incompletePath, $"Hash mismatch for {description}: expected {hasher.AlgorithmName} {metadata.Etag}, computed {actual}. The download was discarded.", metadata.Etag, actual);
             }
         }
-        RandomAccess.FlushToDisk(handle);
+        return fingerprint;
     }
 
     private static void Fail(Microsoft.Win32.SafeHandles.SafeFileHandle handle, string path, string message, string expected, string actual)
@@ -196,20 +199,15 @@ internal sealed class BlobDownloader(HubConnection connection)
                     Exception? interruption = null;
                     try
                     {
-                        while (filled < ChunkSize)
-                        {
-                            stall.CancelAfter(readTimeout);
-                            var read = await body.ReadAsync(current.AsMemory(filled, ChunkSize - filled), stall.Token).ConfigureAwait(false);
-                            if (read == 0)
-                            {
-                                ended = true;
-                                break;
-                            }
-                            filled += read;
-                        }
+                        // Every read is handed to disk at once, so a process killed mid-body leaves all it
+                        // received in the .incomplete file for the next run to resume after.
+                        stall.CancelAfter(readTimeout);
+                        filled = await body.ReadAsync(current.AsMemory(0, ChunkSize), stall.Token).ConfigureAwait(false);
+                        ended = filled == 0;
                     }
-                    catch (Exception ex) when (IsInterruption(ex, cancellationToken))
+                    catch (Exception ex) when (IsInterruption(ex, cancellationToken) || ex is OperationCanceledException)
                     {
+                        // Keep what arrived (also when the caller cancels): the next attempt or run resumes after it.
                         interruption = ex;
                     }
 
@@ -235,6 +233,7 @@ internal sealed class BlobDownloader(HubConnection connection)
                     if (interruption is not null)
                     {
                         await pending.ConfigureAwait(false);
+                        cancellationToken.ThrowIfCancellationRequested();
                         var reason = interruption is OperationCanceledException ? $"no data for {readTimeout.TotalSeconds:0.###} s" : interruption.Message;
                         throw new TransferInterruptedException($"the body of {response.RequestMessage?.RequestUri} broke off at byte {written}: {reason}", interruption);
                     }

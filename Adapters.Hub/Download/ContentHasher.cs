@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.IO.Hashing;
 using System.Security.Cryptography;
 using System.Text;
 
@@ -12,6 +13,7 @@ public sealed class ContentHasher : IDisposable
 {
     private readonly IncrementalHash _hash;
     private readonly byte[]? _gitHeader;
+    private readonly XxHash128 _fingerprint = new();
 
     private ContentHasher(HashAlgorithmName algorithm, byte[]? gitHeader)
     {
@@ -32,14 +34,22 @@ public sealed class ContentHasher : IDisposable
     public string AlgorithmName => _gitHeader is null ? "sha256" : "git-sha1";
 
     /// <summary>Feeds more content.</summary>
-    public void Append(ReadOnlySpan<byte> data) => _hash.AppendData(data);
+    public void Append(ReadOnlySpan<byte> data)
+    {
+        _hash.AppendData(data);
+        _fingerprint.Append(data);
+    }
 
     /// <summary>Starts over (the download restarted from byte 0).</summary>
     public void Reset()
     {
         _hash.GetHashAndReset();
+        _fingerprint.Reset();
         if (_gitHeader is not null) _hash.AppendData(_gitHeader);
     }
+
+    /// <summary>XxHash128 of the content appended so far (lowercase hex), for <see cref="Cache.BlobFingerprint"/>.</summary>
+    public string FingerprintHex() => Convert.ToHexStringLower(_fingerprint.GetCurrentHash());
 
     /// <summary>The lowercase hex digest of everything appended; the hasher is reset afterwards.</summary>
     public string FinishHex()
@@ -52,13 +62,12 @@ public sealed class ContentHasher : IDisposable
     /// <summary>Hashes a whole file as <paramref name="etag"/> was computed; null when the etag is not a hash.</summary>
     public static async Task<string?> HashFileAsync(string path, string etag, CancellationToken cancellationToken = default)
     {
-        var size = new FileInfo(path).Length;
-        using var hasher = ForEtag(etag, size);
+        await using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan | FileOptions.Asynchronous);
+        using var hasher = ForEtag(etag, stream.Length);
         if (hasher is null) return null;
         var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(1 << 20);
         try
         {
-            await using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan | FileOptions.Asynchronous);
             int read;
             while ((read = await stream.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
             {

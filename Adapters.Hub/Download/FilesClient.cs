@@ -131,7 +131,7 @@ public sealed class FilesClient
 
         if (HubCache.IsCommitHash(revision) && File.Exists(HubCache.PointerPath(repoFolder, revision, path)))
         {
-            tracker.FileCompleted(new FileInfo(HubCache.PointerPath(repoFolder, revision, path)).Length);
+            tracker.FileCompleted(ContentLength(HubCache.PointerPath(repoFolder, revision, path)));
             return HubCache.PointerPath(repoFolder, revision, path);
         }
 
@@ -148,7 +148,7 @@ public sealed class FilesClient
             var cached = commit is null ? null : HubCache.PointerPath(repoFolder, commit, path);
             if (cached is not null && File.Exists(cached))
             {
-                tracker.FileCompleted(new FileInfo(cached).Length);
+                tracker.FileCompleted(ContentLength(cached));
                 return cached;
             }
             throw new LocalEntryNotFoundException(
@@ -177,8 +177,9 @@ public sealed class FilesClient
             {
                 Directory.CreateDirectory(Path.GetDirectoryName(blob)!);
                 var incomplete = blob + ".incomplete";
-                await _downloader.DownloadAsync(metadata, incomplete, $"'{path}' of {repoId}", tracker.AddBytes, cancellationToken).ConfigureAwait(false);
+                var fingerprint = await _downloader.DownloadAsync(metadata, incomplete, $"'{path}' of {repoId}", tracker.AddBytes, cancellationToken).ConfigureAwait(false);
                 File.Move(incomplete, blob, overwrite: false);
+                if (fingerprint is not null) BlobFingerprint.Write(BlobFingerprint.PathFor(Cache, repoFolder, metadata.Etag), blob, fingerprint);
                 tracker.FileCompleted();
             }
             HubCache.LinkPointer(blob, pointer, _connection.Options.UseSymlinks);
@@ -282,6 +283,9 @@ public sealed class FilesClient
         OfflineModeException => true,
         _ => ex.InnerException is HttpRequestException or Polly.Timeout.TimeoutRejectedException or IOException or OperationCanceledException,
     };
+
+    /// <summary>The size of a snapshot entry's content (a symlink's own length is that of its target path).</summary>
+    private static long ContentLength(string pointer) => new FileInfo(CacheScanner.ResolveBlob(pointer)).Length;
 
     private static string? Header(HttpResponseMessage response, string name) =>
         response.Headers.TryGetValues(name, out var values) ? values.FirstOrDefault() is { Length: > 0 } v ? v : null : null;

@@ -25,6 +25,10 @@ public static class Program
             await run.RunAsync(args[2..]).ConfigureAwait(false);
             return 0;
         }
+        if (args is ["hub-ratio", .. var hubArgs])
+        {
+            return await Hub.HubRatioMode.RunAsync(hubArgs).ConfigureAwait(false);
+        }
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
         return 0;
     }

@@ -1,0 +1,34 @@
+using System.Security.Cryptography;
+using System.Text;
+
+namespace Adapters.Hub.Tests.Stubs;
+
+/// <summary>A file the stub Hub serves, with the hashes the real Hub would report.</summary>
+internal sealed class StubFile(string path, byte[] content, bool lfs)
+{
+    public string Path { get; } = path;
+    public byte[] Content { get; } = content;
+    public bool Lfs { get; } = lfs;
+    public string GitSha1 { get; } = GitBlobSha1(content);
+    public string Sha256 { get; } = Convert.ToHexStringLower(SHA256.HashData(content));
+    public string Etag => Lfs ? Sha256 : GitSha1;
+
+    public static string GitBlobSha1(byte[] content)
+    {
+        var header = Encoding.ASCII.GetBytes($"blob {content.Length}\0");
+        return Convert.ToHexStringLower(SHA1.HashData([.. header, .. content]));
+    }
+}
+
+/// <summary>A repository of the stub Hub: one commit, branch <c>main</c> and optional tags.</summary>
+internal sealed class StubRepo(string id, RepoType type, string commit)
+{
+    public string Id { get; } = id;
+    public RepoType Type { get; } = type;
+    public string Commit { get; } = commit;
+    public bool Gated { get; set; }
+    public SortedDictionary<string, StubFile> Files { get; } = new(StringComparer.Ordinal);
+    public Dictionary<string, string> Branches { get; } = new(StringComparer.Ordinal) { ["main"] = commit };
+
+    public string? Resolve(string revision) => revision == Commit ? Commit : Branches.GetValueOrDefault(revision);
+}
