@@ -1,6 +1,7 @@
 namespace Adapters.Hub.Legacy.Migration;
 
 /// <summary>What happened to one version of one entry.</summary>
+[System.Text.Json.Serialization.JsonConverter(typeof(System.Text.Json.Serialization.JsonStringEnumConverter<MigrationOutcomeKind>))]
 public enum MigrationOutcomeKind
 {
     /// <summary>Fetched, verified, normalised and pushed.</summary>

@@ -28,6 +28,5 @@ public sealed class MigrationPlanItem
     public required IReadOnlyList<MigrationVersionPlan> Versions { get; init; }
 
     /// <summary>The card the plan was made from (metadata for the model card).</summary>
-    [System.Text.Json.Serialization.JsonIgnore]
     public required LegacyAdapterCard Card { get; init; }
 }
