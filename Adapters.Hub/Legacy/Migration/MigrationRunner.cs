@@ -108,7 +108,8 @@ public sealed class MigrationRunner
                 await RetryAsync(async () => { await _publisher.PublishAsync(commit, cancellationToken).ConfigureAwait(false); return true; }, cancellationToken).ConfigureAwait(false);
                 pushed = true;
             }
-            await state.MarkDoneAsync(key, version.Branches, hashes, cancellationToken).ConfigureAwait(false);
+            // Once pushed, the record is written even if the run is being cancelled, so the push is never repeated.
+            await state.MarkDoneAsync(key, version.Branches, hashes, CancellationToken.None).ConfigureAwait(false);
             return pushed
                 ? Outcome(MigrationOutcomeKind.Migrated, null)
                 : Outcome(MigrationOutcomeKind.Skipped, "already present with the same files");
