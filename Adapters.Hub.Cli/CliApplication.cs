@@ -20,6 +20,8 @@ public static class CliApplication
         root.Subcommands.Add(ConvertCommand.Create());
         root.Subcommands.Add(PullCommand.Create());
         root.Subcommands.Add(CacheCommand.Create());
+        root.Subcommands.Add(ResolveCommand.Create());
+        root.Subcommands.Add(MigrateCommand.Create());
         return root;
     }
 

@@ -121,30 +121,40 @@ public sealed class LegacyRegistry
         return null;
     }
 
-    /// <summary>The subtask card for a card's task and subtask, or null when the registry has none.</summary>
-    public Task<LegacySubtaskCard?> FindSubtaskCardAsync(string type, string task, string subtask, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// The subtask card for a task and subtask under <c>subtasks/&lt;type&gt;/</c>, or null when the registry has none.
+    /// Cards are matched by their <c>task</c>/<c>subtask</c> fields: 14 file names do not follow <c>&lt;task&gt;_&lt;subtask&gt;.yaml</c>.
+    /// </summary>
+    public async Task<LegacySubtaskCard?> FindSubtaskCardAsync(string type, string task, string subtask, CancellationToken cancellationToken = default)
     {
-        var path = RegistryPaths.Normalize($"subtasks/{type}/{task}_{subtask}.yaml");
-        return GetParsedAsync<LegacySubtaskCard?>(path, async ct =>
+        ArgumentException.ThrowIfNullOrEmpty(type);
+        var folder = RegistryPaths.Normalize($"subtasks/{type}");
+        var cards = await GetParsedAsync(folder, async ct =>
         {
-            var text = await Source.ReadTextAsync(path, ct).ConfigureAwait(false);
-            if (text is null) return null;
             var schema = await GetSchemaAsync("subtask", ct).ConfigureAwait(false);
-            var json = YamlScalarResolver.Load(text, path, schema.Root);
-            schema.Validate(json, path);
-            string? Text(string key) => json![key]?.GetValue<string>();
-            return new LegacySubtaskCard
+            var byKey = new Dictionary<(string, string), LegacySubtaskCard>();
+            foreach (var path in await Source.ListFilesAsync(folder, ct).ConfigureAwait(false))
             {
-                Path = path,
-                Task = Text("task")!,
-                Subtask = Text("subtask")!,
-                DisplayName = Text("displayname"),
-                Description = Text("description")!,
-                HfDatasetsId = Text("hf_datasets_id"),
-                Language = Text("language"),
-                Url = Text("url"),
-            };
-        }, cancellationToken);
+                if (!path.EndsWith(".yaml", StringComparison.Ordinal) && !path.EndsWith(".yml", StringComparison.Ordinal)) continue;
+                var json = YamlScalarResolver.Load(await ReadRequiredAsync(path, ct).ConfigureAwait(false), path, schema.Root);
+                schema.Validate(json, path);
+                string? Text(string key) => json![key]?.GetValue<string>();
+                var card = new LegacySubtaskCard
+                {
+                    Path = path,
+                    Task = Text("task")!,
+                    Subtask = Text("subtask")!,
+                    DisplayName = Text("displayname"),
+                    Description = Text("description")!,
+                    HfDatasetsId = Text("hf_datasets_id"),
+                    Language = Text("language"),
+                    Url = Text("url"),
+                };
+                byKey.TryAdd((card.Task, card.Subtask), card);
+            }
+            return byKey;
+        }, cancellationToken).ConfigureAwait(false);
+        return cards.GetValueOrDefault((task, subtask));
     }
 
     private Task<RegistrySchema> GetSchemaAsync(string name, CancellationToken cancellationToken)

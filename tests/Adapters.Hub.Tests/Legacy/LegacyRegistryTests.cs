@@ -122,9 +122,14 @@ public sealed class LegacyRegistryTests
         var norwegian = await registry.FindSubtaskCardAsync("text_lang", "no", "cc100");
         var missing = await registry.FindSubtaskCardAsync("text_task", "sentiment", "nope");
 
+        var conll = await registry.FindSubtaskCardAsync("text_task", "ner", "conll2003");
+        var cola = await registry.FindSubtaskCardAsync("text_task", "lingaccept", "cola");
+
         Assert.NotNull(norwegian);
         Assert.Equal("no", norwegian.Task);
         Assert.Null(missing);
+        Assert.Equal("conll2003", conll?.HfDatasetsId);
+        Assert.Equal("subtasks/text_task/linguistic_acceptability_cola.yaml", cola?.Path);
     }
 
     [Fact]
