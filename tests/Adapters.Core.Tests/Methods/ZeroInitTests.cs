@@ -31,7 +31,7 @@ public sealed class ZeroInitTests
 
     [Theory]
     [InlineData("seq_bn")]
-    [InlineData("compacter[reduction_factor=4]")]
+    [InlineData("double_seq_bn")]
     [InlineData("seq_bn_inv")]
     public void Bert_initialised_bottlenecks_are_not_identities_as_in_python(string config)
     {
