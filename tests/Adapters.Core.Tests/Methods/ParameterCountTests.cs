@@ -48,6 +48,23 @@ public sealed class ParameterCountTests : IClassFixture<BertBaseFixture>
     }
 
     [Fact]
+    public void AdapterPlus_counts_match_the_vit_notebook_per_layer()
+    {
+        var model = _fixture.Model;
+        model.AddAdapter("plus", new AdapterPlusConfig());
+        try
+        {
+            // ViT_AdapterPlus_FineTuning.ipynb: 12 × (6,152 + 6,912 + 768) = 165,984 on a 768-wide, 12-layer model.
+            Assert.Equal(165_984, model.AdapterSummaryRows()[0].ParameterCount);
+            Assert.Equal([768L], model.GetAdapterStateDict("plus")["bert.encoder.layer.0.output.adapters.plus.scaling"].shape);
+        }
+        finally
+        {
+            model.DeleteAdapter("plus");
+        }
+    }
+
+    [Fact]
     public void Every_buildable_alias_is_covered_by_the_count_table()
     {
         var covered = new[] { "seq_bn", "pfeiffer", "double_seq_bn", "houlsby", "par_bn", "parallel", "scaled_par_bn", "scaled_parallel",
