@@ -69,6 +69,17 @@ public abstract class AdapterModel : nn.Module
         return _invertible.Get<NiceCouplingBlock>(Setup.Names[0]) is { } block ? block.Forward(embeddings) : embeddings;
     }
 
+    /// <summary>
+    /// Applies the first active adapter's invertible adapter in reverse, as LM heads do before their vocabulary
+    /// projection; returns the input when there is none.
+    /// </summary>
+    public Tensor ApplyInvertibleAdapterInverse(Tensor hidden)
+    {
+        ArgumentNullException.ThrowIfNull(hidden);
+        if (Setup.Names.Count == 0) return hidden;
+        return _invertible.Get<NiceCouplingBlock>(Setup.Names[0]) is { } block ? block.Inverse(hidden) : hidden;
+    }
+
     /// <summary>The config of adapter <paramref name="name"/>.</summary>
     public AdapterConfig GetAdapterConfig(string name) =>
         _configs.TryGetValue(name, out var config) ? config : throw new ArgumentException($"No adapter named \"{name}\".", nameof(name));

@@ -46,6 +46,8 @@ internal sealed class BertEmbeddings : nn.Module
         if (_robertaPositions) _position.weight![_paddingIdx].zero_();
     }
 
+    public Parameter WordEmbeddings => _word.weight!;
+
     public IEnumerable<Embedding> Embeddings => new[] { _word, _position, _tokenType }.OfType<Embedding>();
 
     public Tensor Forward(Tensor inputIds, Tensor? tokenTypeIds)

@@ -10,7 +10,7 @@ namespace Adapters.Core.Models.Bert;
 /// (<c>embeddings.word_embeddings.weight</c>, <c>encoder.layer.0.attention.self.query.weight</c>, <c>pooler.dense.weight</c>)
 /// and adapter support.
 /// </summary>
-public class BertModel : AdapterModel
+public class BertModel : AdapterModel, ITextEncoder
 {
     private readonly BertEmbeddings _embeddings;
     private readonly BertLayer[] _layers;
@@ -73,6 +73,13 @@ public class BertModel : AdapterModel
     /// <inheritdoc />
     protected override AdapterModelInterface CreateInterface() =>
         new(Config.ModelType, _basePrefix, Config.HiddenSize, _layers.Select(l => l.Describe()).ToArray());
+
+    /// <inheritdoc />
+    public Parameter WordEmbeddings => _embeddings.WordEmbeddings;
+
+    /// <inheritdoc />
+    public EncoderOutput Encode(Tensor inputIds, Tensor? attentionMask = null, Tensor? tokenTypeIds = null) =>
+        Forward(inputIds, attentionMask, tokenTypeIds);
 
     /// <summary>Runs the encoder on token ids (B, S); the mask is 1 for tokens to attend to.</summary>
     public EncoderOutput Forward(Tensor inputIds, Tensor? attentionMask = null, Tensor? tokenTypeIds = null)

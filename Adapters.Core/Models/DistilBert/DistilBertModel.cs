@@ -9,7 +9,7 @@ namespace Adapters.Core.Models.DistilBert;
 /// DistilBERT as transformers computes it (no token types, no pooler, LayerNorm eps 1e-12), with HF state-dict names
 /// (<c>embeddings.*</c>, <c>transformer.layer.N.*</c>) and adapter support under the <c>distilbert.</c> prefix.
 /// </summary>
-public sealed class DistilBertModel : AdapterModel
+public sealed class DistilBertModel : AdapterModel, ITextEncoder
 {
     private readonly Embedding _word;
     private readonly Embedding _position;
@@ -55,6 +55,13 @@ public sealed class DistilBertModel : AdapterModel
     /// <inheritdoc />
     protected override AdapterModelInterface CreateInterface() =>
         new(Config.ModelType, "distilbert", Config.HiddenSize, _layers.Select(l => l.Describe()).ToArray());
+
+    /// <inheritdoc />
+    public Parameter WordEmbeddings => _word.weight!;
+
+    /// <inheritdoc />
+    public EncoderOutput Encode(Tensor inputIds, Tensor? attentionMask = null, Tensor? tokenTypeIds = null) =>
+        Forward(inputIds, attentionMask);
 
     /// <summary>Runs the encoder on token ids (B, S); the mask is 1 for tokens to attend to.</summary>
     public EncoderOutput Forward(Tensor inputIds, Tensor? attentionMask = null)
