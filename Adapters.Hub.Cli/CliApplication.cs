@@ -11,6 +11,7 @@ public static class CliApplication
     {
         var root = new RootCommand("adapters-hub: adapters and the Hugging Face Hub from .NET.");
         root.Subcommands.Add(DoctorCommand.Create());
+        root.Subcommands.Add(SummaryCommand.Create());
         return root;
     }
 
