@@ -22,6 +22,7 @@ public static class CliApplication
         root.Subcommands.Add(CacheCommand.Create());
         root.Subcommands.Add(ResolveCommand.Create());
         root.Subcommands.Add(MigrateCommand.Create());
+        root.Subcommands.Add(SummaryCommand.Create());
         return root;
     }
 

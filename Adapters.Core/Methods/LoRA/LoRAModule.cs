@@ -1,0 +1,64 @@
+using Adapters.Core.Configuration;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Adapters.Core.Methods.LoRA;
+
+/// <summary>
+/// LoRA (and DoRA with <c>use_dora</c>): <c>δ = dropout(x)·Aᵀ·Bᵀ·alpha/r</c> with <c>lora_A</c> (r, in) and
+/// <c>lora_B</c> (out, r) as plain parameters. Init "lora": A kaiming_uniform(a=√5), B zeros; "bert": both N(0, 0.02);
+/// "ia3": ones; "vera": kaiming_uniform(a=0).
+/// </summary>
+public sealed class LoRAModule : LoRALayer
+{
+    private readonly Parameter _a;
+    private readonly Parameter _b;
+
+    /// <summary>Creates the module for a linear layer with weight <paramref name="baseWeight"/>.</summary>
+    public LoRAModule(LoRAConfig config, long inFeatures, long outFeatures, Tensor baseWeight, Device? device, ScalarType? dtype)
+        : base(nameof(LoRAModule), config, inFeatures, outFeatures, baseWeight, device, dtype)
+    {
+        if (config.R <= 0) throw new AdapterConfigException($"LoRA r must be positive, got {config.R}.");
+        _a = new Parameter(zeros([config.R, inFeatures], dtype, device));
+        _b = new Parameter(zeros([outFeatures, config.R], dtype, device));
+        using (no_grad())
+        {
+            switch (config.InitWeights)
+            {
+                case "lora":
+                    nn.init.kaiming_uniform_(_a, Math.Sqrt(5));
+                    break;
+                case "bert":
+                    nn.init.normal_(_a, 0.0, 0.02);
+                    nn.init.normal_(_b, 0.0, 0.02);
+                    break;
+                case "ia3":
+                    nn.init.ones_(_a);
+                    nn.init.ones_(_b);
+                    break;
+                case "vera":
+                    nn.init.kaiming_uniform_(_a);
+                    nn.init.kaiming_uniform_(_b);
+                    break;
+                default:
+                    throw new AdapterConfigException($"Unknown LoRA init_weights \"{config.InitWeights}\"; expected lora, bert, ia3 or vera.");
+            }
+        }
+        register_parameter("lora_A", _a);
+        register_parameter("lora_B", _b);
+        RegisterCommon();
+    }
+
+    /// <inheritdoc />
+    public override Tensor Contribution(Tensor? previous, Tensor layerInput)
+    {
+        ArgumentNullException.ThrowIfNull(layerInput);
+        var x = InputDropout(previous ?? layerInput);
+        var delta = matmul(matmul(x, _a.t()), _b.t());
+        return ScaleOrGate(delta, layerInput);
+    }
+
+    /// <inheritdoc />
+    protected override Tensor UnscaledDelta() => matmul(_b, _a);
+}

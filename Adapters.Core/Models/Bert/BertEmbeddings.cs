@@ -1,0 +1,75 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Adapters.Core.Models.Bert;
+
+/// <summary>
+/// Word + position + token-type embeddings, LayerNorm and dropout (<c>embeddings.*</c>). RoBERTa-layout models count
+/// positions from <c>padding_idx + 1</c> over non-padding tokens, as transformers' <c>create_position_ids_from_input_ids</c>.
+/// </summary>
+internal sealed class BertEmbeddings : nn.Module
+{
+    private readonly Embedding _word;
+    private readonly Embedding _position;
+    private readonly Embedding? _tokenType;
+    private readonly LayerNorm _norm;
+    private readonly double _dropout;
+    private readonly bool _robertaPositions;
+    private readonly long _paddingIdx;
+
+    public BertEmbeddings(EncoderConfig config, bool robertaPositions) : base(nameof(BertEmbeddings))
+    {
+        _robertaPositions = robertaPositions;
+        _paddingIdx = config.PadTokenId;
+        _word = nn.Embedding(config.VocabSize, config.HiddenSize, padding_idx: config.PadTokenId);
+        _position = robertaPositions
+            ? nn.Embedding(config.MaxPositionEmbeddings, config.HiddenSize, padding_idx: config.PadTokenId)
+            : nn.Embedding(config.MaxPositionEmbeddings, config.HiddenSize);
+        if (config.TypeVocabSize > 0) _tokenType = nn.Embedding(config.TypeVocabSize, config.HiddenSize);
+        _norm = nn.LayerNorm(config.HiddenSize, config.LayerNormEps);
+        _dropout = config.HiddenDropoutProb;
+        register_module("word_embeddings", _word);
+        register_module("position_embeddings", _position);
+        if (_tokenType is not null) register_module("token_type_embeddings", _tokenType);
+        register_module("LayerNorm", _norm);
+    }
+
+    /// <summary>Children are registered explicitly under Python's names; field-based registration would add C# field names.</summary>
+    protected override void RegisterComponents() { }
+
+    /// <summary>transformers zeroes the padding row of every embedding that has a padding index.</summary>
+    public void ZeroPaddingRows()
+    {
+        using var _ = no_grad();
+        _word.weight![_paddingIdx].zero_();
+        if (_robertaPositions) _position.weight![_paddingIdx].zero_();
+    }
+
+    public Parameter WordEmbeddings => _word.weight!;
+
+    public IEnumerable<Embedding> Embeddings => new[] { _word, _position, _tokenType }.OfType<Embedding>();
+
+    public Tensor Forward(Tensor inputIds, Tensor? tokenTypeIds)
+    {
+        var seqLength = inputIds.shape[1];
+        Tensor positions;
+        if (_robertaPositions)
+        {
+            var mask = inputIds.ne(_paddingIdx).to(ScalarType.Int64);
+            positions = cumsum(mask, 1) * mask + _paddingIdx;
+        }
+        else
+        {
+            positions = arange(seqLength, ScalarType.Int64, inputIds.device).unsqueeze(0);
+        }
+        var embeddings = _word.call(inputIds) + _position.call(positions);
+        if (_tokenType is not null)
+        {
+            var types = tokenTypeIds ?? zeros_like(inputIds);
+            embeddings = embeddings + _tokenType.call(types);
+        }
+        embeddings = _norm.call(embeddings);
+        return nn.functional.dropout(embeddings, _dropout, training);
+    }
+}

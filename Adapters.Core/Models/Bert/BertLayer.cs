@@ -1,0 +1,104 @@
+using Adapters.Core.Methods;
+using Adapters.Core.Methods.Bottleneck;
+using Adapters.Core.Methods.LoRA;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Adapters.Core.Models.Bert;
+
+/// <summary>
+/// One post-LN transformer layer with BERT's module names (<c>attention.self.query</c>, <c>attention.output.dense</c>,
+/// <c>intermediate.dense</c>, <c>output.dense</c>, the two <c>LayerNorm</c>s) and Python adapters' attachment points:
+/// <c>attention.output.adapters</c> and <c>output.adapters</c> for bottlenecks, <c>loras</c> on q/k/v and the FFN.
+/// </summary>
+internal sealed class BertLayer : nn.Module
+{
+    private readonly int _heads;
+    private readonly int _headSize;
+    private readonly double _attentionDropout;
+    private readonly double _hiddenDropout;
+    private readonly LayerNorm _attentionNorm;
+    private readonly Linear _attentionDense;
+    private readonly LayerNorm _outputNorm;
+    private readonly Func<Tensor, Tensor> _activation;
+
+    public BertLayer(EncoderConfig config, int index, ActiveAdapterSetup setup) : base(nameof(BertLayer))
+    {
+        var hidden = config.HiddenSize;
+        if (hidden % config.NumAttentionHeads != 0)
+            throw new ArgumentException($"hidden_size {hidden} is not a multiple of num_attention_heads {config.NumAttentionHeads}.", nameof(config));
+        _heads = config.NumAttentionHeads;
+        _headSize = hidden / _heads;
+        _attentionDropout = config.AttentionProbsDropoutProb;
+        _hiddenDropout = config.HiddenDropoutProb;
+        _activation = Activation.Get(config.HiddenAct);
+
+        Query = new AdaptableLinear(hidden, hidden, true, setup, index, LoRALocation.Query);
+        Key = new AdaptableLinear(hidden, hidden, true, setup, index, LoRALocation.Key);
+        Value = new AdaptableLinear(hidden, hidden, true, setup, index, LoRALocation.Value);
+        _attentionDense = nn.Linear(hidden, hidden);
+        _attentionNorm = nn.LayerNorm(hidden, config.LayerNormEps);
+        AttentionAdapters = new BottleneckSite(setup, index, BottleneckLocation.Attention);
+        Intermediate = new AdaptableLinear(hidden, config.IntermediateSize, true, setup, index, LoRALocation.Intermediate);
+        Output = new AdaptableLinear(config.IntermediateSize, hidden, true, setup, index, LoRALocation.Output);
+        _outputNorm = nn.LayerNorm(hidden, config.LayerNormEps);
+        OutputAdapters = new BottleneckSite(setup, index, BottleneckLocation.Output);
+
+        var self = new Holder(("query", Query), ("key", Key), ("value", Value));
+        var attentionOutput = new Holder(("dense", _attentionDense), ("LayerNorm", _attentionNorm), ("adapters", AttentionAdapters.Adapters));
+        register_module("attention", new Holder(("self", self), ("output", attentionOutput)));
+        register_module("intermediate", new Holder(("dense", Intermediate)));
+        register_module("output", new Holder(("dense", Output), ("LayerNorm", _outputNorm), ("adapters", OutputAdapters.Adapters)));
+        Index = index;
+    }
+
+    /// <summary>Children are registered explicitly under Python's names; field-based registration would add C# field names.</summary>
+    protected override void RegisterComponents() { }
+
+    public int Index { get; }
+    public AdaptableLinear Query { get; }
+    public AdaptableLinear Key { get; }
+    public AdaptableLinear Value { get; }
+    public AdaptableLinear Intermediate { get; }
+    public AdaptableLinear Output { get; }
+    public BottleneckSite AttentionAdapters { get; }
+    public BottleneckSite OutputAdapters { get; }
+    public Linear AttentionDense => _attentionDense;
+
+    public AdapterLayerInterface Describe() =>
+        new(Index, Query, Key, Value, Intermediate, Output, AttentionAdapters, OutputAdapters);
+
+    public Tensor Forward(Tensor hidden, Tensor? extendedMask)
+    {
+        var batch = hidden.shape[0];
+        var length = hidden.shape[1];
+        Tensor Split(Tensor x) => x.view(batch, length, _heads, _headSize).transpose(1, 2);
+
+        var q = Split(Query.call(hidden));
+        var k = Split(Key.call(hidden));
+        var v = Split(Value.call(hidden));
+        var scores = matmul(q, k.transpose(-1, -2)) / Math.Sqrt(_headSize);
+        if (extendedMask is not null) scores = scores + extendedMask;
+        var probs = nn.functional.dropout(softmax(scores, -1), _attentionDropout, training);
+        var context = matmul(probs, v).transpose(1, 2).reshape(batch, length, _heads * _headSize);
+
+        var attentionOut = nn.functional.dropout(_attentionDense.call(context), _hiddenDropout, training);
+        var attention = AttentionAdapters.Forward(attentionOut, hidden, _attentionNorm.call);
+
+        var intermediate = _activation(Intermediate.call(attention));
+        var output = nn.functional.dropout(Output.call(intermediate), _hiddenDropout, training);
+        return OutputAdapters.Forward(output, attention, _outputNorm.call);
+    }
+
+    /// <summary>A parameterless container that only gives its children their state-dict names.</summary>
+    private sealed class Holder : nn.Module
+    {
+        public Holder(params (string Name, nn.Module Module)[] children) : base(nameof(Holder))
+        {
+            foreach (var (name, module) in children) register_module(name, module);
+        }
+
+        protected override void RegisterComponents() { }
+    }
+}

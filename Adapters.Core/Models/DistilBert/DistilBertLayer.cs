@@ -1,0 +1,107 @@
+using Adapters.Core.Methods;
+using Adapters.Core.Methods.Bottleneck;
+using Adapters.Core.Methods.LoRA;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Adapters.Core.Models.DistilBert;
+
+/// <summary>
+/// One DistilBERT layer with HF names (<c>attention.q_lin/k_lin/v_lin/out_lin</c>, <c>sa_layer_norm</c>,
+/// <c>ffn.lin1/lin2</c>, <c>output_layer_norm</c>) and Python adapters' wrappers <c>attention_adapters.adapters</c>
+/// and <c>output_adapters.adapters</c>.
+/// </summary>
+internal sealed class DistilBertLayer : nn.Module
+{
+    private readonly int _heads;
+    private readonly int _headSize;
+    private readonly double _attentionDropout;
+    private readonly double _dropout;
+    private readonly Linear _outLin;
+    private readonly LayerNorm _saNorm;
+    private readonly LayerNorm _outputNorm;
+    private readonly Func<Tensor, Tensor> _activation;
+
+    public DistilBertLayer(EncoderConfig config, int index, ActiveAdapterSetup setup) : base(nameof(DistilBertLayer))
+    {
+        var dim = config.HiddenSize;
+        if (dim % config.NumAttentionHeads != 0)
+            throw new ArgumentException($"dim {dim} is not a multiple of n_heads {config.NumAttentionHeads}.", nameof(config));
+        Index = index;
+        _heads = config.NumAttentionHeads;
+        _headSize = dim / _heads;
+        _attentionDropout = config.AttentionProbsDropoutProb;
+        _dropout = config.HiddenDropoutProb;
+        _activation = Activation.Get(config.HiddenAct);
+        Query = new AdaptableLinear(dim, dim, true, setup, index, LoRALocation.Query);
+        Key = new AdaptableLinear(dim, dim, true, setup, index, LoRALocation.Key);
+        Value = new AdaptableLinear(dim, dim, true, setup, index, LoRALocation.Value);
+        _outLin = nn.Linear(dim, dim);
+        _saNorm = nn.LayerNorm(dim, 1e-12);
+        Lin1 = new AdaptableLinear(dim, config.IntermediateSize, true, setup, index, LoRALocation.Intermediate);
+        Lin2 = new AdaptableLinear(config.IntermediateSize, dim, true, setup, index, LoRALocation.Output);
+        _outputNorm = nn.LayerNorm(dim, 1e-12);
+        AttentionAdapters = new BottleneckSite(setup, index, BottleneckLocation.Attention);
+        OutputAdapters = new BottleneckSite(setup, index, BottleneckLocation.Output);
+
+        var attention = new AdapterModuleDict();
+        attention.Add("q_lin", Query);
+        attention.Add("k_lin", Key);
+        attention.Add("v_lin", Value);
+        attention.Add("out_lin", _outLin);
+        register_module("attention", attention);
+        register_module("sa_layer_norm", _saNorm);
+        var ffn = new AdapterModuleDict();
+        ffn.Add("lin1", Lin1);
+        ffn.Add("lin2", Lin2);
+        register_module("ffn", ffn);
+        register_module("output_layer_norm", _outputNorm);
+        var attentionAdapters = new AdapterModuleDict();
+        attentionAdapters.Add("adapters", AttentionAdapters.Adapters);
+        register_module("attention_adapters", attentionAdapters);
+        var outputAdapters = new AdapterModuleDict();
+        outputAdapters.Add("adapters", OutputAdapters.Adapters);
+        register_module("output_adapters", outputAdapters);
+    }
+
+    /// <summary>Children are registered explicitly under Python's names; field-based registration would add C# field names.</summary>
+    protected override void RegisterComponents() { }
+
+    public int Index { get; }
+    public AdaptableLinear Query { get; }
+    public AdaptableLinear Key { get; }
+    public AdaptableLinear Value { get; }
+    public AdaptableLinear Lin1 { get; }
+    public AdaptableLinear Lin2 { get; }
+    public Linear OutLin => _outLin;
+    public BottleneckSite AttentionAdapters { get; }
+    public BottleneckSite OutputAdapters { get; }
+
+    public AdapterLayerInterface Describe() => new(Index, Query, Key, Value, Lin1, Lin2, AttentionAdapters, OutputAdapters);
+
+    public Tensor Forward(Tensor x, Tensor? attentionMask)
+    {
+        var batch = x.shape[0];
+        var length = x.shape[1];
+        Tensor Split(Tensor t) => t.view(batch, length, _heads, _headSize).transpose(1, 2);
+
+        var q = Split(Query.call(x)) / Math.Sqrt(_headSize);
+        var k = Split(Key.call(x));
+        var v = Split(Value.call(x));
+        var scores = matmul(q, k.transpose(2, 3));
+        if (attentionMask is not null)
+        {
+            var masked = attentionMask.eq(0).view(batch, 1, 1, length).expand_as(scores);
+            scores = scores.masked_fill(masked, float.MinValue);
+        }
+        var weights = nn.functional.dropout(softmax(scores, -1), _attentionDropout, training);
+        var context = matmul(weights, v).transpose(1, 2).reshape(batch, length, _heads * _headSize);
+        var saOutput = _outLin.call(context);
+        saOutput = AttentionAdapters.Forward(saOutput, x, _saNorm.call);
+
+        var ffnOutput = Lin2.call(_activation(Lin1.call(saOutput)));
+        ffnOutput = nn.functional.dropout(ffnOutput, _dropout, training);
+        return OutputAdapters.Forward(ffnOutput, saOutput, _outputNorm.call);
+    }
+}

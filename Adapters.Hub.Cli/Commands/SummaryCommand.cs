@@ -1,0 +1,87 @@
+using System.CommandLine;
+using System.Text.Json;
+using Adapters.Core;
+using Adapters.Core.Models;
+
+namespace Adapters.Hub.Cli.Commands;
+
+/// <summary>
+/// <c>adapters-hub summary --model CONFIG_JSON_OR_DIR --adapter [NAME=]CONFIG_STRING [--adapter ...] [--json]</c>:
+/// builds the encoder from its <c>config.json</c> with random weights, adds the adapters and prints Python's
+/// <c>adapter_summary()</c> table.
+/// </summary>
+internal static class SummaryCommand
+{
+    public static Command Create()
+    {
+        var model = new Option<string>("--model") { Description = "A Hugging Face config.json, or a folder holding one.", Required = true };
+        var adapters = new Option<string[]>("--adapter")
+        {
+            Description = "An adapter as [NAME=]CONFIG_STRING, e.g. seq_bn, \"lora[r=16, alpha=32]\" or \"task=lora|par_bn\". Repeatable.",
+            AllowMultipleArgumentsPerToken = false,
+        };
+        var json = new Option<bool>("--json") { Description = "Print the rows as JSON instead of the table." };
+        var command = new Command("summary", "Show adapter parameter counts for a model config, as Python's adapter_summary() prints them.")
+        {
+            model,
+            adapters,
+            json,
+        };
+        command.SetAction(parseResult => CommandErrors.Guard(parseResult, () =>
+        {
+            var output = parseResult.InvocationConfiguration.Output;
+            var configPath = ResolveConfigPath(parseResult.GetValue(model)!);
+            TorchRuntime.Initialize();
+            using var encoder = EncoderModels.Create(EncoderConfig.Read(configPath));
+            var used = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var spec in parseResult.GetValue(adapters) ?? [])
+            {
+                var (name, config) = SplitSpec(spec);
+                name = Unique(name, used);
+                encoder.AddAdapter(name, config);
+            }
+            if (parseResult.GetValue(json))
+            {
+                output.WriteLine(JsonSerializer.Serialize(new
+                {
+                    modelType = encoder.Interface.ModelType,
+                    rows = encoder.AdapterSummaryRows(),
+                }, CliJson.Options));
+            }
+            else
+            {
+                output.WriteLine(encoder.AdapterSummary());
+            }
+            return 0;
+        }));
+        return command;
+    }
+
+    private static string ResolveConfigPath(string path)
+    {
+        if (Directory.Exists(path))
+        {
+            var inside = Path.Combine(path, "config.json");
+            return File.Exists(inside) ? inside : throw new FileNotFoundException($"{path} has no config.json.", inside);
+        }
+        return File.Exists(path) ? path : throw new FileNotFoundException($"Model config {path} does not exist; pass a config.json or a folder holding one.", path);
+    }
+
+    /// <summary>"task=lora[r=8]" names the adapter; an '=' inside the brackets belongs to the config string.</summary>
+    private static (string Name, string Config) SplitSpec(string spec)
+    {
+        var equals = spec.IndexOf('=', StringComparison.Ordinal);
+        var bracket = spec.IndexOf('[', StringComparison.Ordinal);
+        if (equals > 0 && (bracket < 0 || equals < bracket)) return (spec[..equals].Trim(), spec[(equals + 1)..].Trim());
+        var end = spec.IndexOfAny(['[', '|']);
+        var alias = (end < 0 ? spec : spec[..end]).Trim();
+        return (alias.Replace('.', '_').Replace('+', '_'), spec);
+    }
+
+    private static string Unique(string name, HashSet<string> used)
+    {
+        var candidate = name;
+        for (var i = 2; !used.Add(candidate); i++) candidate = $"{name}_{i}";
+        return candidate;
+    }
+}

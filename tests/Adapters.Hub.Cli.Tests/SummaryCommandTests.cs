@@ -1,0 +1,66 @@
+using System.Text.Json;
+using Adapters.Hub.Cli;
+
+namespace Adapters.Hub.Cli.Tests;
+
+public sealed class SummaryCommandTests
+{
+    private static async Task<(int ExitCode, string Output, string Error)> RunAsync(params string[] args)
+    {
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        var exitCode = await CliApplication.RunAsync(args, output, error, CancellationToken.None);
+        return (exitCode, output.ToString(), error.ToString());
+    }
+
+    private static string TinyConfigFolder()
+    {
+        var dir = Directory.CreateTempSubdirectory("summary-").FullName;
+        File.WriteAllText(Path.Combine(dir, "config.json"),
+            """{"model_type": "bert", "hidden_size": 64, "num_hidden_layers": 2, "num_attention_heads": 4, "intermediate_size": 128, "vocab_size": 100, "max_position_embeddings": 32, "type_vocab_size": 2}""");
+        return dir;
+    }
+
+    [Fact]
+    public async Task Prints_pythons_summary_table_for_config_strings()
+    {
+        var dir = TinyConfigFolder();
+
+        var (exitCode, output, error) = await RunAsync("summary", "--model", dir, "--adapter", "lora[r=4, alpha=8]", "--adapter", "task=seq_bn");
+
+        Assert.True(exitCode == 0, error);
+        var lines = output.TrimEnd().Split('\n');
+        Assert.Equal(new string('=', 80), lines[0]);
+        Assert.Equal("Name                     Architecture         #Param      %Param  Active   Train", lines[1]);
+        // lora r=4 on q and v: 2 layers × 2 × (4·64 + 64·4) = 2,048; seq_bn: 2 × ((64·4+4) + (4·64+64)) = 1,160.
+        Assert.StartsWith("lora                     lora                  2,048", lines[3], StringComparison.Ordinal);
+        Assert.StartsWith("task                     bottleneck            1,160", lines[4], StringComparison.Ordinal);
+        Assert.StartsWith("Full model", lines[6], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Json_lists_rows()
+    {
+        var dir = TinyConfigFolder();
+
+        var (exitCode, output, error) = await RunAsync("summary", "--model", Path.Combine(dir, "config.json"), "--adapter", "ia3", "--json");
+
+        Assert.True(exitCode == 0, error);
+        using var doc = JsonDocument.Parse(output);
+        var rows = doc.RootElement.GetProperty("rows");
+        Assert.Equal("ia3", rows[0].GetProperty("name").GetString());
+        Assert.Equal(2 * (64 + 64 + 128), rows[0].GetProperty("parameterCount").GetInt64());
+    }
+
+    [Fact]
+    public async Task Bad_config_string_is_one_line_error()
+    {
+        var dir = TinyConfigFolder();
+
+        var (exitCode, _, error) = await RunAsync("summary", "--model", dir, "--adapter", "lora[r=oops]");
+
+        Assert.Equal(1, exitCode);
+        Assert.StartsWith("error: ", error, StringComparison.Ordinal);
+        Assert.Single(error.TrimEnd().Split('\n'));
+    }
+}
