@@ -16,6 +16,7 @@ public static class CliApplication
         root.Subcommands.Add(LoginCommands.CreateLogin());
         root.Subcommands.Add(LoginCommands.CreateLogout());
         root.Subcommands.Add(LoginCommands.CreateWhoAmI());
+        root.Subcommands.Add(ServeCommand.Create());
         return root;
     }
 
