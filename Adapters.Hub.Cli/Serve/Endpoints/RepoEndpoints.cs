@@ -17,7 +17,7 @@ internal static class RepoEndpoints
         services.Auth.Require(context, AccessLevel.Read);
         var resolved = services.Store.Resolve(key, revision);
         var blobs = HttpIo.QueryFlag(context, "blobs");
-        var info = Summary(services.Store, key, resolved.Repo, resolved.Commit, full: true);
+        var info = Summary(services.Store, key, resolved.Repo, resolved.Commit);
         info["siblings"] = resolved.Commit.Files.Select(f =>
         {
             var sibling = new Dictionary<string, object?> { ["rfilename"] = f.Key };
@@ -44,6 +44,7 @@ internal static class RepoEndpoints
         var author = HttpIo.Query(context, "author");
         var searches = context.Request.Query["search"].Where(s => !string.IsNullOrEmpty(s)).Select(s => s!).ToList();
         var full = HttpIo.QueryFlag(context, "full");
+        var filters = context.Request.Query["filter"].Where(f => !string.IsNullOrEmpty(f)).Select(f => f!).ToList();
         var items = new List<Dictionary<string, object?>>();
         foreach (var (key, metadata) in services.Store.ListRepos(type))
         {
@@ -51,14 +52,15 @@ internal static class RepoEndpoints
             if (author is not null && !string.Equals(key.Namespace, author, StringComparison.OrdinalIgnoreCase)) continue;
             if (!searches.All(s => key.Id.Contains(s, StringComparison.OrdinalIgnoreCase))) continue;
             var head = services.Store.Resolve(key, RegistryStore.DefaultBranch);
-            var item = Summary(services.Store, key, metadata, head.Commit, full);
+            var item = Summary(services.Store, key, metadata, head.Commit);
+            if (filters.Count > 0 && !filters.All(f => ((IReadOnlyList<string>)item["tags"]!).Contains(f, StringComparer.Ordinal))) continue;
             if (full) item["siblings"] = head.Commit.Files.Keys.Select(p => new Dictionary<string, object?> { ["rfilename"] = p }).ToList();
             items.Add(item);
         }
         return HttpIo.WriteJsonAsync(context, Pagination.Page(context, items, services.Options.PageSize));
     }
 
-    private static Dictionary<string, object?> Summary(RegistryStore store, RepoKey key, RepoMetadata metadata, CommitRecord commit, bool full)
+    private static Dictionary<string, object?> Summary(RegistryStore store, RepoKey key, RepoMetadata metadata, CommitRecord commit)
     {
         var info = new Dictionary<string, object?>
         {
@@ -75,7 +77,7 @@ internal static class RepoEndpoints
         info["disabled"] = false;
         info["downloads"] = 0;
         info["likes"] = 0;
-        var card = full ? ReadCard(store, commit) : null;
+        var card = ReadCard(store, commit);
         info["tags"] = card?.Metadata.Tags ?? [];
         if (card is not null && !card.Metadata.IsEmpty)
         {

@@ -86,7 +86,7 @@ internal static class ServeRouter
         if (segments.Length is 5 or 6 && segments[^4] == "info" && segments[^3] == "lfs" && segments[^2] == "objects"
             && segments[^5].EndsWith(".git", StringComparison.Ordinal) && Is("POST"))
         {
-            var idParts = segments[..^3];
+            var idParts = segments[..^4];
             idParts[^1] = idParts[^1][..^4];
             var key = RepoKey.Parse(repoType, string.Join('/', idParts));
             if (segments[^1] == "batch") return LfsEndpoints.BatchAsync(context, services, key);
