@@ -23,6 +23,7 @@ public static class CliApplication
         root.Subcommands.Add(ResolveCommand.Create());
         root.Subcommands.Add(MigrateCommand.Create());
         root.Subcommands.Add(SummaryCommand.Create());
+        root.Subcommands.Add(ServeCommand.Create());
         return root;
     }
 

@@ -1,0 +1,119 @@
+using Adapters.Hub.Cli.Serve.Storage;
+using Microsoft.AspNetCore.Http;
+
+namespace Adapters.Hub.Cli.Serve.Endpoints;
+
+/// <summary>
+/// Maps the Hub's URL space onto the endpoints. Repository ids are one or two segments and the revision
+/// is one percent-encoded segment, which fixed route templates cannot express, so the raw path is split
+/// here. Every <see cref="RegistryException"/> becomes the Hub's error answer.
+/// </summary>
+internal static class ServeRouter
+{
+    /// <summary>Words that end a repository id in <c>/api/{type}/...</c> routes.</summary>
+    private static readonly HashSet<string> s_apiActions = new(StringComparer.Ordinal)
+    {
+        "revision", "tree", "refs", "preupload", "commit", "branch", "paths-info",
+    };
+
+    public static async Task DispatchAsync(HttpContext context, ServeServices services)
+    {
+        try
+        {
+            await RouteAsync(context, services, HttpIo.RawSegments(context)).ConfigureAwait(false);
+        }
+        catch (RegistryException error) when (!context.Response.HasStarted)
+        {
+            await HttpIo.WriteErrorAsync(context, error).ConfigureAwait(false);
+        }
+        catch (BadHttpRequestException) when (context.RequestAborted.IsCancellationRequested || !context.Response.HasStarted)
+        {
+            // The client went away mid-body (an abandoned upload): nothing was stored, nothing to answer.
+            if (!context.Response.HasStarted) context.Response.StatusCode = StatusCodes.Status400BadRequest;
+        }
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        {
+        }
+        catch (IOException) when (context.RequestAborted.IsCancellationRequested)
+        {
+        }
+    }
+
+    private static Task RouteAsync(HttpContext context, ServeServices services, string[] s)
+    {
+        var method = context.Request.Method;
+        bool Is(params string[] methods) => methods.Any(m => string.Equals(m, method, StringComparison.OrdinalIgnoreCase));
+
+        if (s.Length >= 1 && s[0] == "api")
+        {
+            if (s.Length == 2 && s[1] == "whoami-v2" && Is("GET")) return RepoEndpoints.WhoAmIAsync(context, services);
+            if (s.Length == 2 && s[1] == "validate-yaml" && Is("POST")) return RepoEndpoints.ValidateYamlAsync(context, services);
+            if (s.Length == 3 && s[1] == "repos" && s[2] == "create" && Is("POST")) return RepoEndpoints.CreateAsync(context, services);
+            if (s.Length == 3 && s[1] == "repos" && s[2] == "delete" && Is("DELETE")) return RepoEndpoints.DeleteAsync(context, services);
+            if (s.Length >= 2 && TryType(s[1], out var type))
+            {
+                if (s.Length == 2 && Is("GET", "HEAD")) return RepoEndpoints.ListAsync(context, services, type);
+                var rest = s[2..];
+                var idLength = rest.Length >= 2 && !s_apiActions.Contains(rest[1]) ? 2 : 1;
+                var key = RepoKey.Parse(type, string.Join('/', rest[..idLength]));
+                var action = rest[idLength..];
+                if (action.Length == 0 && Is("GET", "HEAD")) return RepoEndpoints.InfoAsync(context, services, key, RegistryStore.DefaultBranch);
+                if (action.Length == 2 && action[0] == "revision" && Is("GET", "HEAD")) return RepoEndpoints.InfoAsync(context, services, key, action[1]);
+                if (action.Length >= 2 && action[0] == "tree" && Is("GET")) return RepoEndpoints.TreeAsync(context, services, key, action[1], string.Join('/', action[2..]));
+                if (action.Length == 2 && action[0] == "paths-info" && Is("POST")) return RepoEndpoints.PathsInfoAsync(context, services, key, action[1]);
+                if (action.Length == 1 && action[0] == "refs" && Is("GET")) return RepoEndpoints.RefsAsync(context, services, key);
+                if (action.Length == 2 && action[0] == "branch" && Is("POST", "DELETE")) return RepoEndpoints.BranchAsync(context, services, key, action[1]);
+                if (action.Length == 2 && action[0] == "preupload" && Is("POST")) return CommitEndpoints.PreuploadAsync(context, services, key, action[1]);
+                if (action.Length == 2 && action[0] == "commit" && Is("POST")) return CommitEndpoints.CommitAsync(context, services, key, action[1]);
+            }
+            throw NotFound(context);
+        }
+
+        if (s.Length == 2 && s[0] == "lfs-blobs" && Is("GET", "HEAD")) return FileEndpoints.BlobAsync(context, services, s[1]);
+        if (s.Length == 2 && s[0] == "lfs-uploads" && Is("PUT")) return LfsEndpoints.PutObjectAsync(context, services, s[1]);
+        if (s.Length == 2 && s[0] == "lfs-uploads" && Is("POST")) return LfsEndpoints.CompleteAsync(context, services, s[1]);
+        if (s.Length == 3 && s[0] == "lfs-uploads" && Is("PUT")) return LfsEndpoints.PutPartAsync(context, services, s[1], s[2]);
+
+        var repoType = RepoType.Model;
+        var segments = s;
+        if (s.Length >= 1 && s[0] is "datasets" or "spaces")
+        {
+            repoType = RepoTypeExtensions.Parse(s[0]);
+            segments = s[1..];
+        }
+
+        // {repo}.git/info/lfs/objects/batch|verify
+        if (segments.Length is 5 or 6 && segments[^4] == "info" && segments[^3] == "lfs" && segments[^2] == "objects"
+            && segments[^5].EndsWith(".git", StringComparison.Ordinal) && Is("POST"))
+        {
+            var idParts = segments[..^4];
+            idParts[^1] = idParts[^1][..^4];
+            var key = RepoKey.Parse(repoType, string.Join('/', idParts));
+            if (segments[^1] == "batch") return LfsEndpoints.BatchAsync(context, services, key);
+            if (segments[^1] == "verify") return LfsEndpoints.VerifyAsync(context, services, key);
+        }
+
+        // {repo}/resolve|raw/{rev}/{path}
+        for (var idLength = 1; idLength <= 2 && idLength + 2 < segments.Length; idLength++)
+        {
+            if (segments[idLength] is "resolve" or "raw" && Is("GET", "HEAD"))
+            {
+                var key = RepoKey.Parse(repoType, string.Join('/', segments[..idLength]));
+                var path = string.Join('/', segments[(idLength + 2)..]);
+                return FileEndpoints.ResolveAsync(context, services, key, segments[idLength + 1], path, raw: segments[idLength] == "raw");
+            }
+        }
+        throw NotFound(context);
+    }
+
+    private static bool TryType(string segment, out RepoType type)
+    {
+        type = RepoType.Model;
+        if (segment is not ("models" or "datasets" or "spaces")) return false;
+        type = RepoTypeExtensions.Parse(segment);
+        return true;
+    }
+
+    private static RegistryException NotFound(HttpContext context) =>
+        new(404, null, $"{context.Request.Method} {HttpIo.RawPath(context)} is not a route of this registry.");
+}

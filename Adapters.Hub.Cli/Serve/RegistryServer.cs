@@ -1,0 +1,75 @@
+using System.Net;
+using Adapters.Hub.Cli.Serve.Endpoints;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Adapters.Hub.Cli.Serve;
+
+/// <summary>
+/// A Hub-compatible registry on Kestrel, storing repositories under <see cref="RegistryServerOptions.RootDirectory"/>.
+/// <c>adapters-hub serve</c> runs one until Ctrl+C; tests start one in-process on a free loopback port
+/// (<see cref="RegistryServerOptions.Port"/> = 0) and dispose it at the end.
+/// </summary>
+internal sealed class RegistryServer : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private RegistryServer(WebApplication app, Uri endpoint, string root)
+    {
+        _app = app;
+        Endpoint = endpoint;
+        RootDirectory = root;
+    }
+
+    /// <summary>The base URL clients use (<c>HF_ENDPOINT</c>).</summary>
+    public Uri Endpoint { get; }
+
+    /// <summary>The registry folder.</summary>
+    public string RootDirectory { get; }
+
+    /// <summary>Starts listening; returns once the port is bound.</summary>
+    public static async Task<RegistryServer> StartAsync(RegistryServerOptions options, ILoggerProvider? logging = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.LfsChunkSize <= 0) throw new ArgumentOutOfRangeException(nameof(options), options.LfsChunkSize, "LfsChunkSize must be positive.");
+        if (options.PageSize <= 0) throw new ArgumentOutOfRangeException(nameof(options), options.PageSize, "PageSize must be positive.");
+        var services = new ServeServices(options);
+
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = services.Store.Root });
+        builder.Logging.ClearProviders();
+        if (logging is not null) builder.Logging.AddProvider(logging);
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            // LFS objects can be many GB; their size is checked against the batch request instead.
+            kestrel.Limits.MaxRequestBodySize = null;
+            if (options.Host == "localhost") kestrel.ListenLocalhost(options.Port);
+            else if (IPAddress.TryParse(options.Host, out var address)) kestrel.Listen(address, options.Port);
+            else throw new ArgumentException($"--host '{options.Host}' is not an IP address or 'localhost'.");
+        });
+        var app = builder.Build();
+        app.Run(context => ServeRouter.DispatchAsync(context, services));
+        await app.StartAsync(cancellationToken).ConfigureAwait(false);
+
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault()
+            ?? throw new InvalidOperationException("Kestrel started without reporting its address.");
+        return new RegistryServer(app, new Uri(address.Replace("[::1]", "localhost", StringComparison.Ordinal)), services.Store.Root);
+    }
+
+    /// <summary>Stops accepting requests and waits for those in flight.</summary>
+    public Task StopAsync(CancellationToken cancellationToken = default) => _app.StopAsync(cancellationToken);
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        using (var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5)))
+        {
+            await _app.StopAsync(timeout.Token).ConfigureAwait(false);
+        }
+        await _app.DisposeAsync().ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,66 @@
+using Adapters.Hub.Cli.Serve;
+using Adapters.Hub.Cli.Serve.Auth;
+
+namespace Adapters.Hub.Cli.Tests.Serve;
+
+/// <summary>A registry on a free loopback port over a temporary root, plus clients with fresh caches; everything is removed on dispose.</summary>
+internal sealed class ServeTestHost : IAsyncDisposable
+{
+    private readonly List<HubClient> _clients = [];
+
+    private ServeTestHost(RegistryServer server, DirectoryInfo scratch)
+    {
+        Server = server;
+        Scratch = scratch;
+    }
+
+    public RegistryServer Server { get; private set; }
+
+    public DirectoryInfo Scratch { get; }
+
+    public string Root => Path.Combine(Scratch.FullName, "registry");
+
+    public static async Task<ServeTestHost> StartAsync(IReadOnlyList<string>? tokens = null, long lfsChunkSize = 64L * 1024 * 1024, int pageSize = 1000)
+    {
+        var scratch = Directory.CreateTempSubdirectory("adapters-serve-");
+        var server = await RegistryServer.StartAsync(Options(Path.Combine(scratch.FullName, "registry"), tokens, lfsChunkSize, pageSize));
+        return new ServeTestHost(server, scratch);
+    }
+
+    private static RegistryServerOptions Options(string root, IReadOnlyList<string>? tokens, long lfsChunkSize, int pageSize) => new()
+    {
+        RootDirectory = root,
+        Port = 0,
+        Tokens = (tokens ?? []).Select(AccessToken.Parse).ToList(),
+        LfsChunkSize = lfsChunkSize,
+        PageSize = pageSize,
+    };
+
+    /// <summary>Stops the server and starts a new one on the same root (a restart, e.g. after a crash).</summary>
+    public async Task RestartAsync()
+    {
+        await Server.DisposeAsync();
+        Server = await RegistryServer.StartAsync(Options(Root, null, 64L * 1024 * 1024, 1000));
+    }
+
+    /// <summary>A client of this registry with its own empty cache.</summary>
+    public HubClient Client(string? token = null)
+    {
+        var client = new HubClient(new HubClientOptions
+        {
+            Endpoint = Server.Endpoint,
+            Token = token,
+            CacheDirectory = Scratch.CreateSubdirectory("cache-" + Guid.NewGuid().ToString("N")).FullName,
+            Retry = new HubRetryOptions { MaxRetries = 0 },
+        });
+        _clients.Add(client);
+        return client;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var client in _clients) client.Dispose();
+        await Server.DisposeAsync();
+        Scratch.Delete(recursive: true);
+    }
+}
