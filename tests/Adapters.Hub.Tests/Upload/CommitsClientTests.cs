@@ -2,6 +2,7 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using Adapters.Hub.Download;
 using Adapters.Hub.Upload;
 using WireMock.Logging;
 using WireMock.RequestBuilders;
@@ -183,7 +184,7 @@ public sealed class CommitsClientTests : IDisposable
         _hub.Given(Request.Create().WithPath($"/lfs-complete/{oid}").UsingPost()).RespondWith(Response.Create().WithStatusCode(200).WithBody("{}"));
         _hub.Given(Request.Create().WithPath("/lfs-verify").UsingPost()).RespondWith(Response.Create().WithStatusCode(200).WithBody("{}"));
         StubCommit();
-        var reports = new List<Download.TransferProgress>();
+        var reports = new List<TransferProgress>();
 
         await _client.Commits.UploadFolderAsync(Path.Combine(_folder.FullName, "adapter"), Repo, "Upload",
             options: new CommitOptions { Progress = new SynchronousProgress(reports) });
@@ -308,9 +309,9 @@ public sealed class CommitsClientTests : IDisposable
         Assert.Equal(["sub/adapter_config.json", "sub/pytorch_adapter.bin"], paths);
     }
 
-    private sealed class SynchronousProgress(List<Download.TransferProgress> sink) : IProgress<Download.TransferProgress>
+    private sealed class SynchronousProgress(List<TransferProgress> sink) : IProgress<TransferProgress>
     {
-        public void Report(Download.TransferProgress value)
+        public void Report(TransferProgress value)
         {
             lock (sink) sink.Add(value);
         }
