@@ -13,7 +13,6 @@ namespace Adapters.Core.Serialization.Pickle;
 /// </summary>
 public sealed class TorchPickleFile : TensorFile
 {
-    private const long LegacyMagic0 = 0x6a20f9469cfc6c; // 0x1950a86a20f9469cfc6c, low bits
     private static readonly BigInteger LegacyMagic = BigInteger.Parse("1950a86a20f9469cfc6c", NumberStyles.HexNumber, CultureInfo.InvariantCulture);
     private const int MaxNestingForNames = 256;
 
@@ -340,7 +339,6 @@ public sealed class TorchPickleFile : TensorFile
             _ => false,
         };
         if (!isMagic) throw _source.Error("not a torch file: the legacy magic number is missing");
-        _ = LegacyMagic0;
         if (Next(plain, out _) is not long protocolVersion || protocolVersion != 1001) throw _source.Error("unsupported legacy torch protocol version");
         var littleEndian = true;
         if (Next(plain, out _) is PyDict sysInfo && sysInfo.TryGet("little_endian", out var le) && le is bool b2) littleEndian = b2;

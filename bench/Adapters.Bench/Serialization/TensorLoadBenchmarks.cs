@@ -3,7 +3,10 @@ using Adapters.Core;
 using Adapters.Core.Serialization;
 using Adapters.Core.Serialization.Pickle;
 using BenchmarkDotNet.Attributes;
+using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Engines;
+using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Toolchains.InProcess.Emit;
 
 namespace Adapters.Bench.Serialization;
 
@@ -13,9 +16,23 @@ namespace Adapters.Bench.Serialization;
 /// the goals are safetensors ≤ 1.25 and pickle ≤ 1.5 × safetensors).
 /// Run: <c>dotnet run -c Release --project bench/Adapters.Bench -- --filter '*TensorLoad*'</c>.
 /// </summary>
-[SimpleJob(RunStrategy.Monitoring, launchCount: 1, warmupCount: 3, iterationCount: 15)]
+[Config(typeof(InProcessMonitoring))]
 public class TensorLoadBenchmarks
 {
+    /// <summary>
+    /// In-process (BenchmarkDotNet's generated child project would lack the patched native backend), one
+    /// invocation per iteration: each load is a whole gigabyte.
+    /// </summary>
+    private sealed class InProcessMonitoring : ManualConfig
+    {
+        public InProcessMonitoring() => AddJob(Job.Default
+            .WithStrategy(RunStrategy.Monitoring)
+            .WithLaunchCount(1)
+            .WithWarmupCount(3)
+            .WithIterationCount(15)
+            .WithToolchain(InProcessEmitToolchain.Instance));
+    }
+
     private const long TotalBytes = 1L << 30;
     private const int TensorCount = 64;
 
