@@ -63,6 +63,7 @@ public sealed class AdapterConfigHashTests
     {
         var registry = LegacyFixtures.Registry;
         var architectures = await registry.GetArchitecturesAsync();
+        var architectureCards = await registry.GetArchitectureCardsAsync();
         var cards = await registry.GetCardsAsync();
         Assert.Equal(291, cards.Count);
 
@@ -72,6 +73,7 @@ public sealed class AdapterConfigHashTests
             var entry = await registry.FindEntryAsync(card.EntryPath);
             Assert.True(entry is not null, card.EntryPath);
             Assert.Equal(entry.ConfigId, AdapterConfigHash.Compute(architectures.Expand(card)));
+            Assert.Equal(entry.ConfigId, AdapterConfigHash.Compute(architectureCards.Expand(card)));
             Assert.Equal(entry.ConfigId, AdapterConfigHash.Compute(entry.AdapterConfig));
             ids.Add(entry.ConfigId);
         }
