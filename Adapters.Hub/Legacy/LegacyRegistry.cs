@@ -45,6 +45,50 @@ public sealed class LegacyRegistry
             return new LegacyArchitectures(configs);
         }, cancellationToken);
 
+    /// <summary>
+    /// The named architectures from their cards (<c>architectures/*.yaml</c>, validated against
+    /// <c>architecture.schema.json</c>), each taken as the generator took it: <c>config_v2</c> when present, else <c>config</c>.
+    /// </summary>
+    public Task<LegacyArchitectures> GetArchitectureCardsAsync(CancellationToken cancellationToken = default) =>
+        GetParsedAsync("architectures", async ct =>
+        {
+            var schema = await GetSchemaAsync("architecture", ct).ConfigureAwait(false);
+            var configs = new Dictionary<string, JsonObject>(StringComparer.Ordinal);
+            foreach (var path in await Source.ListFilesAsync("architectures", ct).ConfigureAwait(false))
+            {
+                if (!path.EndsWith(".yaml", StringComparison.Ordinal) && !path.EndsWith(".yml", StringComparison.Ordinal)) continue;
+                var json = (JsonObject)YamlScalarResolver.Load(await ReadRequiredAsync(path, ct).ConfigureAwait(false), path, schema.Root)!;
+                schema.Validate(json, path);
+                var name = json["name"]!.GetValue<string>();
+                var config = json["config_v2"] as JsonObject ?? (JsonObject)json["config"]!;
+                if (!configs.TryAdd(name, config)) throw new LegacyRegistryException(path, "name", $"architecture '{name}' is defined twice");
+            }
+            return new LegacyArchitectures(configs);
+        }, cancellationToken);
+
+    /// <summary>
+    /// Validates every card in the registry against its schema: adapters, architectures, tasks and subtasks.
+    /// Returns how many files were checked.
+    /// </summary>
+    /// <exception cref="LegacyRegistryException">The first file that fails, naming the field.</exception>
+    public async Task<int> ValidateAllAsync(CancellationToken cancellationToken = default)
+    {
+        var count = (await GetCardsAsync(cancellationToken).ConfigureAwait(false)).Count;
+        count += (await GetArchitectureCardsAsync(cancellationToken).ConfigureAwait(false)).Names.Count();
+        foreach (var (folder, schemaName) in new[] { ("tasks", "task"), ("subtasks", "subtask") })
+        {
+            var schema = await GetSchemaAsync(schemaName, cancellationToken).ConfigureAwait(false);
+            foreach (var path in await Source.ListFilesAsync(folder, cancellationToken).ConfigureAwait(false))
+            {
+                if (!path.EndsWith(".yaml", StringComparison.Ordinal) && !path.EndsWith(".yml", StringComparison.Ordinal)) continue;
+                var json = YamlScalarResolver.Load(await ReadRequiredAsync(path, cancellationToken).ConfigureAwait(false), path, schema.Root);
+                schema.Validate(json, path);
+                count++;
+            }
+        }
+        return count;
+    }
+
     /// <summary>The index for <paramref name="modelName"/> (<c>dist/v2/index/&lt;model&gt;.json</c>; a <c>/</c> in the name is a subfolder).</summary>
     /// <exception cref="LegacyRegistryException">The registry has no index for that model.</exception>
     public Task<LegacyModelIndex> GetModelIndexAsync(string modelName, CancellationToken cancellationToken = default)

@@ -1,4 +1,11 @@
+using System.IO.Compression;
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Text;
 using System.Text.Json;
+using Adapters.Hub.Cli.Commands;
+using Adapters.Hub.Legacy;
 using Adapters.Testing;
 
 namespace Adapters.Hub.Cli.Tests;
@@ -47,5 +54,106 @@ public sealed class MigrateCommandTests
         Assert.Empty(output);
         Assert.Contains("--output", error, StringComparison.Ordinal);
         Assert.Contains("--dry-run", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_run_stages_the_migrated_repo_writes_the_state_and_a_rerun_skips_it()
+    {
+        var zip = LegacyZip();
+        using var listener = StartServer(zip, out var zipUrl);
+        var registry = Path.Combine(Path.GetTempPath(), "adapters-migrate-cli", Guid.NewGuid().ToString("N"));
+        foreach (var file in new[] { "scripts/schemas/adapter.schema.json", "scripts/schemas/subtask.schema.json", "dist/v2/architectures.json" })
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.Combine(registry, file))!);
+            File.Copy(Path.Combine(s_registry, file), Path.Combine(registry, file));
+        }
+        var sha256 = Convert.ToHexStringLower(SHA256.HashData(zip));
+        Write(registry, "adapters/cli/bert-base-uncased_sentiment_sst-2_cli.yaml",
+            $"type: text_task\ntask: sentiment\nsubtask: sst-2\nmodel_type: bert\nmodel_name: bert-base-uncased\nauthor: CLI Test\nconfig:\n  using: pfeiffer\ndefault_version: '1'\nfiles:\n- version: '1'\n  url: {zipUrl}\n  sha256: {sha256}\n");
+        Write(registry, "dist/v2/adapters/cli/bert-base-uncased_sentiment_sst-2_cli.json",
+            $$$"""{"config_id": "9076f36a74755ac4", "default_version": "1", "files": {"1": {"sha256": "{{{sha256}}}", "url": "{{{zipUrl}}}"}}, "info": {"adapter_config": {}, "model_name": "bert-base-uncased", "subtask": "sst-2", "task": "sentiment"}}""");
+        var output = Path.Combine(registry, "out");
+        var state = Path.Combine(registry, "state.json");
+
+        var (exitCode, stdout, error) = await ResolveCommandTests.RunAsync("migrate", "--registry", registry, "--output", output, "--state", state, "--json");
+        var (againCode, againOut, _) = await ResolveCommandTests.RunAsync("migrate", "--registry", registry, "--output", output, "--state", state);
+
+        Assert.True(exitCode == 0, error);
+        using var report = JsonDocument.Parse(stdout);
+        Assert.Equal("@cli/bert-base-uncased_sentiment_sst-2_cli", Assert.Single(report.RootElement.GetProperty("migrated").EnumerateArray()).GetProperty("legacyId").GetString());
+        foreach (var branch in new[] { "main", "1" })
+        {
+            var folder = Path.Combine(output, "AdapterHub", "bert-base-uncased_sentiment_sst-2_cli", branch);
+            Assert.Contains("\"version\": \"adapters.1.2.0\"", File.ReadAllText(Path.Combine(folder, "adapter_config.json")), StringComparison.Ordinal);
+            Assert.Equal("cli weights", File.ReadAllText(Path.Combine(folder, "pytorch_adapter.bin")));
+            Assert.Contains("adapterhub:sentiment/sst-2", File.ReadAllText(Path.Combine(folder, "README.md")), StringComparison.Ordinal);
+        }
+        Assert.Equal(0, againCode);
+        Assert.Contains("skipped  @cli/bert-base-uncased_sentiment_sst-2_cli@1", againOut, StringComparison.Ordinal);
+        Assert.Contains("0 migrated, 1 skipped, 0 failed.", againOut, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Github_registry_specs_are_parsed()
+    {
+        var registry = ResolveRegistryArgument.Open("github:someone/Fork@0123456789abcdef0123456789abcdef01234567", _ => null);
+        var pinned = ResolveRegistryArgument.Open("github", _ => null);
+
+        Assert.Equal("github:someone/Fork@0123456789abcdef0123456789abcdef01234567", registry.Source.Description);
+        Assert.Equal($"github:adapter-hub/Hub@{GitHubRegistryOptions.PinnedReference}", pinned.Source.Description);
+        Assert.Throws<ArgumentException>(() => ResolveRegistryArgument.Open("github:nobody", _ => null));
+    }
+
+    private static void Write(string root, string relative, string text)
+    {
+        var path = Path.Combine(root, relative);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        File.WriteAllText(path, text);
+    }
+
+    private static byte[] LegacyZip()
+    {
+        using var buffer = new MemoryStream();
+        using (var zip = new ZipArchive(buffer, ZipArchiveMode.Create, leaveOpen: true))
+        {
+            using (var config = zip.CreateEntry("adapter_config.json").Open())
+            {
+                config.Write("""{"config": {"mh_adapter": false, "output_adapter": true, "reduction_factor": 16, "non_linearity": "relu", "original_ln_before": true}, "name": "sst-2", "type": "text_task"}"""u8);
+            }
+            using var weights = zip.CreateEntry("pytorch_adapter.bin").Open();
+            weights.Write("cli weights"u8);
+        }
+        return buffer.ToArray();
+    }
+
+    private static HttpListener StartServer(byte[] body, out string url)
+    {
+        var probe = new TcpListener(IPAddress.Loopback, 0);
+        probe.Start();
+        var port = ((IPEndPoint)probe.LocalEndpoint).Port;
+        probe.Stop();
+        var listener = new HttpListener();
+        listener.Prefixes.Add($"http://127.0.0.1:{port}/");
+        listener.Start();
+        url = $"http://127.0.0.1:{port}/legacy/cli.zip";
+        _ = Task.Run(async () =>
+        {
+            while (listener.IsListening)
+            {
+                HttpListenerContext context;
+                try
+                {
+                    context = await listener.GetContextAsync();
+                }
+                catch (Exception ex) when (ex is HttpListenerException or ObjectDisposedException or InvalidOperationException)
+                {
+                    return;
+                }
+                context.Response.StatusCode = context.Request.Url!.AbsolutePath == "/legacy/cli.zip" ? 200 : 404;
+                if (context.Response.StatusCode == 200) await context.Response.OutputStream.WriteAsync(body);
+                context.Response.Close();
+            }
+        });
+        return listener;
     }
 }

@@ -63,18 +63,24 @@ public sealed class AdapterConfigHashTests
     {
         var registry = LegacyFixtures.Registry;
         var architectures = await registry.GetArchitecturesAsync();
+        var architectureCards = await registry.GetArchitectureCardsAsync();
         var cards = await registry.GetCardsAsync();
         Assert.Equal(291, cards.Count);
 
         var ids = new HashSet<string>(StringComparer.Ordinal);
+        var textById = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var card in cards)
         {
             var entry = await registry.FindEntryAsync(card.EntryPath);
             Assert.True(entry is not null, card.EntryPath);
             Assert.Equal(entry.ConfigId, AdapterConfigHash.Compute(architectures.Expand(card)));
+            Assert.Equal(entry.ConfigId, AdapterConfigHash.Compute(architectureCards.Expand(card)));
             Assert.Equal(entry.ConfigId, AdapterConfigHash.Compute(entry.AdapterConfig));
             ids.Add(entry.ConfigId);
+            var text = AdapterConfigHash.CanonicalText(architectures.Expand(card));
+            Assert.Equal(textById.TryAdd(entry.ConfigId, text) ? text : textById[entry.ConfigId], text);
         }
         Assert.Equal(10, ids.Count);
+        Assert.Equal(10, textById.Values.Distinct(StringComparer.Ordinal).Count());
     }
 }

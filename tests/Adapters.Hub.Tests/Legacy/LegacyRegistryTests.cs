@@ -20,6 +20,27 @@ public sealed class LegacyRegistryTests
     }
 
     [Fact]
+    public async Task Every_card_of_every_kind_validates_against_its_schema()
+    {
+        var checkedFiles = await LegacyFixtures.Registry.ValidateAllAsync();
+
+        Assert.Equal(291 + 5 + 123 + 188, checkedFiles);
+    }
+
+    [Fact]
+    public async Task Architecture_cards_with_flow_mappings_and_trailing_commas_match_the_generated_architectures()
+    {
+        var fromCards = await LegacyFixtures.Registry.GetArchitectureCardsAsync();
+        var generated = await LegacyFixtures.Registry.GetArchitecturesAsync();
+
+        Assert.Equal(generated.Names.Order(), fromCards.Names.Order());
+        foreach (var name in generated.Names)
+        {
+            Assert.Equal(PythonJson.Serialize(generated.Find(name)), PythonJson.Serialize(fromCards.Find(name)));
+        }
+    }
+
+    [Fact]
     public async Task Float_override_stays_a_float_and_quoted_versions_stay_strings()
     {
         var card = await LegacyFixtures.Registry.GetCardAsync("adapters/kabirahuja2431/bert-base-multilingual-cased_nli_MultiNLI_adapter_config.yaml");
