@@ -15,13 +15,16 @@ internal static class MigrateCommand
         var only = new Option<string?>("--only") { Description = "A glob (* and ?) matched against org/name, @org/name, name, the model, or task/subtask." };
         var dryRun = new Option<bool>("--dry-run") { Description = "Print the plan (legacy id, model, config id, versions, target repo, branches); fetch and write nothing." };
         var state = new Option<string?>("--state") { Description = "The resumable state file: finished versions are recorded there and skipped on a re-run." };
-        var output = new Option<string?>("--output") { Description = "Stage the migrated repos into this folder as ORG/NAME/BRANCH/files (required without --dry-run)." };
+        var output = new Option<string?>("--output") { Description = "Stage the migrated repos into this folder as ORG/NAME/BRANCH/files instead of pushing them to the Hub." };
+        var isPrivate = new Option<bool>("--private") { Description = "Create new repositories as private." };
+        var hub = new HubConnectionOptions();
         var concurrency = new Option<int>("--concurrency") { Description = "Entries migrated at once.", DefaultValueFactory = _ => 2 };
         var json = new Option<bool>("--json") { Description = "Print JSON instead of text." };
         var command = new Command("migrate", "Migrate legacy AdapterHub registry entries: fetch each version's zip, verify its checksum, unzip safely, normalise it to today's adapters format with a model card, and publish it (default version to main and to its own branch, other versions to their own branches).")
         {
-            registry, org, only, dryRun, state, output, concurrency, json,
+            registry, org, only, dryRun, state, output, isPrivate, concurrency, json,
         };
+        hub.AddTo(command, includeCache: false);
         command.SetAction((parseResult, cancellationToken) => CommandErrors.GuardAsync(parseResult, async () =>
         {
             var legacy = ResolveRegistryArgument.Open(parseResult.GetValue(registry));
@@ -34,13 +37,16 @@ internal static class MigrateCommand
                 await MigratePrinter.WritePlanAsync(writer, plan, asJson).ConfigureAwait(false);
                 return 0;
             }
-            var target = parseResult.GetValue(output)
-                ?? throw new ArgumentException("migrate needs --output DIR to stage the migrated repos (or --dry-run to only print the plan).");
             using var http = new HttpClient { Timeout = TimeSpan.FromMinutes(30) };
-            var runner = new MigrationRunner(legacy, new HttpLegacyArchiveFetcher(http), new FolderMigrationPublisher(target), new MigrationRunnerOptions
+            using var client = parseResult.GetValue(output) is null ? new HubClient(hub.Resolve(parseResult)) : null;
+            IMigrationPublisher publisher = parseResult.GetValue(output) is { } target
+                ? new FolderMigrationPublisher(target)
+                : new HubMigrationPublisher(client!, parseResult.GetValue(isPrivate));
+            var runner = new MigrationRunner(legacy, new HttpLegacyArchiveFetcher(http), publisher, new MigrationRunnerOptions
             {
                 StateFile = parseResult.GetValue(state),
                 MaxConcurrency = parseResult.GetValue(concurrency),
+                WeightConverter = new TensorFilesWeightConverter(),
             });
             var report = await runner.RunAsync(plan, cancellationToken).ConfigureAwait(false);
             await MigratePrinter.WriteReportAsync(writer, report, asJson).ConfigureAwait(false);

@@ -46,17 +46,6 @@ public sealed class MigrateCommandTests
     }
 
     [Fact]
-    public async Task A_run_without_a_target_is_refused_before_any_download()
-    {
-        var (exitCode, output, error) = await ResolveCommandTests.RunAsync("migrate", "--registry", s_registry, "--only", "gpt2");
-
-        Assert.Equal(1, exitCode);
-        Assert.Empty(output);
-        Assert.Contains("--output", error, StringComparison.Ordinal);
-        Assert.Contains("--dry-run", error, StringComparison.Ordinal);
-    }
-
-    [Fact]
     public async Task A_run_stages_the_migrated_repo_writes_the_state_and_a_rerun_skips_it()
     {
         var zip = LegacyZip();
