@@ -1,3 +1,4 @@
+using Adapters.Core.Serialization;
 using System.IO.Compression;
 using System.Net;
 using System.Net.Sockets;
@@ -74,7 +75,12 @@ public sealed class MigrateCommandTests
         {
             var folder = Path.Combine(output, "AdapterHub", "bert-base-uncased_sentiment_sst-2_cli", branch);
             Assert.Contains("\"version\": \"adapters.1.2.0\"", File.ReadAllText(Path.Combine(folder, "adapter_config.json")), StringComparison.Ordinal);
-            Assert.Equal("cli weights", File.ReadAllText(Path.Combine(folder, "pytorch_adapter.bin")));
+            Assert.Equal(LegacyWeights, File.ReadAllBytes(Path.Combine(folder, "pytorch_adapter.bin")));
+            using (var converted = TensorFiles.Load(Path.Combine(folder, "adapter.safetensors")))
+            using (var original = TensorFiles.Load(Path.Combine(folder, "pytorch_adapter.bin")))
+            {
+                Assert.Equal(original.Keys.Order(StringComparer.Ordinal), converted.Keys.Order(StringComparer.Ordinal));
+            }
             Assert.Contains("adapterhub:sentiment/sst-2", File.ReadAllText(Path.Combine(folder, "README.md")), StringComparison.Ordinal);
         }
         Assert.Equal(0, againCode);
@@ -100,6 +106,9 @@ public sealed class MigrateCommandTests
         File.WriteAllText(path, text);
     }
 
+    // A real torch pickle written by Python (protocol 2 legacy format), so the weight conversion has work to do.
+    private static readonly byte[] LegacyWeights = File.ReadAllBytes(TestPaths.Fixture("tensors", "generated", "legacy_p2.pt"));
+
     private static byte[] LegacyZip()
     {
         using var buffer = new MemoryStream();
@@ -110,7 +119,7 @@ public sealed class MigrateCommandTests
                 config.Write("""{"config": {"mh_adapter": false, "output_adapter": true, "reduction_factor": 16, "non_linearity": "relu", "original_ln_before": true}, "name": "sst-2", "type": "text_task"}"""u8);
             }
             using var weights = zip.CreateEntry("pytorch_adapter.bin").Open();
-            weights.Write("cli weights"u8);
+            weights.Write(LegacyWeights);
         }
         return buffer.ToArray();
     }
