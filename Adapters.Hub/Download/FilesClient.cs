@@ -177,9 +177,8 @@ public sealed class FilesClient
             {
                 Directory.CreateDirectory(Path.GetDirectoryName(blob)!);
                 var incomplete = blob + ".incomplete";
-                var fingerprint = await _downloader.DownloadAsync(metadata, incomplete, $"'{path}' of {repoId}", tracker.AddBytes, cancellationToken).ConfigureAwait(false);
+                await _downloader.DownloadAsync(metadata, incomplete, $"'{path}' of {repoId}", tracker.AddBytes, cancellationToken).ConfigureAwait(false);
                 File.Move(incomplete, blob, overwrite: false);
-                if (fingerprint is not null) BlobFingerprint.Write(BlobFingerprint.PathFor(Cache, repoFolder, metadata.Etag), blob, fingerprint);
                 tracker.FileCompleted();
             }
             HubCache.LinkPointer(blob, pointer, _connection.Options.UseSymlinks);

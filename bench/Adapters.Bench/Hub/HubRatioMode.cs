@@ -43,7 +43,12 @@ public static class HubRatioMode
                 await hub.Files.DownloadFileAsync(server.RepoId, "model.safetensors");
                 return watch.Elapsed;
             });
+            var cdnUrl = await CdnUrlAsync(server);
+            var rawReceive = await BestAsync(Runs, () => ReceiveAsync(cdnUrl, hash: false));
+            var receiveAndHash = await BestAsync(Runs, () => ReceiveAsync(cdnUrl, hash: true));
             Report($"LFS {sizeMiB} MiB, curl -o /dev/null", curl, sizeMiB);
+            Report("  breakdown: HttpClient body to Stream.Null", rawReceive, sizeMiB);
+            Report("  breakdown: HttpClient body + SHA-256, no disk", receiveAndHash, sizeMiB);
             Report($"LFS {sizeMiB} MiB, HubClient (SHA-256 verified, to disk)", ours, sizeMiB);
             Console.WriteLine($"ratio (curl time / HubClient time): {curl / ours:0.00}  (goal >= 0.90)");
 
@@ -58,6 +63,30 @@ public static class HubRatioMode
         {
             Directory.Delete(scratch, recursive: true);
         }
+    }
+
+    private static async Task<Uri> CdnUrlAsync(LoopbackHubServer server)
+    {
+        using var http = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false });
+        using var head = await http.SendAsync(new HttpRequestMessage(HttpMethod.Head, server.ResolveUri("model.safetensors")));
+        return head.Headers.Location ?? throw new InvalidOperationException("the resolve URL did not redirect");
+    }
+
+    /// <summary>Where the time goes: the same GET through a bare HttpClient, optionally hashing, never writing.</summary>
+    private static async Task<TimeSpan> ReceiveAsync(Uri url, bool hash)
+    {
+        using var http = new HttpClient();
+        using var sha = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        var buffer = new byte[1 << 20];
+        var watch = Stopwatch.StartNew();
+        using var response = await http.GetAsync(url, HttpCompletionOption.ResponseHeadersRead);
+        await using var body = await response.Content.ReadAsStreamAsync();
+        int read;
+        while ((read = await body.ReadAsync(buffer)) > 0)
+        {
+            if (hash) sha.AppendData(buffer, 0, read);
+        }
+        return watch.Elapsed;
     }
 
     private static async Task<TimeSpan> SnapshotAsync(LoopbackHubServer server, string scratch, int concurrency)
