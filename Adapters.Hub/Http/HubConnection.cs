@@ -84,12 +84,13 @@ public sealed class HubConnection : IDisposable
             {
                 return response;
             }
-            var target = location.IsAbsoluteUri ? location : new Uri(uri, location);
-            var sameOrigin = Uri.Compare(target, uri, UriComponents.SchemeAndServer, UriFormat.Unescaped, StringComparison.OrdinalIgnoreCase) == 0;
-            if (redirects == RedirectPolicy.SameOrigin && !sameOrigin)
+            // On Unix a bare "/path" can parse as an absolute file:// URI; it is a relative redirect.
+            var isAbsolute = location.IsAbsoluteUri && !location.IsFile;
+            if (redirects == RedirectPolicy.RelativeOnly && isAbsolute)
             {
                 return response;
             }
+            var target = isAbsolute ? location : new Uri(uri, location.IsAbsoluteUri ? location.AbsolutePath : location.OriginalString);
             response.Dispose();
             if (hop >= MaxRedirects)
             {
@@ -118,10 +119,10 @@ public sealed class HubConnection : IDisposable
         }
     }
 
-    /// <summary>GETs JSON from the Hub (following same-origin redirects) and deserializes it.</summary>
+    /// <summary>GETs JSON from the Hub (following relative redirects, as for a renamed repository) and deserializes it.</summary>
     public async Task<T> GetJsonAsync<T>(Uri uri, CancellationToken cancellationToken = default)
     {
-        using var response = await SendAsync(HttpMethod.Get, uri, RedirectPolicy.SameOrigin, AcceptJson, cancellationToken: cancellationToken).ConfigureAwait(false);
+        using var response = await SendAsync(HttpMethod.Get, uri, RedirectPolicy.RelativeOnly, AcceptJson, cancellationToken: cancellationToken).ConfigureAwait(false);
         return await ReadJsonAsync<T>(response, cancellationToken).ConfigureAwait(false);
     }
 
@@ -143,7 +144,7 @@ public sealed class HubConnection : IDisposable
         for (Uri? page = firstPage; page is not null;)
         {
             List<T> items;
-            using (var response = await SendAsync(HttpMethod.Get, page, RedirectPolicy.SameOrigin, AcceptJson, cancellationToken: cancellationToken).ConfigureAwait(false))
+            using (var response = await SendAsync(HttpMethod.Get, page, RedirectPolicy.RelativeOnly, AcceptJson, cancellationToken: cancellationToken).ConfigureAwait(false))
             {
                 items = await ReadJsonAsync<List<T>>(response, cancellationToken).ConfigureAwait(false);
                 page = LinkHeader.Next(response);

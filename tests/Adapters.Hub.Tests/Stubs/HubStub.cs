@@ -47,6 +47,9 @@ internal sealed class HubStub : IDisposable
     public int TreePageSize { get; set; } = 1000;
     public List<object> Models { get; } = [];
 
+    /// <summary>"METHOD /path" of every request as it arrives (the WireMock log only lists answered ones).</summary>
+    public ConcurrentQueue<string> Arrivals { get; } = new();
+
     /// <summary>Every request the Hub host received (method, path and query, headers).</summary>
     public IEnumerable<IRequestMessage> HubRequests => Hub.LogEntries.Select(e => e.RequestMessage);
 
@@ -89,6 +92,7 @@ internal sealed class HubStub : IDisposable
     private IResponseMessage Route(IRequestMessage request)
     {
         var path = Uri.UnescapeDataString(request.AbsolutePath);
+        Arrivals.Enqueue($"{request.Method} {path}");
         foreach (var (part, queue) in _hubFaults)
         {
             if (path.Contains(part, StringComparison.Ordinal) && queue.TryDequeue(out var fault))
