@@ -22,13 +22,18 @@ public sealed class HubConnection : IDisposable
     /// <summary>JSON settings of the Hub API (camelCase, case-insensitive reads).</summary>
     public static JsonSerializerOptions JsonOptions { get; } = new(JsonSerializerDefaults.Web);
 
-    /// <summary>Creates a connection over <paramref name="httpClient"/>, which must not follow redirects itself.</summary>
+    /// <summary>
+    /// Creates a connection over <paramref name="httpClient"/>, which must not follow redirects itself and
+    /// must not have sent a request yet (its overall timeout is switched off).
+    /// </summary>
     public HubConnection(HttpClient httpClient, HubClientOptions options, bool ownsHttpClient = false)
     {
         ArgumentNullException.ThrowIfNull(httpClient);
         ArgumentNullException.ThrowIfNull(options);
         _httpClient = httpClient;
-        _httpClient.Timeout = Timeout.InfiniteTimeSpan;
+        // Time limits are per attempt (HubResilience) and per read (ReadTimeout); a whole-request limit
+        // would cut long downloads. Setting it is only allowed before the client's first request.
+        if (_httpClient.Timeout != Timeout.InfiniteTimeSpan) _httpClient.Timeout = Timeout.InfiniteTimeSpan;
         _ownsHttpClient = ownsHttpClient;
         Options = options.Validated();
         Endpoint = new Uri(options.Endpoint.GetLeftPart(UriPartial.Path).TrimEnd('/') + "/");
