@@ -129,8 +129,9 @@ internal sealed class BlobDownloader(HubConnection connection)
         {
             if (written > 0 && response.StatusCode == HttpStatusCode.RequestedRangeNotSatisfiable)
             {
+                var refused = written;
                 Restart(handle, hasher, onBytes, ref written);
-                throw new TransferInterruptedException($"{metadata.Location} refused the range starting at byte {written}; restarting from 0.");
+                throw new TransferInterruptedException($"{metadata.Location} refused the range starting at byte {refused}; restarting from 0.");
             }
             await HubErrorMap.EnsureSuccessAsync(response, cancellationToken).ConfigureAwait(false);
             if (HubConnection.IsRedirect(response.StatusCode))
@@ -144,8 +145,9 @@ internal sealed class BlobDownloader(HubConnection connection)
                     var range = response.Content.Headers.ContentRange;
                     if (range?.From != written || (range.Length is { } total && total != metadata.Size))
                     {
+                        var asked = written;
                         Restart(handle, hasher, onBytes, ref written);
-                        throw new TransferInterruptedException($"{metadata.Location} answered Content-Range '{range}' to a request starting at byte {written}; restarting from 0.");
+                        throw new TransferInterruptedException($"{metadata.Location} answered Content-Range '{range}' to a request starting at byte {asked}; restarting from 0.");
                     }
                 }
                 else
