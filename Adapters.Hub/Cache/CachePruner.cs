@@ -64,7 +64,8 @@ public static class CachePruner
                     var noExist = Path.Combine(repo.RepoPath, ".no_exist", revision.CommitHash);
                     if (Directory.Exists(noExist)) Directory.Delete(noExist, recursive: true);
                     // Python 1.22+ caches the revision's tree listing beside the snapshots.
-                    File.Delete(Path.Combine(repo.RepoPath, "trees", revision.CommitHash + ".json"));
+                    var tree = Path.Combine(repo.RepoPath, "trees", revision.CommitHash + ".json");
+                    if (File.Exists(tree)) File.Delete(tree);
                 }
             }
             foreach (var blob in repo.Revisions.SelectMany(r => r.Files).Select(f => f.BlobPath).Distinct(StringComparer.Ordinal))
