@@ -9,7 +9,8 @@ namespace Adapters.Hub.Cache;
 public sealed record CachePruneResult(IReadOnlyList<string> DeletedRevisions, IReadOnlyList<string> DeletedRepos, IReadOnlyList<string> DeletedBlobs, long FreedBytes, bool DryRun);
 
 /// <summary>
-/// Deletes revisions no ref points to, then the blobs only they used; a repository without any ref is
+/// Deletes revisions no ref points to (snapshot, <c>.no_exist</c> markers and cached tree listing), then the
+/// blobs only they used; a repository without any ref is
 /// deleted whole (with its locks). Partial downloads (<c>.incomplete</c>) are kept for resuming.
 /// </summary>
 public static class CachePruner
@@ -62,6 +63,9 @@ public static class CachePruner
                     Directory.Delete(revision.SnapshotPath, recursive: true);
                     var noExist = Path.Combine(repo.RepoPath, ".no_exist", revision.CommitHash);
                     if (Directory.Exists(noExist)) Directory.Delete(noExist, recursive: true);
+                    // Python 1.22+ caches the revision's tree listing beside the snapshots.
+                    var tree = Path.Combine(repo.RepoPath, "trees", revision.CommitHash + ".json");
+                    if (File.Exists(tree)) File.Delete(tree);
                 }
             }
             foreach (var blob in repo.Revisions.SelectMany(r => r.Files).Select(f => f.BlobPath).Distinct(StringComparer.Ordinal))

@@ -21,8 +21,7 @@ internal sealed class BlobDownloader(HubConnection connection)
     /// On an integrity failure the file is deleted and <see cref="IntegrityException"/> thrown; on an
     /// interruption that outlasts the retries the partial file is kept for the next run to resume.
     /// </summary>
-    /// <returns>The XxHash128 fingerprint of the verified content, or null when the etag is not a hash.</returns>
-    public async Task<string?> DownloadAsync(HubFileMetadata metadata, string incompletePath, string description, Action<long>? onBytes, CancellationToken cancellationToken)
+    public async Task DownloadAsync(HubFileMetadata metadata, string incompletePath, string description, Action<long>? onBytes, CancellationToken cancellationToken)
     {
         var expected = metadata.Size;
         using var hasher = ContentHasher.ForEtag(metadata.Etag, expected);
@@ -72,17 +71,14 @@ internal sealed class BlobDownloader(HubConnection connection)
         {
             Fail(handle, incompletePath, $"Size mismatch for {description}: expected {expected} bytes, received {written}.", expected.ToString(CultureInfo.InvariantCulture), written.ToString(CultureInfo.InvariantCulture));
         }
-        string? fingerprint = null;
         if (hasher is not null)
         {
-            fingerprint = hasher.FingerprintHex();
             var actual = hasher.FinishHex();
             if (actual != metadata.Etag)
             {
                 Fail(handle, incompletePath, $"Hash mismatch for {description}: expected {hasher.AlgorithmName} {metadata.Etag}, computed {actual}. The download was discarded.", metadata.Etag, actual);
             }
         }
-        return fingerprint;
     }
 
     private static void Fail(Microsoft.Win32.SafeHandles.SafeFileHandle handle, string path, string message, string expected, string actual)
@@ -133,8 +129,9 @@ internal sealed class BlobDownloader(HubConnection connection)
         {
             if (written > 0 && response.StatusCode == HttpStatusCode.RequestedRangeNotSatisfiable)
             {
+                var refused = written;
                 Restart(handle, hasher, onBytes, ref written);
-                throw new TransferInterruptedException($"{metadata.Location} refused the range starting at byte {written}; restarting from 0.");
+                throw new TransferInterruptedException($"{metadata.Location} refused the range starting at byte {refused}; restarting from 0.");
             }
             await HubErrorMap.EnsureSuccessAsync(response, cancellationToken).ConfigureAwait(false);
             if (HubConnection.IsRedirect(response.StatusCode))
@@ -148,8 +145,9 @@ internal sealed class BlobDownloader(HubConnection connection)
                     var range = response.Content.Headers.ContentRange;
                     if (range?.From != written || (range.Length is { } total && total != metadata.Size))
                     {
+                        var asked = written;
                         Restart(handle, hasher, onBytes, ref written);
-                        throw new TransferInterruptedException($"{metadata.Location} answered Content-Range '{range}' to a request starting at byte {written}; restarting from 0.");
+                        throw new TransferInterruptedException($"{metadata.Location} answered Content-Range '{range}' to a request starting at byte {asked}; restarting from 0.");
                     }
                 }
                 else
@@ -221,11 +219,9 @@ internal sealed class BlobDownloader(HubConnection connection)
                         var chunk = current;
                         var offset = written;
                         var count = filled;
-                        pending = Task.Run(() =>
-                        {
-                            hasher?.Append(chunk.AsSpan(0, count));
-                            RandomAccess.Write(handle, chunk.AsSpan(0, count), offset);
-                        }, CancellationToken.None);
+                        // Hashing and writing the same chunk run side by side, while the next chunk is received.
+                        var write = Task.Run(() => RandomAccess.Write(handle, chunk.AsSpan(0, count), offset), CancellationToken.None);
+                        pending = hasher is null ? write : Task.WhenAll(write, Task.Run(() => hasher.Append(chunk.AsSpan(0, count)), CancellationToken.None));
                         written += filled;
                         onBytes?.Invoke(filled);
                         (current, spare) = (spare, current);

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.IO.Hashing;
 using System.Security.Cryptography;
 using System.Text;
 
@@ -13,7 +12,6 @@ public sealed class ContentHasher : IDisposable
 {
     private readonly IncrementalHash _hash;
     private readonly byte[]? _gitHeader;
-    private readonly XxHash128 _fingerprint = new();
 
     private ContentHasher(HashAlgorithmName algorithm, byte[]? gitHeader)
     {
@@ -34,22 +32,14 @@ public sealed class ContentHasher : IDisposable
     public string AlgorithmName => _gitHeader is null ? "sha256" : "git-sha1";
 
     /// <summary>Feeds more content.</summary>
-    public void Append(ReadOnlySpan<byte> data)
-    {
-        _hash.AppendData(data);
-        _fingerprint.Append(data);
-    }
+    public void Append(ReadOnlySpan<byte> data) => _hash.AppendData(data);
 
     /// <summary>Starts over (the download restarted from byte 0).</summary>
     public void Reset()
     {
         _hash.GetHashAndReset();
-        _fingerprint.Reset();
         if (_gitHeader is not null) _hash.AppendData(_gitHeader);
     }
-
-    /// <summary>XxHash128 of the content appended so far (lowercase hex), for <see cref="Cache.BlobFingerprint"/>.</summary>
-    public string FingerprintHex() => Convert.ToHexStringLower(_fingerprint.GetCurrentHash());
 
     /// <summary>The lowercase hex digest of everything appended; the hasher is reset afterwards.</summary>
     public string FinishHex()

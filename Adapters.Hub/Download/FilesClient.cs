@@ -38,13 +38,13 @@ public sealed class FilesClient
     }
 
     /// <summary>
-    /// <c>HEAD</c> on the resolve URL with <c>Accept-Encoding: identity</c>, following only same-host
-    /// redirects: reads the commit, etag, size and download location.
+    /// <c>HEAD</c> on the resolve URL with <c>Accept-Encoding: identity</c>, following only relative
+    /// redirects (a renamed repository; an absolute one is the CDN and is read, not followed): reads the commit, etag, size and download location.
     /// </summary>
     public async Task<HubFileMetadata> GetFileMetadataAsync(string repoId, string path, string? revision = null, RepoType repoType = RepoType.Model, CancellationToken cancellationToken = default)
     {
         var uri = ResolveUri(repoId, path, revision, repoType);
-        using var response = await _connection.SendAsync(HttpMethod.Head, uri, RedirectPolicy.SameOrigin,
+        using var response = await _connection.SendAsync(HttpMethod.Head, uri, RedirectPolicy.RelativeOnly,
             request => request.Headers.AcceptEncoding.Add(new StringWithQualityHeaderValue("identity")),
             cancellationToken: cancellationToken).ConfigureAwait(false);
 
@@ -177,9 +177,8 @@ public sealed class FilesClient
             {
                 Directory.CreateDirectory(Path.GetDirectoryName(blob)!);
                 var incomplete = blob + ".incomplete";
-                var fingerprint = await _downloader.DownloadAsync(metadata, incomplete, $"'{path}' of {repoId}", tracker.AddBytes, cancellationToken).ConfigureAwait(false);
+                await _downloader.DownloadAsync(metadata, incomplete, $"'{path}' of {repoId}", tracker.AddBytes, cancellationToken).ConfigureAwait(false);
                 File.Move(incomplete, blob, overwrite: false);
-                if (fingerprint is not null) BlobFingerprint.Write(BlobFingerprint.PathFor(Cache, repoFolder, metadata.Etag), blob, fingerprint);
                 tracker.FileCompleted();
             }
             HubCache.LinkPointer(blob, pointer, _connection.Options.UseSymlinks);

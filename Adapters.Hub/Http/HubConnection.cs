@@ -22,13 +22,18 @@ public sealed class HubConnection : IDisposable
     /// <summary>JSON settings of the Hub API (camelCase, case-insensitive reads).</summary>
     public static JsonSerializerOptions JsonOptions { get; } = new(JsonSerializerDefaults.Web);
 
-    /// <summary>Creates a connection over <paramref name="httpClient"/>, which must not follow redirects itself.</summary>
+    /// <summary>
+    /// Creates a connection over <paramref name="httpClient"/>, which must not follow redirects itself and
+    /// must not have sent a request yet (its overall timeout is switched off).
+    /// </summary>
     public HubConnection(HttpClient httpClient, HubClientOptions options, bool ownsHttpClient = false)
     {
         ArgumentNullException.ThrowIfNull(httpClient);
         ArgumentNullException.ThrowIfNull(options);
         _httpClient = httpClient;
-        _httpClient.Timeout = Timeout.InfiniteTimeSpan;
+        // Time limits are per attempt (HubResilience) and per read (ReadTimeout); a whole-request limit
+        // would cut long downloads. Setting it is only allowed before the client's first request.
+        if (_httpClient.Timeout != Timeout.InfiniteTimeSpan) _httpClient.Timeout = Timeout.InfiniteTimeSpan;
         _ownsHttpClient = ownsHttpClient;
         Options = options.Validated();
         Endpoint = new Uri(options.Endpoint.GetLeftPart(UriPartial.Path).TrimEnd('/') + "/");
@@ -84,12 +89,13 @@ public sealed class HubConnection : IDisposable
             {
                 return response;
             }
-            var target = location.IsAbsoluteUri ? location : new Uri(uri, location);
-            var sameOrigin = Uri.Compare(target, uri, UriComponents.SchemeAndServer, UriFormat.Unescaped, StringComparison.OrdinalIgnoreCase) == 0;
-            if (redirects == RedirectPolicy.SameOrigin && !sameOrigin)
+            // On Unix a bare "/path" can parse as an absolute file:// URI; it is a relative redirect.
+            var isAbsolute = location.IsAbsoluteUri && !location.IsFile;
+            if (redirects == RedirectPolicy.RelativeOnly && isAbsolute)
             {
                 return response;
             }
+            var target = isAbsolute ? location : new Uri(uri, location.IsAbsoluteUri ? location.AbsolutePath : location.OriginalString);
             response.Dispose();
             if (hop >= MaxRedirects)
             {
@@ -118,10 +124,10 @@ public sealed class HubConnection : IDisposable
         }
     }
 
-    /// <summary>GETs JSON from the Hub (following same-origin redirects) and deserializes it.</summary>
+    /// <summary>GETs JSON from the Hub (following relative redirects, as for a renamed repository) and deserializes it.</summary>
     public async Task<T> GetJsonAsync<T>(Uri uri, CancellationToken cancellationToken = default)
     {
-        using var response = await SendAsync(HttpMethod.Get, uri, RedirectPolicy.SameOrigin, AcceptJson, cancellationToken: cancellationToken).ConfigureAwait(false);
+        using var response = await SendAsync(HttpMethod.Get, uri, RedirectPolicy.RelativeOnly, AcceptJson, cancellationToken: cancellationToken).ConfigureAwait(false);
         return await ReadJsonAsync<T>(response, cancellationToken).ConfigureAwait(false);
     }
 
@@ -143,7 +149,7 @@ public sealed class HubConnection : IDisposable
         for (Uri? page = firstPage; page is not null;)
         {
             List<T> items;
-            using (var response = await SendAsync(HttpMethod.Get, page, RedirectPolicy.SameOrigin, AcceptJson, cancellationToken: cancellationToken).ConfigureAwait(false))
+            using (var response = await SendAsync(HttpMethod.Get, page, RedirectPolicy.RelativeOnly, AcceptJson, cancellationToken: cancellationToken).ConfigureAwait(false))
             {
                 items = await ReadJsonAsync<List<T>>(response, cancellationToken).ConfigureAwait(false);
                 page = LinkHeader.Next(response);

@@ -6,10 +6,10 @@ public enum RedirectPolicy
     /// <summary>Return the first response, 3xx included.</summary>
     None,
     /// <summary>
-    /// Follow redirects that stay on the same origin (a renamed repository); stop at one to another
-    /// host (a CDN) and return that 3xx, as Python does for the metadata <c>HEAD</c>.
+    /// Follow redirects whose <c>Location</c> is relative (a renamed repository); stop at an absolute one
+    /// (a CDN) and return that 3xx, as Python does for the metadata <c>HEAD</c>.
     /// </summary>
-    SameOrigin,
+    RelativeOnly,
     /// <summary>Follow every redirect; <c>Authorization</c> is dropped as soon as the origin is not the Hub's.</summary>
     All,
 }

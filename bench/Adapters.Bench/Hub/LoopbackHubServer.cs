@@ -17,6 +17,8 @@ internal sealed class LoopbackHubServer : IDisposable
 {
     public const string Commit = "0b1e2c3d4e5f60718293a4b5c6d7e8f901234567";
     private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
+    // LFS bytes come from a second loopback address, as the Hub's come from a CDN host.
+    private readonly TcpListener _cdnListener = new(IPAddress.Parse("127.0.0.2"), 0);
     private readonly CancellationTokenSource _stop = new();
     private readonly Dictionary<string, ServedFile> _files = new(StringComparer.Ordinal);
     private readonly Dictionary<string, ServedFile> _bySha = new(StringComparer.Ordinal);
@@ -24,11 +26,17 @@ internal sealed class LoopbackHubServer : IDisposable
     public LoopbackHubServer()
     {
         _listener.Start(512);
+        _cdnListener.Start(64);
         Endpoint = new Uri($"http://127.0.0.1:{((IPEndPoint)_listener.LocalEndpoint).Port}/");
-        _ = AcceptAsync();
+        CdnEndpoint = new Uri($"http://127.0.0.2:{((IPEndPoint)_cdnListener.LocalEndpoint).Port}/");
+        _ = AcceptAsync(_listener);
+        _ = AcceptAsync(_cdnListener);
     }
 
     public Uri Endpoint { get; }
+
+    /// <summary>The "CDN" origin LFS downloads are redirected to.</summary>
+    public Uri CdnEndpoint { get; }
 
     /// <summary>Delay before each response (simulated round trip).</summary>
     public TimeSpan Latency { get; set; }
@@ -59,14 +67,14 @@ internal sealed class LoopbackHubServer : IDisposable
     /// <summary>The resolve URL of a file.</summary>
     public Uri ResolveUri(string path) => new(Endpoint, $"{RepoId}/resolve/main/{path}");
 
-    private async Task AcceptAsync()
+    private async Task AcceptAsync(TcpListener listener)
     {
         while (!_stop.IsCancellationRequested)
         {
             Socket socket;
             try
             {
-                socket = await _listener.AcceptSocketAsync(_stop.Token);
+                socket = await listener.AcceptSocketAsync(_stop.Token);
             }
             catch (Exception)
             {
@@ -136,7 +144,7 @@ internal sealed class LoopbackHubServer : IDisposable
             }
             if (file.Lfs)
             {
-                await SendAsync(socket, 302, [("Location", $"/cdn/{file.Etag}"), ("X-Linked-Etag", $"\"{file.Etag}\""), ("X-Linked-Size", file.Length.ToString(CultureInfo.InvariantCulture)), ("X-Repo-Commit", Commit)], null, 0, 0);
+                await SendAsync(socket, 302, [("Location", new Uri(CdnEndpoint, $"cdn/{file.Etag}").ToString()), ("X-Linked-Etag", $"\"{file.Etag}\""), ("X-Linked-Size", file.Length.ToString(CultureInfo.InvariantCulture)), ("X-Repo-Commit", Commit)], null, 0, 0);
                 return;
             }
             await SendAsync(socket, 200, [("ETag", $"\"{file.Etag}\""), ("X-Repo-Commit", Commit)], method == "HEAD" ? null : file, 0, file.Length, headOnly: method == "HEAD");
@@ -191,6 +199,7 @@ internal sealed class LoopbackHubServer : IDisposable
     {
         _stop.Cancel();
         _listener.Stop();
+        _cdnListener.Stop();
     }
 
     private sealed record ServedFile(string Path, byte[] Block, long Length, string Etag, bool Lfs);

@@ -84,6 +84,9 @@ public sealed class PythonCacheTests : IDisposable
     [Fact]
     public async Task Prune_removes_unreferenced_revisions_their_blobs_and_repos_without_refs()
     {
+        var trees = Directory.CreateDirectory(Path.Combine(_cache.ModelFolder, "trees")).FullName;
+        await File.WriteAllTextAsync(Path.Combine(trees, PythonCacheFixture.OldCommit + ".json"), "{\"format_version\":1,\"files\":{}}");
+        await File.WriteAllTextAsync(Path.Combine(trees, PythonCacheFixture.MainCommit + ".json"), "{\"format_version\":1,\"files\":{}}");
         var dry = CachePruner.Prune(_cache.Root, dryRun: true);
         Assert.Equal([$"model:ada/tiny-adapter@{PythonCacheFixture.OldCommit}"], dry.DeletedRevisions);
         Assert.Equal(["dataset:org/eval-set"], dry.DeletedRepos);
@@ -95,6 +98,7 @@ public sealed class PythonCacheTests : IDisposable
         Assert.Equal(2, result.DeletedBlobs.Count);
         Assert.Contains(Path.Combine(_cache.ModelFolder, "blobs", PythonCacheFixture.OldConfigEtag), result.DeletedBlobs);
         Assert.False(Directory.Exists(Path.Combine(_cache.ModelFolder, "snapshots", PythonCacheFixture.OldCommit)));
+        Assert.Equal([PythonCacheFixture.MainCommit + ".json"], Directory.EnumerateFiles(trees).Select(Path.GetFileName));
         Assert.True(File.Exists(Path.Combine(_cache.ModelFolder, "blobs", PythonCacheFixture.WeightsEtag)));
         Assert.False(Directory.Exists(Root("datasets--org--eval-set")));
         Assert.False(Directory.Exists(Path.Combine(_cache.Root, ".locks", "datasets--org--eval-set")));

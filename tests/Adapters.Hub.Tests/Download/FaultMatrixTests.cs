@@ -202,4 +202,47 @@ public sealed class FaultMatrixTests : IDisposable
         Assert.Null(_stub.Cdn.Requests.Last().Header("Range"));
         await AssertVerifiedAsync(path);
     }
+
+    [Fact]
+    public async Task Headers_slower_than_the_attempt_timeout_are_retried()
+    {
+        _stub.FailHub("model.safetensors", new StubFault(0) { Delay = TimeSpan.FromSeconds(4) });
+        var options = TestHub.Options(_stub, _cache);
+        options.Retry.AttemptTimeout = TimeSpan.FromSeconds(1);
+        var watch = Stopwatch.StartNew();
+
+        var path = await DownloadLfsAsync(options);
+
+        // The first HEAD was abandoned after 1 s instead of waiting 4 s (a loaded machine may need one more try).
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(4), $"took {watch.Elapsed}");
+        Assert.InRange(_stub.Arrivals.Count(a => a.StartsWith("HEAD ", StringComparison.Ordinal)), 2, 3);
+        await AssertVerifiedAsync(path);
+    }
+
+    [Fact]
+    public async Task A_body_longer_than_the_attempt_timeout_but_never_stalled_completes_in_one_request()
+    {
+        _stub.FailCdn(_lfs.Sha256, r => r with { Fault = BodyFault.Pause, FaultAfter = 100_000, StallFor = TimeSpan.FromMilliseconds(900) });
+        var options = TestHub.Options(_stub, _cache);
+        options.Retry.AttemptTimeout = TimeSpan.FromMilliseconds(300);
+        options.ReadTimeout = TimeSpan.FromSeconds(3);
+
+        var path = await DownloadLfsAsync(options);
+
+        Assert.Equal(1, _stub.CdnRequestCount(_lfs.Sha256));
+        await AssertVerifiedAsync(path);
+    }
+
+    [Fact]
+    public async Task An_empty_file_is_verified_without_a_body()
+    {
+        var empty = _stub.AddFile(RepoId, "empty.txt", []);
+        using var hub = TestHub.Client(_stub, _cache);
+
+        var path = await hub.Files.DownloadFileAsync(RepoId, "empty.txt");
+
+        Assert.Empty(await File.ReadAllBytesAsync(path));
+        Assert.Equal("e69de29bb2d1d6434b8b29ae775ad8c2e48c5391", empty.GitSha1);
+        Assert.True(File.Exists(Path.Combine(_cache, "models--ada--faulty", "blobs", empty.GitSha1)));
+    }
 }

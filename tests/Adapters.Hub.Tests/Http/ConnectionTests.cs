@@ -90,6 +90,27 @@ public sealed class ConnectionTests : IDisposable
     }
 
     [Fact]
+    public async Task An_absolute_redirect_is_read_not_followed_even_on_the_same_host()
+    {
+        var cdn = new Uri(_stub.Endpoint, "cdn-on-same-host/blob");
+        _stub.Hub.Given(WireMock.RequestBuilders.Request.Create().WithPath("/ada/same/resolve/main/w.bin").UsingHead())
+            .AtPriority(1)
+            .RespondWith(WireMock.ResponseBuilders.Response.Create().WithStatusCode(302)
+                .WithHeader("Location", cdn.ToString())
+                .WithHeader("X-Repo-Commit", HubStub.CommitA)
+                .WithHeader("X-Linked-Etag", "\"" + new string('a', 64) + "\"")
+                .WithHeader("X-Linked-Size", "12"));
+        using var hub = TestHub.Client(_stub, _cache);
+
+        var metadata = await hub.Files.GetFileMetadataAsync("ada/same", "w.bin");
+
+        Assert.Equal(cdn, metadata.Location);
+        Assert.Equal(12, metadata.Size);
+        Assert.True(metadata.IsLfs);
+        Assert.Single(_stub.HubRequests);
+    }
+
+    [Fact]
     public async Task A_hub_without_x_repo_commit_is_reported_as_not_a_hub()
     {
         _stub.Hub.Given(WireMock.RequestBuilders.Request.Create().WithPath("/ada/proxy/resolve/main/README.md").UsingHead())

@@ -12,7 +12,11 @@ using WireMock.Util;
 namespace Adapters.Hub.Tests.Stubs;
 
 /// <summary>An error the stub Hub answers instead of the normal response.</summary>
-internal sealed record StubFault(int Status, string? RetryAfter = null, string? ErrorCode = null, string? Message = null);
+/// <remarks>A <see cref="Delay"/> holds the answer back; with <see cref="Status"/> 0 the normal answer follows the delay.</remarks>
+internal sealed record StubFault(int Status, string? RetryAfter = null, string? ErrorCode = null, string? Message = null)
+{
+    public TimeSpan Delay { get; init; }
+}
 
 /// <summary>
 /// A WireMock.Net server that behaves like the Hub (resolve HEAD/GET with the real headers, repo info,
@@ -42,6 +46,9 @@ internal sealed class HubStub : IDisposable
     public Uri Endpoint => new(Hub.Url!);
     public int TreePageSize { get; set; } = 1000;
     public List<object> Models { get; } = [];
+
+    /// <summary>"METHOD /path" of every request as it arrives (the WireMock log only lists answered ones).</summary>
+    public ConcurrentQueue<string> Arrivals { get; } = new();
 
     /// <summary>Every request the Hub host received (method, path and query, headers).</summary>
     public IEnumerable<IRequestMessage> HubRequests => Hub.LogEntries.Select(e => e.RequestMessage);
@@ -85,10 +92,13 @@ internal sealed class HubStub : IDisposable
     private IResponseMessage Route(IRequestMessage request)
     {
         var path = Uri.UnescapeDataString(request.AbsolutePath);
+        Arrivals.Enqueue($"{request.Method} {path}");
         foreach (var (part, queue) in _hubFaults)
         {
             if (path.Contains(part, StringComparison.Ordinal) && queue.TryDequeue(out var fault))
             {
+                if (fault.Delay > TimeSpan.Zero) Thread.Sleep(fault.Delay);
+                if (fault.Status == 0) break;
                 return Error(fault.Status, fault.ErrorCode, fault.Message, fault.RetryAfter is null ? null : new() { ["Retry-After"] = fault.RetryAfter });
             }
         }

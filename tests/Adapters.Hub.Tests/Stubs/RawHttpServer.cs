@@ -22,6 +22,8 @@ internal enum BodyFault
     Truncate,
     /// <summary>Send <c>FaultAfter</c> bytes, then stall for <c>StallFor</c>, then close.</summary>
     Stall,
+    /// <summary>Send <c>FaultAfter</c> bytes, pause for <c>StallFor</c>, then send the rest: slow but complete.</summary>
+    Pause,
 }
 
 /// <summary>The answer the raw server sends.</summary>
@@ -145,6 +147,11 @@ internal sealed class RawHttpServer : IDisposable
             case BodyFault.Truncate:
                 socket.Shutdown(SocketShutdown.Send);
                 return false;
+            case BodyFault.Pause:
+                await Task.Delay(response.StallFor, _stop.Token);
+                await stream.WriteAsync(response.Body.AsMemory(limit));
+                await stream.FlushAsync();
+                return true;
             case BodyFault.Stall:
                 try
                 {
