@@ -7,5 +7,9 @@ namespace Adapters.Bench;
 /// </summary>
 public static class Program
 {
-    public static void Main(string[] args) => BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+    public static void Main(string[] args)
+    {
+        if (args is [Serve.ServeStreamingRatio.Mode, .. var rest]) { Environment.Exit(Serve.ServeStreamingRatio.RunAsync(rest).GetAwaiter().GetResult()); }
+        BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+    }
 }
