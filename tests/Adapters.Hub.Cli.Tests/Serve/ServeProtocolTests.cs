@@ -129,8 +129,10 @@ public sealed class ServeProtocolTests
         var anonymous = host.Client();
         var stranger = host.Client("hf_stranger");
 
-        await writer.Repositories.CreateRepoAsync("team/private-adapter");
+        await writer.Repositories.CreateRepoAsync("team/private-adapter", isPrivate: true);
         await writer.Commits.CreateCommitAsync("team/private-adapter", [CommitOperation.AddBytes("w.bin", RandomNumberGenerator.GetBytes(2048))], "Add weights");
+        await writer.Repositories.CreateRepoAsync("team/public-adapter");
+        await writer.Commits.CreateCommitAsync("team/public-adapter", [CommitOperation.AddBytes("w.bin", RandomNumberGenerator.GetBytes(2048))], "Add weights");
 
         var readBack = await reader.Files.SnapshotDownloadAsync("team/private-adapter");
         Assert.Contains("w.bin", readBack.Files);
@@ -141,11 +143,21 @@ public sealed class ServeProtocolTests
         Assert.Equal(HttpStatusCode.Forbidden, forbidden.StatusCode);
         var forbiddenCreate = await Assert.ThrowsAsync<HubHttpException>(() => reader.Repositories.CreateRepoAsync("team/other"));
         Assert.Equal(HttpStatusCode.Forbidden, forbiddenCreate.StatusCode);
+        var anonymousWrite = await Assert.ThrowsAsync<RepositoryNotFoundException>(() =>
+            anonymous.Commits.CreateCommitAsync("team/public-adapter", [CommitOperation.AddBytes("x.txt", "x"u8.ToArray())], "Not allowed"));
+        Assert.Equal(HttpStatusCode.Unauthorized, anonymousWrite.StatusCode);
 
-        // Like the Hub, a repository read without a token looks missing (401 on a repository URL).
+        // As on the Hub: public repositories are readable without a token, a private one looks missing (401).
+        Assert.Contains("w.bin", (await anonymous.Files.SnapshotDownloadAsync("team/public-adapter")).Files);
         var hidden = await Assert.ThrowsAsync<RepositoryNotFoundException>(() => anonymous.Repositories.ModelInfoAsync("team/private-adapter"));
         Assert.Equal(HttpStatusCode.Unauthorized, hidden.StatusCode);
-        var invalid = await Assert.ThrowsAsync<HubHttpException>(() => stranger.Repositories.ModelInfoAsync("team/private-adapter"));
+        var listedAnonymously = new List<string>();
+        await foreach (var model in anonymous.Repositories.ListModelsAsync(author: "team")) listedAnonymously.Add(model.Id);
+        Assert.Equal(["team/public-adapter"], listedAnonymously);
+        var listedWithToken = new List<string>();
+        await foreach (var model in reader.Repositories.ListModelsAsync(author: "team")) listedWithToken.Add(model.Id);
+        Assert.Equal(["team/private-adapter", "team/public-adapter"], listedWithToken);
+        var invalid = await Assert.ThrowsAsync<HubHttpException>(() => stranger.Repositories.ModelInfoAsync("team/public-adapter"));
         Assert.Equal(HttpStatusCode.Unauthorized, invalid.StatusCode);
         Assert.IsNotType<RepositoryNotFoundException>(invalid);
 
