@@ -5,7 +5,7 @@ using Microsoft.AspNetCore.Http;
 namespace Adapters.Hub.Cli.Serve.Endpoints;
 
 /// <summary>What every endpoint needs: the store, the upload sessions, the authorizer, the URL signer and the options.</summary>
-internal sealed class ServeServices
+internal sealed class ServeServices : IDisposable
 {
     public ServeServices(RegistryServerOptions options)
     {
@@ -25,6 +25,8 @@ internal sealed class ServeServices
     public BlobUrlSigner Signer { get; }
 
     public LfsUploadSessions Sessions { get; }
+
+    public void Dispose() => Store.Dispose();
 
     /// <summary>
     /// Read access as on the Hub: public repositories are readable without a token, private ones need a

@@ -215,6 +215,16 @@ public sealed class ServeProtocolTests
         Assert.Equal(payload, await File.ReadAllBytesAsync(await host.Client().Files.DownloadFileAsync("me/durable", "w.bin", committed.CommitOid)));
     }
 
+    [Fact]
+    public async Task A_second_server_cannot_take_over_a_root_that_is_being_served()
+    {
+        await using var host = await ServeTestHost.StartAsync();
+        var error = await Assert.ThrowsAsync<IOException>(() => Cli.Serve.RegistryServer.StartAsync(new Cli.Serve.RegistryServerOptions { RootDirectory = host.Root }));
+        Assert.Contains("already served by another process", error.Message);
+        // The first server is untouched.
+        await host.Client().Repositories.CreateRepoAsync("me/still-here");
+    }
+
     private static async Task PostCommitAsync(HttpClient http, string baseUrl, string oid, long size)
     {
         var body = "{\"key\":\"header\",\"value\":{\"summary\":\"Add weights\",\"description\":\"\"}}\n"
