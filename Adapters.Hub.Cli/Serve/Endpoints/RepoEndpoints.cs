@@ -75,6 +75,8 @@ internal static class RepoEndpoints
         info["disabled"] = false;
         info["downloads"] = 0;
         info["likes"] = 0;
+        // Clients that could use Xet ask this first; saying no keeps them on the plain LFS protocol.
+        info["xetEnabled"] = false;
         var card = ReadCard(store, commit);
         info["tags"] = card?.Metadata.Tags ?? [];
         if (card is not null && !card.Metadata.IsEmpty)

@@ -74,7 +74,7 @@ public sealed class ServeProtocolTests
         await client.Repositories.CreateRepoAsync("me/ranges");
         var text = Encoding.ASCII.GetBytes(string.Concat(Enumerable.Range(0, 100).Select(i => $"{i:D3},")));
         var weights = RandomNumberGenerator.GetBytes(300_000);
-        var commit = await client.Commits.CreateCommitAsync("me/ranges", [CommitOperation.AddBytes("table.csv", text), CommitOperation.AddBytes("w.bin", weights)], "Add");
+        var commit = await client.Commits.CreateCommitAsync("me/ranges", [CommitOperation.AddBytes("table.csv", text), CommitOperation.AddBytes("w.bin", weights), CommitOperation.AddBytes("empty.bin", [])], "Add");
         using var http = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false });
         var baseUrl = host.Server.Endpoint.ToString().TrimEnd('/');
 
@@ -113,6 +113,16 @@ public sealed class ServeProtocolTests
 
         using var pointer = await http.GetAsync($"{baseUrl}/me/ranges/raw/main/w.bin");
         Assert.Equal($"version https://git-lfs.github.com/spec/v1\noid sha256:{sha}\nsize 300000\n", await pointer.Content.ReadAsStringAsync());
+
+        // An empty file is always regular (never LFS) and a range request on it gets the empty body.
+        using (var request = new HttpRequestMessage(HttpMethod.Get, $"{baseUrl}/me/ranges/resolve/main/empty.bin"))
+        {
+            request.Headers.Range = new RangeHeaderValue(0, 0);
+            using var response = await http.SendAsync(request);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Empty(await response.Content.ReadAsByteArrayAsync());
+        }
+        Assert.Empty(await File.ReadAllBytesAsync(await client.Files.DownloadFileAsync("me/ranges", "empty.bin")));
 
         var metadata = await client.Files.GetFileMetadataAsync("me/ranges", "w.bin");
         Assert.Equal(sha, metadata.Etag);
