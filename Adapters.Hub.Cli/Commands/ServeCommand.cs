@@ -57,6 +57,11 @@ internal static class ServeCommand
             await output.WriteLineAsync(accepted.Count == 0
                 ? "Open registry: no token is needed, anyone who can reach the address may write."
                 : $"Tokens: {string.Join(", ", accepted)}").ConfigureAwait(false);
+            var loopback = options.Host == "localhost" || (System.Net.IPAddress.TryParse(options.Host, out var ip) && System.Net.IPAddress.IsLoopback(ip));
+            if (accepted.Count == 0 && !loopback)
+            {
+                await parseResult.InvocationConfiguration.Error.WriteLineAsync($"warning: {options.Host} is not a loopback address and no --token was given: anyone who can reach it may write.").ConfigureAwait(false);
+            }
             await output.WriteLineAsync($"HF_ENDPOINT={endpoint}").ConfigureAwait(false);
             await output.WriteLineAsync("Press Ctrl+C to stop.").ConfigureAwait(false);
             await output.FlushAsync(CancellationToken.None).ConfigureAwait(false);

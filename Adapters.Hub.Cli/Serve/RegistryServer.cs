@@ -17,10 +17,12 @@ namespace Adapters.Hub.Cli.Serve;
 internal sealed class RegistryServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
+    private readonly ServeServices _services;
 
-    private RegistryServer(WebApplication app, Uri endpoint, string root)
+    private RegistryServer(WebApplication app, ServeServices services, Uri endpoint, string root)
     {
         _app = app;
+        _services = services;
         Endpoint = endpoint;
         RootDirectory = root;
     }
@@ -32,16 +34,27 @@ internal sealed class RegistryServer : IAsyncDisposable
     public string RootDirectory { get; }
 
     /// <summary>Starts listening; returns once the port is bound.</summary>
-    public static async Task<RegistryServer> StartAsync(RegistryServerOptions options, ILoggerProvider? logging = null, CancellationToken cancellationToken = default)
+    public static async Task<RegistryServer> StartAsync(RegistryServerOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
         if (options.LfsChunkSize <= 0) throw new ArgumentOutOfRangeException(nameof(options), options.LfsChunkSize, "LfsChunkSize must be positive.");
         if (options.PageSize <= 0) throw new ArgumentOutOfRangeException(nameof(options), options.PageSize, "PageSize must be positive.");
         var services = new ServeServices(options);
+        try
+        {
+            return await StartCoreAsync(options, services, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            services.Dispose();
+            throw;
+        }
+    }
 
+    private static async Task<RegistryServer> StartCoreAsync(RegistryServerOptions options, ServeServices services, CancellationToken cancellationToken)
+    {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = services.Store.Root });
         builder.Logging.ClearProviders();
-        if (logging is not null) builder.Logging.AddProvider(logging);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
@@ -53,11 +66,19 @@ internal sealed class RegistryServer : IAsyncDisposable
         });
         var app = builder.Build();
         app.Run(context => ServeRouter.DispatchAsync(context, services));
-        await app.StartAsync(cancellationToken).ConfigureAwait(false);
-
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault()
-            ?? throw new InvalidOperationException("Kestrel started without reporting its address.");
-        return new RegistryServer(app, new Uri(address.Replace("[::1]", "localhost", StringComparison.Ordinal)), services.Store.Root);
+        string address;
+        try
+        {
+            await app.StartAsync(cancellationToken).ConfigureAwait(false);
+            address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault()
+                ?? throw new InvalidOperationException("Kestrel started without reporting its address.");
+        }
+        catch
+        {
+            await app.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+        return new RegistryServer(app, services, new Uri(address.Replace("[::1]", "localhost", StringComparison.Ordinal)), services.Store.Root);
     }
 
     /// <summary>Stops accepting requests and waits for those in flight.</summary>
@@ -71,5 +92,6 @@ internal sealed class RegistryServer : IAsyncDisposable
             await _app.StopAsync(timeout.Token).ConfigureAwait(false);
         }
         await _app.DisposeAsync().ConfigureAwait(false);
+        _services.Dispose();
     }
 }

@@ -29,6 +29,10 @@ public static class Program
         {
             return await Hub.HubRatioMode.RunAsync(hubArgs).ConfigureAwait(false);
         }
+        if (args is [Serve.ServeStreamingRatio.Mode, .. var serveArgs])
+        {
+            return await Serve.ServeStreamingRatio.RunAsync(serveArgs).ConfigureAwait(false);
+        }
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
         return 0;
     }

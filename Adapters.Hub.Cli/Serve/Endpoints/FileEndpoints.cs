@@ -15,7 +15,7 @@ internal static class FileEndpoints
 {
     public static Task ResolveAsync(HttpContext context, ServeServices services, RepoKey key, string revision, string path, bool raw)
     {
-        services.Auth.Require(context, AccessLevel.Read);
+        services.RequireRead(context, key);
         var resolved = services.Store.Resolve(key, revision);
         if (!resolved.Commit.Files.TryGetValue(path, out var file))
         {

@@ -20,7 +20,8 @@ internal static class LfsEndpoints
     {
         var body = await HttpIo.ReadJsonAsync(context, context.RequestAborted).ConfigureAwait(false);
         var operation = HttpIo.String(body, "operation");
-        services.Auth.Require(context, operation == "download" ? AccessLevel.Read : AccessLevel.Write);
+        if (operation == "download") services.RequireRead(context, key);
+        else services.Auth.Require(context, AccessLevel.Write);
         services.Store.GetRepo(key);
         if (operation is not ("upload" or "download"))
         {
@@ -75,7 +76,7 @@ internal static class LfsEndpoints
                 continue;
             }
             answer["authenticated"] = true;
-            var multipart = transfers.Contains("multipart") && size > services.Options.LfsChunkSize || !transfers.Contains("basic");
+            var multipart = (transfers.Contains("multipart") && size > services.Options.LfsChunkSize) || !transfers.Contains("basic");
             var session = services.Sessions.Open(oid, size, multipart ? services.Options.LfsChunkSize : 0);
             var uploadUrl = $"{baseUrl}/lfs-uploads/{session.Id}";
             var actions = new Dictionary<string, object?>();
@@ -102,8 +103,7 @@ internal static class LfsEndpoints
     /// <summary><c>POST .../objects/verify</c> with <c>{oid, size}</c>: 200 when the object is stored with that size, else 404.</summary>
     public static async Task VerifyAsync(HttpContext context, ServeServices services, RepoKey key)
     {
-        services.Auth.Require(context, AccessLevel.Read);
-        services.Store.GetRepo(key);
+        services.RequireRead(context, key);
         var body = await HttpIo.ReadJsonAsync(context, context.RequestAborted).ConfigureAwait(false);
         var oid = HttpIo.String(body, "oid") ?? "";
         var size = body.TryGetProperty("size", out var s) && s.TryGetInt64(out var n) ? n : -1;

@@ -17,7 +17,8 @@ internal static class RangeResponse
         response.ContentType = contentType;
         long offset = 0;
         var count = length;
-        if (TryParseRange(context.Request.Headers.Range.ToString(), length, out var from, out var to, out var unsatisfiable))
+        // An empty file has no byte to point at; the whole (empty) body is the only sensible answer.
+        if (length > 0 && TryParseRange(context.Request.Headers.Range.ToString(), length, out var from, out var to, out var unsatisfiable))
         {
             if (unsatisfiable)
             {
@@ -55,7 +56,6 @@ internal static class RangeResponse
         if (first.Length == 0)
         {
             if (!long.TryParse(last, NumberStyles.None, CultureInfo.InvariantCulture, out var suffix) || suffix == 0) return false;
-            if (length == 0) { unsatisfiable = true; return true; }
             from = Math.Max(0, length - suffix);
             to = length - 1;
             return true;

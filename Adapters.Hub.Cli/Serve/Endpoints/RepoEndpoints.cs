@@ -14,7 +14,7 @@ internal static class RepoEndpoints
     /// <summary><c>GET /api/{type}/{repo}[/revision/{rev}]</c>: the info object with <c>sha</c> and <c>siblings</c>.</summary>
     public static Task InfoAsync(HttpContext context, ServeServices services, RepoKey key, string revision)
     {
-        services.Auth.Require(context, AccessLevel.Read);
+        services.RequireRead(context, key);
         var resolved = services.Store.Resolve(key, revision);
         var blobs = HttpIo.QueryFlag(context, "blobs");
         var info = Summary(services.Store, key, resolved.Repo, resolved.Commit);
@@ -38,9 +38,7 @@ internal static class RepoEndpoints
     /// <summary><c>GET /api/{type}?author=&amp;search=&amp;limit=</c>: repositories of a type, paginated.</summary>
     public static Task ListAsync(HttpContext context, ServeServices services, RepoType type)
     {
-        var caller = services.Auth.Identify(context);
-        var seesPrivate = services.Auth.IsOpen || caller is not null;
-        if (!services.Auth.IsOpen && caller is null) services.Auth.Require(context, AccessLevel.Read);
+        var seesPrivate = services.Auth.Identify(context) is not null || services.Auth.IsOpen;
         var author = HttpIo.Query(context, "author");
         var searches = context.Request.Query["search"].Where(s => !string.IsNullOrEmpty(s)).Select(s => s!).ToList();
         var full = HttpIo.QueryFlag(context, "full");
@@ -77,6 +75,8 @@ internal static class RepoEndpoints
         info["disabled"] = false;
         info["downloads"] = 0;
         info["likes"] = 0;
+        // Clients that could use Xet ask this first; saying no keeps them on the plain LFS protocol.
+        info["xetEnabled"] = false;
         var card = ReadCard(store, commit);
         info["tags"] = card?.Metadata.Tags ?? [];
         if (card is not null && !card.Metadata.IsEmpty)
@@ -114,7 +114,7 @@ internal static class RepoEndpoints
     /// <summary><c>GET /api/{type}/{repo}/tree/{rev}[/{path}]?recursive=&amp;expand=</c>.</summary>
     public static Task TreeAsync(HttpContext context, ServeServices services, RepoKey key, string revision, string path)
     {
-        services.Auth.Require(context, AccessLevel.Read);
+        services.RequireRead(context, key);
         var resolved = services.Store.Resolve(key, revision);
         path = path.Trim('/');
         if (path.Length > 0 && !TreeEntries.IsFolder(resolved.Commit, path))
@@ -132,7 +132,7 @@ internal static class RepoEndpoints
     /// <summary><c>POST /api/{type}/{repo}/paths-info/{rev}</c> with <c>paths</c> and <c>expand</c>, as JSON (JS) or a form (Python).</summary>
     public static async Task PathsInfoAsync(HttpContext context, ServeServices services, RepoKey key, string revision)
     {
-        services.Auth.Require(context, AccessLevel.Read);
+        services.RequireRead(context, key);
         var resolved = services.Store.Resolve(key, revision);
         List<string> paths;
         bool expand;
@@ -162,7 +162,7 @@ internal static class RepoEndpoints
     /// <summary><c>GET /api/{type}/{repo}/refs[?include_prs=1]</c>.</summary>
     public static Task RefsAsync(HttpContext context, ServeServices services, RepoKey key)
     {
-        services.Auth.Require(context, AccessLevel.Read);
+        services.RequireRead(context, key);
         var refs = services.Store.ReadRefs(key);
         object Ref(string name, string target, string fullName) => new { name, @ref = fullName, targetCommit = target };
         var body = new Dictionary<string, object?>
@@ -268,7 +268,7 @@ internal static class RepoEndpoints
     /// <summary><c>POST /api/validate-yaml</c>: checks a README's front matter with the card parser.</summary>
     public static async Task ValidateYamlAsync(HttpContext context, ServeServices services)
     {
-        services.Auth.Require(context, AccessLevel.Read);
+        services.Auth.Identify(context);
         var body = await HttpIo.ReadJsonAsync(context, context.RequestAborted).ConfigureAwait(false);
         try
         {

@@ -37,6 +37,11 @@ internal static class ServeRouter
         catch (IOException) when (context.RequestAborted.IsCancellationRequested)
         {
         }
+        catch (Exception ex) when (!context.Response.HasStarted && ex is not OperationCanceledException)
+        {
+            // Still the Hub's error shape, so clients report the cause instead of a bare 500.
+            await HttpIo.WriteErrorAsync(context, new RegistryException(500, null, $"Internal error in the registry: {ex.GetType().Name}: {ex.Message}")).ConfigureAwait(false);
+        }
     }
 
     private static Task RouteAsync(HttpContext context, ServeServices services, string[] s)

@@ -17,7 +17,7 @@ namespace Adapters.Hub.Cli.Serve.Storage;
 /// A commit becomes visible only when its ref is renamed into place, after the commit file and every
 /// blob it names are on disk; a crash at any point leaves the previous head intact.
 /// </summary>
-internal sealed class RegistryStore
+internal sealed class RegistryStore : IDisposable
 {
     /// <summary>The branch a new repository gets and that <c>HEAD</c> names.</summary>
     public const string DefaultBranch = "main";
@@ -25,12 +25,22 @@ internal sealed class RegistryStore
     private static readonly JsonSerializerOptions s_json = new() { WriteIndented = false };
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _locks = new(StringComparer.Ordinal);
     private readonly string _reposRoot;
+    private readonly FileStream _ownership;
 
     public RegistryStore(string root)
     {
         Root = Path.GetFullPath(root);
         _reposRoot = Path.Combine(Root, "repos");
         Directory.CreateDirectory(_reposRoot);
+        // One server per root: the per-repository locks and the tmp/ cleanup below assume no other writer.
+        try
+        {
+            _ownership = new FileStream(Path.Combine(Root, "registry.lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException ex)
+        {
+            throw new IOException($"The registry in {Root} is already served by another process (registry.lock is held).", ex);
+        }
         var temp = Path.Combine(Root, "tmp");
         // Whatever is in tmp/ belongs to uploads or deletions that a previous process never finished.
         if (Directory.Exists(temp)) Directory.Delete(temp, recursive: true);
@@ -40,6 +50,9 @@ internal sealed class RegistryStore
     public string Root { get; }
 
     public BlobStore Blobs { get; }
+
+    /// <summary>Releases the root for another server.</summary>
+    public void Dispose() => _ownership.Dispose();
 
     private string RepoFolder(RepoKey key) => Path.Combine(_reposRoot, key.Type.ApiSegment(), key.FolderName);
 

@@ -81,6 +81,18 @@ public sealed class ServeRoundTripTests
         Assert.Equal("directory", tree.Single(e => e.Path == "weights").Type);
         Assert.Equal(GitBlobSha1("{}"u8.ToArray()), tree.Single(e => e.Path == "weights/config.json").Oid);
 
+        // paths-info, as the JS client's downloadFileToCacheDir asks it (JSON body).
+        using (var http = new HttpClient())
+        {
+            using var response = await http.PostAsync($"{host.Server.Endpoint}api/models/org/meta/paths-info/main",
+                new StringContent("{\"paths\":[\"weights/adapter.safetensors\",\"weights\",\"missing.txt\"],\"expand\":true}", System.Text.Encoding.UTF8, "application/json"));
+            response.EnsureSuccessStatusCode();
+            var infos = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.EnumerateArray().ToList();
+            Assert.Equal(["weights/adapter.safetensors", "weights"], infos.Select(i => i.GetProperty("path").GetString()));
+            Assert.Equal(commit.CommitOid, infos[0].GetProperty("lastCommit").GetProperty("id").GetString());
+            Assert.Equal("Add files", infos[0].GetProperty("lastCommit").GetProperty("title").GetString());
+        }
+
         var refs = await client.Repositories.ListRefsAsync("org/meta");
         Assert.Equal(commit.CommitOid, refs.Branches.Single(b => b.Name == "main").TargetCommit);
 

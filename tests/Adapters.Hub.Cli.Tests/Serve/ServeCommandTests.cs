@@ -1,0 +1,81 @@
+using System.Text.Json;
+using Adapters.Testing;
+
+namespace Adapters.Hub.Cli.Tests.Serve;
+
+/// <summary>The <c>serve</c> verb, and <c>push</c> plus an environment-configured client pointed at it with <c>HF_ENDPOINT</c> alone.</summary>
+public sealed class ServeCommandTests : IDisposable
+{
+    private static readonly string[] s_variables = ["HF_ENDPOINT", "HF_HOME", "HF_TOKEN", "HF_HUB_CACHE", "HF_TOKEN_PATH", "HF_HUB_OFFLINE"];
+    private readonly Dictionary<string, string?> _saved = s_variables.ToDictionary(v => v, Environment.GetEnvironmentVariable);
+    private readonly DirectoryInfo _scratch = Directory.CreateTempSubdirectory("adapters-serve-cli-");
+
+    public void Dispose()
+    {
+        foreach (var (name, value) in _saved) Environment.SetEnvironmentVariable(name, value);
+        _scratch.Delete(recursive: true);
+    }
+
+    [Fact]
+    public async Task Serve_prints_the_endpoint_and_push_and_pull_work_with_HF_ENDPOINT_alone()
+    {
+        var inner = new StringWriter();
+        var output = TextWriter.Synchronized(inner);
+        using var error = new StringWriter();
+        using var stop = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        var root = Path.Combine(_scratch.FullName, "registry");
+        var serving = CliApplication.RunAsync(["serve", "--root", root, "--port", "0"], output, error, stop.Token);
+
+        string? endpoint = null;
+        for (var attempt = 0; attempt < 200 && endpoint is null && !serving.IsCompleted; attempt++)
+        {
+            await Task.Delay(50);
+            string text;
+            lock (output) text = inner.ToString();
+            endpoint = text.Split('\n').Select(l => l.Trim()).FirstOrDefault(l => l.StartsWith("HF_ENDPOINT=", StringComparison.Ordinal))?["HF_ENDPOINT=".Length..];
+        }
+        Assert.True(endpoint is not null, $"serve printed no HF_ENDPOINT line: {inner} {error}");
+        Assert.Matches(@"^http://127\.0\.0\.1:\d+$", endpoint);
+
+        try
+        {
+            foreach (var name in s_variables) Environment.SetEnvironmentVariable(name, null);
+            Environment.SetEnvironmentVariable("HF_HOME", Path.Combine(_scratch.FullName, "home"));
+            Environment.SetEnvironmentVariable("HF_ENDPOINT", endpoint);
+
+            var source = TestPaths.SharedFixture("python-written", "AnHu2410__MD_crosslingual", "adapter");
+            Assert.NotNull(source);
+            using var pushOutput = new StringWriter();
+            using var pushError = new StringWriter();
+            var exitCode = await CliApplication.RunAsync(["push", source!, "me/from-cli", "--json"], pushOutput, pushError, CancellationToken.None);
+            Assert.True(exitCode == 0, pushError.ToString());
+            var commit = JsonDocument.Parse(pushOutput.ToString()).RootElement.GetProperty("commitOid").GetString();
+
+            // A client configured from the environment only, as Python's would be.
+            using var client = new HubClient();
+            Assert.Equal(new Uri(endpoint!), client.Options.Endpoint);
+            var snapshot = await client.Files.SnapshotDownloadAsync("me/from-cli");
+            Assert.Equal(commit, snapshot.CommitHash);
+            Assert.StartsWith(Path.Combine(_scratch.FullName, "home", "hub"), snapshot.Path, StringComparison.Ordinal);
+            Assert.Equal(await File.ReadAllBytesAsync(Path.Combine(source!, "pytorch_model_head.bin")), await File.ReadAllBytesAsync(Path.Combine(snapshot.Path, "pytorch_model_head.bin")));
+        }
+        finally
+        {
+            await stop.CancelAsync();
+        }
+        Assert.Equal(0, await serving);
+        lock (output) Assert.Contains("Stopped.", inner.ToString());
+    }
+
+    [Fact]
+    public async Task Serve_refuses_a_token_with_an_unknown_scope_on_one_line()
+    {
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        var exitCode = await CliApplication.RunAsync(["serve", "--root", _scratch.FullName, "--port", "0", "--token", "admin:hf_secret_value"], output, error, CancellationToken.None);
+        Assert.Equal(CommandErrors.Failure, exitCode);
+        Assert.Contains("'read' or 'write'", error.ToString());
+        Assert.DoesNotContain("hf_secret_value", error.ToString());
+        Assert.Single(error.ToString().Trim().Split('\n'));
+    }
+}
