@@ -121,6 +121,8 @@ public abstract class AdapterModel : nn.Module
             throw;
         }
         _configs[name] = config;
+        // New modules start in training mode; they follow the model's current mode instead.
+        train(training);
         if (setActive) SetActiveAdapters(name);
     }
 
