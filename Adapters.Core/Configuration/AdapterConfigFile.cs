@@ -76,7 +76,8 @@ public sealed class AdapterConfigFile
             ["model_type"] = modelType,
             ["hidden_size"] = hiddenSize is { } h ? JsonValue.Create((long)h) : null,
             ["model_class"] = modelClass,
-            ["model_name"] = modelName,
+            // transformers' name_or_path is "" for a model that was not loaded from a path or repo.
+            ["model_name"] = modelName ?? string.Empty,
             ["name"] = name,
             ["config"] = config.ToJson(),
             ["version"] = CurrentVersion,
