@@ -41,7 +41,8 @@ public sealed class AdapterConfigFile
 
     /// <summary>
     /// The method config, with Python's load-time fix-ups: configs without a version get the old activation names
-    /// renamed (<c>gelu→gelu_new</c>, <c>gelu_orig→gelu</c>).
+    /// renamed (<c>gelu→gelu_new</c>, <c>gelu_orig→gelu</c>), and LoRA configs saved by adapters &lt; 1.1.0 with
+    /// <c>r != alpha</c> get <c>alpha := r</c>.
     /// </summary>
     /// <exception cref="AdapterConfigException">The <c>config</c> entry is missing or invalid.</exception>
     public AdapterConfig GetConfig()
@@ -53,6 +54,15 @@ public sealed class AdapterConfigFile
             && s_activationRename.TryGetValue(name, out var renamed))
         {
             config["non_linearity"] = renamed;
+        }
+        // adapters < 1.1.0 left alpha/r out of the LoRA forward, so Python loads those adapters with alpha := r.
+        if (Version is { } version && version.StartsWith("adapters.", StringComparison.Ordinal)
+            && System.Version.TryParse(version["adapters.".Length..], out var parsed) && parsed < new System.Version(1, 1, 0)
+            && config["architecture"] is JsonValue arch && arch.TryGetValue<string>(out var architecture) && architecture == "lora"
+            && config["r"] is JsonValue r && config["alpha"] is JsonValue alpha
+            && PythonJson.ToDouble(r) != PythonJson.ToDouble(alpha))
+        {
+            config["alpha"] = r.DeepClone();
         }
         return AdapterConfig.FromJson(config);
     }
@@ -66,7 +76,8 @@ public sealed class AdapterConfigFile
             ["model_type"] = modelType,
             ["hidden_size"] = hiddenSize is { } h ? JsonValue.Create((long)h) : null,
             ["model_class"] = modelClass,
-            ["model_name"] = modelName,
+            // transformers' name_or_path is "" for a model that was not loaded from a path or repo.
+            ["model_name"] = modelName ?? string.Empty,
             ["name"] = name,
             ["config"] = config.ToJson(),
             ["version"] = CurrentVersion,

@@ -92,7 +92,7 @@ public sealed class FlexHeadModel : nn.Module
             head.to(first.device);
             head.to(first.dtype);
         }
-        head.train(BaseModel.training);
+        head.train(training);
         _heads.Add(name, head);
         return head;
     }

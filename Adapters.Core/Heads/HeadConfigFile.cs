@@ -38,7 +38,7 @@ public sealed class HeadConfigFile
             ["model_type"] = modelType,
             ["hidden_size"] = hiddenSize,
             ["model_class"] = modelClass,
-            ["model_name"] = modelName,
+            ["model_name"] = modelName ?? string.Empty,
             ["name"] = name,
             ["config"] = config.DeepClone(),
             ["version"] = AdapterConfigFile.CurrentVersion,

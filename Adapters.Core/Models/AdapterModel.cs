@@ -121,6 +121,8 @@ public abstract class AdapterModel : nn.Module
             throw;
         }
         _configs[name] = config;
+        // New modules start in training mode; they follow the model's current mode instead.
+        train(training);
         if (setActive) SetActiveAdapters(name);
     }
 
@@ -128,7 +130,6 @@ public abstract class AdapterModel : nn.Module
     public void DeleteAdapter(string name)
     {
         if (!_configs.Remove(name)) throw new ArgumentException($"No adapter named \"{name}\".", nameof(name));
-        ResetAdapter();
         if (Setup.Names.Contains(name)) Setup.Set(Setup.Names.Where(n => n != name).ToArray(), Setup.SkipLayers);
         RemoveModules(name);
     }
@@ -397,6 +398,7 @@ public abstract class AdapterModel : nn.Module
             if (config.LeaveOut.Contains(layer.Index)) continue;
             foreach (var linear in Targets(layer, config))
             {
+                if (config.InitWeightsSeed is { } seed && seed != 0) manual_seed(seed);
                 LoRALayer module;
                 if (config.IsVera)
                 {
@@ -413,7 +415,6 @@ public abstract class AdapterModel : nn.Module
                 }
                 else
                 {
-                    if (config.InitWeightsSeed is { } seed && seed != 0) manual_seed(seed);
                     module = new LoRAModule(config, linear.InFeatures, linear.OutFeatures, linear.weight, device, dtype);
                 }
                 linear.Loras.Add(name, module);

@@ -167,4 +167,14 @@ public sealed class AdapterConfigTests
             Assert.Equal(config.ToJsonString(), reloaded.ToJsonString());
         }
     }
+
+    [Fact]
+    public void LoRA_saved_before_adapters_1_1_gets_alpha_equal_to_r_like_python()
+    {
+        var old = new JsonObject { ["config"] = new LoRAConfig { R = 8, Alpha = 16 }.ToJson(), ["name"] = "x", ["version"] = "adapters.1.0.1" };
+        var current = new JsonObject { ["config"] = new LoRAConfig { R = 8, Alpha = 16 }.ToJson(), ["name"] = "x", ["version"] = "adapters.1.2.0" };
+
+        Assert.Equal(8, ((LoRAConfig)AdapterConfigFile.Parse(PythonJson.Serialize(old)).GetConfig()).Alpha);
+        Assert.Equal(16, ((LoRAConfig)AdapterConfigFile.Parse(PythonJson.Serialize(current)).GetConfig()).Alpha);
+    }
 }

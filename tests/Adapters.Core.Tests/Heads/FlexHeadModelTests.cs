@@ -67,7 +67,7 @@ public sealed class FlexHeadModelTests
 
         var json = model.CreateHeadConfigFile("sst2").ToJsonString();
 
-        var expected = PythonJson.Serialize(JsonNode.Parse("""{"config": {"activation_function": "tanh", "bias": true, "dropout_prob": null, "head_type": "classification", "label2id": {"LABEL_0": 0, "LABEL_1": 1}, "layers": 2, "num_labels": 2, "use_pooler": false}, "hidden_size": 768, "model_class": "BertAdapterModel", "model_name": null, "model_type": "bert", "name": "sst2", "version": "adapters.1.2.0"}"""));
+        var expected = PythonJson.Serialize(JsonNode.Parse("""{"config": {"activation_function": "tanh", "bias": true, "dropout_prob": null, "head_type": "classification", "label2id": {"LABEL_0": 0, "LABEL_1": 1}, "layers": 2, "num_labels": 2, "use_pooler": false}, "hidden_size": 768, "model_class": "BertAdapterModel", "model_name": "", "model_type": "bert", "name": "sst2", "version": "adapters.1.2.0"}"""));
         Assert.Equal(expected, json);
     }
 

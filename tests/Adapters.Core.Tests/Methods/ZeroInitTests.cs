@@ -45,4 +45,18 @@ public sealed class ZeroInitTests
 
         Assert.False(allclose(before, model.Forward(ids).LastHiddenState, 1e-6, 1e-6));
     }
+
+    [Fact]
+    public void Init_weights_seed_gives_every_layer_identical_weights()
+    {
+        using var scope = NewDisposeScope();
+        using var model = TinyModels.Bert();
+        model.AddAdapter("a", "double_seq_bn[init_weights_seed=42]|lora[init_weights_seed=7]");
+
+        var state = model.GetAdapterStateDict("a");
+
+        Assert.True(TinyModels.Same(state["bert.encoder.layer.0.output.adapters.a.adapter_up.weight"], state["bert.encoder.layer.1.output.adapters.a.adapter_up.weight"]));
+        Assert.True(TinyModels.Same(state["bert.encoder.layer.0.attention.output.adapters.a.adapter_down.0.weight"], state["bert.encoder.layer.1.output.adapters.a.adapter_down.0.weight"]));
+        Assert.True(TinyModels.Same(state["bert.encoder.layer.0.attention.self.query.loras.a.lora_A"], state["bert.encoder.layer.1.attention.self.value.loras.a.lora_A"]));
+    }
 }

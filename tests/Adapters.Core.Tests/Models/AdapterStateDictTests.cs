@@ -129,7 +129,7 @@ public sealed class AdapterStateDictTests
 
         var json = model.CreateAdapterConfigFile("sst2").ToJsonString();
 
-        var expectedTail = "\n  },\n  \"hidden_size\": 32,\n  \"model_class\": \"BertAdapterModel\",\n  \"model_name\": null,\n  \"model_type\": \"bert\",\n  \"name\": \"sst2\",\n  \"version\": \"adapters.1.2.0\"\n}";
+        var expectedTail = "\n  },\n  \"hidden_size\": 32,\n  \"model_class\": \"BertAdapterModel\",\n  \"model_name\": \"\",\n  \"model_type\": \"bert\",\n  \"name\": \"sst2\",\n  \"version\": \"adapters.1.2.0\"\n}";
         Assert.EndsWith(expectedTail, json, StringComparison.Ordinal);
         Assert.StartsWith("{\n  \"config\": {\n    \"adapter_residual_before_ln\": false,", json, StringComparison.Ordinal);
     }

@@ -138,4 +138,24 @@ public sealed class BertModelTests
         Assert.Equal("distilbert", distil.BaseModelPrefix);
         Assert.Throws<Core.Configuration.AdapterConfigException>(() => EncoderConfig.Parse("""{"model_type": "gpt2"}"""));
     }
+
+    [Fact]
+    public void DistilBert_masked_padding_does_not_change_the_other_positions_and_adapters_run()
+    {
+        Core.TorchRuntime.Initialize();
+        using var scope = NewDisposeScope();
+        manual_seed(8);
+        using var model = new DistilBertModel(TinyModels.TinyBert("distilbert"));
+        model.eval();
+        var ids = TinyModels.InputIds(batch: 1, length: 4);
+        var padded = cat([ids, zeros([1, 2], ScalarType.Int64)], 1);
+        var mask = cat([ones([1, 4], ScalarType.Int64), zeros([1, 2], ScalarType.Int64)], 1);
+
+        using var _ = no_grad();
+        Assert.True(allclose(model.Forward(ids).LastHiddenState, model.Forward(padded, mask).LastHiddenState.narrow(1, 0, 4), 1e-5, 1e-5));
+        var before = model.Forward(ids).LastHiddenState;
+        model.AddAdapter("x", "double_seq_bn", setActive: true);
+        Assert.False(allclose(before, model.Forward(ids).LastHiddenState, 1e-6, 1e-6));
+        Assert.Equal("DistilBertAdapterModel", model.ModelClassName);
+    }
 }
