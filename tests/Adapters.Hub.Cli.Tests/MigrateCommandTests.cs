@@ -1,3 +1,4 @@
+using Adapters.Hub.Cli.Tests.Serve;
 using Adapters.Core.Serialization;
 using System.IO.Compression;
 using System.Net;
@@ -51,17 +52,7 @@ public sealed class MigrateCommandTests
     {
         var zip = LegacyZip();
         using var listener = StartServer(zip, out var zipUrl);
-        var registry = Path.Combine(Path.GetTempPath(), "adapters-migrate-cli", Guid.NewGuid().ToString("N"));
-        foreach (var file in new[] { "scripts/schemas/adapter.schema.json", "scripts/schemas/subtask.schema.json", "dist/v2/architectures.json" })
-        {
-            Directory.CreateDirectory(Path.GetDirectoryName(Path.Combine(registry, file))!);
-            File.Copy(Path.Combine(s_registry, file), Path.Combine(registry, file));
-        }
-        var sha256 = Convert.ToHexStringLower(SHA256.HashData(zip));
-        Write(registry, "adapters/cli/bert-base-uncased_sentiment_sst-2_cli.yaml",
-            $"type: text_task\ntask: sentiment\nsubtask: sst-2\nmodel_type: bert\nmodel_name: bert-base-uncased\nauthor: CLI Test\nconfig:\n  using: pfeiffer\ndefault_version: '1'\nfiles:\n- version: '1'\n  url: {zipUrl}\n  sha256: {sha256}\n");
-        Write(registry, "dist/v2/adapters/cli/bert-base-uncased_sentiment_sst-2_cli.json",
-            $$$"""{"config_id": "9076f36a74755ac4", "default_version": "1", "files": {"1": {"sha256": "{{{sha256}}}", "url": "{{{zipUrl}}}"}}, "info": {"adapter_config": {}, "model_name": "bert-base-uncased", "subtask": "sst-2", "task": "sentiment"}}""");
+        var registry = SingleEntryRegistry(zip, zipUrl);
         var output = Path.Combine(registry, "out");
         var state = Path.Combine(registry, "state.json");
 
@@ -86,6 +77,56 @@ public sealed class MigrateCommandTests
         Assert.Equal(0, againCode);
         Assert.Contains("skipped  @cli/bert-base-uncased_sentiment_sst-2_cli@1", againOut, StringComparison.Ordinal);
         Assert.Contains("0 migrated, 1 skipped, 0 failed.", againOut, StringComparison.Ordinal);
+    }
+
+    /// <summary>A registry with one legacy entry, <c>@cli/bert-base-uncased_sentiment_sst-2_cli</c> version 1, whose zip is at <paramref name="zipUrl"/>.</summary>
+    private static string SingleEntryRegistry(byte[] zip, string zipUrl)
+    {
+        var registry = Path.Combine(Path.GetTempPath(), "adapters-migrate-cli", Guid.NewGuid().ToString("N"));
+        foreach (var file in new[] { "scripts/schemas/adapter.schema.json", "scripts/schemas/subtask.schema.json", "dist/v2/architectures.json" })
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.Combine(registry, file))!);
+            File.Copy(Path.Combine(s_registry, file), Path.Combine(registry, file));
+        }
+        var sha256 = Convert.ToHexStringLower(SHA256.HashData(zip));
+        Write(registry, "adapters/cli/bert-base-uncased_sentiment_sst-2_cli.yaml",
+            $"type: text_task\ntask: sentiment\nsubtask: sst-2\nmodel_type: bert\nmodel_name: bert-base-uncased\nauthor: CLI Test\nconfig:\n  using: pfeiffer\ndefault_version: '1'\nfiles:\n- version: '1'\n  url: {zipUrl}\n  sha256: {sha256}\n");
+        Write(registry, "dist/v2/adapters/cli/bert-base-uncased_sentiment_sst-2_cli.json",
+            $$$"""{"config_id": "9076f36a74755ac4", "default_version": "1", "files": {"1": {"sha256": "{{{sha256}}}", "url": "{{{zipUrl}}}"}}, "info": {"adapter_config": {}, "model_name": "bert-base-uncased", "subtask": "sst-2", "task": "sentiment"}}""");
+        return registry;
+    }
+
+    [Fact]
+    public async Task A_run_without_output_pushes_to_a_hub_and_a_rerun_skips_it()
+    {
+        const string token = "hf_migrator";
+        var zip = LegacyZip();
+        using var listener = StartServer(zip, out var zipUrl);
+        var registry = SingleEntryRegistry(zip, zipUrl);
+        await using var hub = await ServeTestHost.StartAsync(tokens: [$"write:{token}"]);
+        var endpoint = hub.Server.Endpoint.ToString().TrimEnd('/');
+        var state = Path.Combine(registry, "state.json");
+        string[] args = ["migrate", "--registry", registry, "--endpoint", endpoint, "--token", token, "--state", state];
+
+        var (exitCode, output, error) = await ResolveCommandTests.RunAsync(args);
+        File.Delete(state);
+        var (againCode, againOut, againError) = await ResolveCommandTests.RunAsync(args);
+
+        Assert.True(exitCode == 0, error + output);
+        Assert.True(againCode == 0, againError);
+        Assert.Contains("0 migrated, 1 skipped, 0 failed.", againOut, StringComparison.Ordinal);
+        using var client = hub.Client(token);
+        const string repo = "AdapterHub/bert-base-uncased_sentiment_sst-2_cli";
+        var refs = await client.Repositories.ListRefsAsync(repo);
+        Assert.Equal(["1", "main"], refs.Branches.Select(b => b.Name).Order(StringComparer.Ordinal));
+        foreach (var branch in new[] { "main", "1" })
+        {
+            var snapshot = await client.Files.SnapshotDownloadAsync(repo, branch);
+            Assert.Equal(LegacyWeights, File.ReadAllBytes(Path.Combine(snapshot.Path, "pytorch_adapter.bin")));
+            Assert.True(File.Exists(Path.Combine(snapshot.Path, "adapter.safetensors")));
+            Assert.Contains("\"version\": \"adapters.1.2.0\"", File.ReadAllText(Path.Combine(snapshot.Path, "adapter_config.json")), StringComparison.Ordinal);
+            Assert.Contains("adapterhub:sentiment/sst-2", File.ReadAllText(Path.Combine(snapshot.Path, "README.md")), StringComparison.Ordinal);
+        }
     }
 
     [Fact]
