@@ -31,7 +31,9 @@ public static class CliApplication
     /// <returns>The process exit code.</returns>
     public static Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, CancellationToken cancellationToken)
     {
-        var parseResult = BuildRootCommand().Parse(args);
+        // Legacy AdapterHub ids start with '@' (@ukp/bert-base-uncased_sentiment_sst-2_pfeiffer), so '@' must
+        // not mean "read arguments from this response file".
+        var parseResult = BuildRootCommand().Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
         var configuration = new InvocationConfiguration { Output = output, Error = error };
         return parseResult.InvokeAsync(configuration, cancellationToken);
     }

@@ -9,7 +9,7 @@ internal static class ResolveCommand
 {
     public static Command Create()
     {
-        var id = new Argument<string>("id") { Description = "A legacy id: task/subtask@org, task/subtask, a bare subtask, or @org/file (write '-- @org/file': a bare leading @ names a response file)." };
+        var id = new Argument<string>("id") { Description = "A legacy id: task/subtask@org, task/subtask, a bare subtask, or @org/file." };
         var model = new Option<string?>("--model") { Description = "The base model (e.g. bert-base-uncased); selects the registry index. Not needed for @org/file." };
         var config = new Option<string?>("--config") { Description = "An architecture name (pfeiffer, houlsby, seq_bn, …) or a JSON config object." };
         var version = new Option<string?>("--version") { Description = "A legacy version label; it becomes the revision (default: the default version on main)." };

@@ -50,7 +50,7 @@ public sealed class ResolveCommandTests
         Environment.SetEnvironmentVariable("ADAPTERS_LEGACY_REGISTRY", s_registry);
         try
         {
-            var (exitCode, output, error) = await RunAsync("resolve", "--", "@ukp/gpt2_sentiment_sst-2_houlsby");
+            var (exitCode, output, error) = await RunAsync("resolve", "@ukp/gpt2_sentiment_sst-2_houlsby");
 
             Assert.True(exitCode == 0, error);
             Assert.Contains("AdapterHub/gpt2_sentiment_sst-2_houlsby", output, StringComparison.Ordinal);
