@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Json;
 using Adapters.Core;
 using Adapters.Core.Models;
+using Adapters.Core.Serialization;
 
 namespace Adapters.Hub.Cli.Commands;
 
@@ -20,11 +21,17 @@ internal static class SummaryCommand
             Description = "An adapter as [NAME=]CONFIG_STRING, e.g. seq_bn, \"lora[r=16, alpha=32]\" or \"task=lora|par_bn\". Repeatable.",
             AllowMultipleArgumentsPerToken = false,
         };
+        var loadAdapters = new Option<string[]>("--load-adapter")
+        {
+            Description = "A saved adapter folder (adapter_config.json plus adapter.safetensors or pytorch_adapter.bin, Python's or ours) to load instead of adding one; missing and unexpected keys are reported. Repeatable.",
+            AllowMultipleArgumentsPerToken = false,
+        };
         var json = new Option<bool>("--json") { Description = "Print the rows as JSON instead of the table." };
         var command = new Command("summary", "Show adapter parameter counts for a model config, as Python's adapter_summary() prints them.")
         {
             model,
             adapters,
+            loadAdapters,
             json,
         };
         command.SetAction(parseResult => CommandErrors.Guard(parseResult, () =>
@@ -32,7 +39,8 @@ internal static class SummaryCommand
             var output = parseResult.InvocationConfiguration.Output;
             var configPath = ResolveConfigPath(parseResult.GetValue(model)!);
             TorchRuntime.Initialize();
-            using var encoder = EncoderModels.Create(EncoderConfig.Read(configPath));
+            // A model folder brings its weights when it has them; a bare config.json gives random ones.
+            using var encoder = PretrainedEncoders.Load(Path.GetDirectoryName(Path.GetFullPath(configPath))!);
             var used = new HashSet<string>(StringComparer.Ordinal);
             foreach (var spec in parseResult.GetValue(adapters) ?? [])
             {
@@ -40,16 +48,27 @@ internal static class SummaryCommand
                 name = Unique(name, used);
                 encoder.AddAdapter(name, config);
             }
+            var loaded = new List<(string Folder, AdapterLoadResult Result)>();
+            foreach (var folder in parseResult.GetValue(loadAdapters) ?? [])
+            {
+                loaded.Add((folder, encoder.LoadAdapter(folder)));
+            }
             if (parseResult.GetValue(json))
             {
                 output.WriteLine(JsonSerializer.Serialize(new
                 {
                     modelType = encoder.Interface.ModelType,
                     rows = encoder.AdapterSummaryRows(),
+                    loaded = loaded.Select(l => new { folder = l.Folder, name = l.Result.Name, missingKeys = l.Result.MissingKeys, unexpectedKeys = l.Result.UnexpectedKeys }),
                 }, CliJson.Options));
             }
             else
             {
+                foreach (var (folder, result) in loaded)
+                {
+                    output.WriteLine($"loaded '{result.Name}' from {folder}: {result.MissingKeys.Count} missing, {result.UnexpectedKeys.Count} unexpected keys");
+                    foreach (var key in result.UnexpectedKeys) output.WriteLine($"  unexpected: {key}");
+                }
                 output.WriteLine(encoder.AdapterSummary());
             }
             return 0;

@@ -22,6 +22,25 @@ public sealed class SummaryCommandTests
     }
 
     [Fact]
+    public async Task Loads_a_python_written_adapter_folder_and_reports_its_keys()
+    {
+        var adapter = Adapters.Testing.TestPaths.SharedFixture("python-written", "AnHu2410__MD_crosslingual", "adapter");
+        Assert.NotNull(adapter);
+        var dir = Directory.CreateTempSubdirectory("summary-mbert-").FullName;
+        File.WriteAllText(Path.Combine(dir, "config.json"),
+            """{"model_type": "bert", "hidden_size": 768, "num_hidden_layers": 12, "num_attention_heads": 12, "intermediate_size": 3072, "vocab_size": 16, "max_position_embeddings": 16, "type_vocab_size": 2}""");
+
+        var (exitCode, output, error) = await RunAsync("summary", "--model", dir, "--load-adapter", adapter!);
+
+        Assert.True(exitCode == 0, error);
+        var lines = output.TrimEnd().Split('\n');
+        Assert.Equal($"loaded 'md' from {adapter}: 0 missing, 0 unexpected keys", lines[0]);
+        // MANIFEST A2: 12 layers × (48·768 + 48 + 768·48 + 768).
+        Assert.Contains(lines, l => l.StartsWith("md                       bottleneck          894,528", StringComparison.Ordinal));
+        Directory.Delete(dir, recursive: true);
+    }
+
+    [Fact]
     public async Task Prints_pythons_summary_table_for_config_strings()
     {
         var dir = TinyConfigFolder();
