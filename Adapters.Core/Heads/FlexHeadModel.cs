@@ -128,15 +128,24 @@ public sealed class FlexHeadModel : nn.Module
     /// <summary>
     /// Loads a saved head: it is built from the file's config, named <paramref name="loadAs"/> (default: the saved
     /// name), and filled from weights keyed <c>heads.SAVEDNAME.*</c>. Missing weights fail; others are reported.
+    /// A static head saved from a transformers class (<c>"name": null</c>) is converted to the equivalent flex
+    /// head as Python does, named <paramref name="loadAs"/> or <c>default</c>.
     /// </summary>
     /// <exception cref="AdapterLoadException">Weights are missing or have the wrong shape; the head is not kept.</exception>
     public AdapterLoadResult LoadHeadStateDict(HeadConfigFile file, IReadOnlyDictionary<string, Tensor> weights, string? loadAs = null)
     {
         ArgumentNullException.ThrowIfNull(file);
         ArgumentNullException.ThrowIfNull(weights);
-        var saved = file.Name ?? throw new AdapterLoadException($"{HeadConfigFile.FileName} has no head name (static heads are not supported).");
+        var saved = file.Name;
+        var config = file.Document["config"] as JsonObject;
+        if (saved is null || config is null)
+        {
+            saved = loadAs ?? "default";
+            (config, var renamed) = StaticHeadConversion.Convert(file, weights, saved);
+            weights = renamed;
+        }
         var name = loadAs ?? saved;
-        var head = AddHead(name, file.Config);
+        var head = AddHead(name, config);
         try
         {
             var targets = head.state_dict();
