@@ -1,3 +1,4 @@
+using Adapters.Core.Configuration;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
@@ -52,7 +53,7 @@ public static class AdapterConfigHash
                 minimized.Remove(name);
             }
         }
-        return PythonJson.Serialize(minimized);
+        return PythonJson.Dumps(minimized);
     }
 
     /// <summary>Python's <c>_minimize_dict</c>: keeps a dict entry only when its original value is truthy; lists are kept whole.</summary>

@@ -1,3 +1,4 @@
+using Adapters.Core.Configuration;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;

@@ -1,3 +1,4 @@
+using Adapters.Core.Configuration;
 using System.Text.Json.Nodes;
 
 namespace Adapters.Hub.Legacy;

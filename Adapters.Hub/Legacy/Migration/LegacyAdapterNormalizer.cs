@@ -1,3 +1,4 @@
+using Adapters.Core.Configuration;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -208,7 +209,7 @@ public static class LegacyAdapterNormalizer
     private static async Task WriteJsonAsync(string path, JsonObject value, CancellationToken cancellationToken)
     {
         var temp = path + ".tmp";
-        await File.WriteAllTextAsync(temp, PythonJson.Serialize(value, indent: 2), new UTF8Encoding(false), cancellationToken).ConfigureAwait(false);
+        await File.WriteAllTextAsync(temp, PythonJson.Dumps(value, indent: 2), new UTF8Encoding(false), cancellationToken).ConfigureAwait(false);
         File.Move(temp, path, overwrite: true);
     }
 }

@@ -1,3 +1,4 @@
+using Adapters.Core.Configuration;
 using System.Text;
 
 namespace Adapters.Hub.Legacy.Migration;
@@ -62,7 +63,7 @@ public static class LegacyModelCard
 
         text.Append("## Architecture & Training\n\n");
         text.Append($"- Architecture: `{card.Architecture}`");
-        var overrides = card.Config.Where(p => p.Key != "using").Select(p => $"{p.Key}={PythonJson.Serialize(p.Value)}").ToList();
+        var overrides = card.Config.Where(p => p.Key != "using").Select(p => $"{p.Key}={PythonJson.Dumps(p.Value)}").ToList();
         if (overrides.Count > 0) text.Append(" with ").Append(string.Join(", ", overrides));
         text.Append('\n');
         text.Append($"- Type: `{card.Type}`, task `{card.Task}`, subtask `{card.Subtask}`\n");

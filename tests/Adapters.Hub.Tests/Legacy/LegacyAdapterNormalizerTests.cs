@@ -1,3 +1,4 @@
+using Adapters.Core.Configuration;
 using System.Text.Json.Nodes;
 using Adapters.Hub.Legacy;
 using Adapters.Hub.Legacy.Migration;
@@ -18,7 +19,7 @@ public sealed class LegacyAdapterNormalizerTests
 
         var normalized = LegacyAdapterNormalizer.NormalizeAdapterConfig(saved);
 
-        Assert.Equal(SeqBnNested, PythonJson.Serialize(normalized["config"]));
+        Assert.Equal(SeqBnNested, PythonJson.Dumps(normalized["config"]));
         Assert.Equal("adapters.1.2.0", normalized["version"]!.GetValue<string>());
         Assert.Equal("BertAdapterModel", normalized["model_class"]!.GetValue<string>());
         Assert.False(normalized.ContainsKey("type"));

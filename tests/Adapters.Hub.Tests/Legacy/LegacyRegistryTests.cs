@@ -1,3 +1,4 @@
+using Adapters.Core.Configuration;
 using System.Text.Json.Nodes;
 using Adapters.Hub.Legacy;
 
@@ -36,7 +37,7 @@ public sealed class LegacyRegistryTests
         Assert.Equal(generated.Names.Order(), fromCards.Names.Order());
         foreach (var name in generated.Names)
         {
-            Assert.Equal(PythonJson.Serialize(generated.Find(name)), PythonJson.Serialize(fromCards.Find(name)));
+            Assert.Equal(PythonJson.Dumps(generated.Find(name)), PythonJson.Dumps(fromCards.Find(name)));
         }
     }
 
@@ -45,7 +46,7 @@ public sealed class LegacyRegistryTests
     {
         var card = await LegacyFixtures.Registry.GetCardAsync("adapters/kabirahuja2431/bert-base-multilingual-cased_nli_MultiNLI_adapter_config.yaml");
 
-        Assert.Equal("""{"non_linearity": "relu", "reduction_factor": 2.0, "using": "pfeiffer"}""", PythonJson.Serialize(card.Config));
+        Assert.Equal("""{"non_linearity": "relu", "reduction_factor": 2.0, "using": "pfeiffer"}""", PythonJson.Dumps(card.Config));
         Assert.Equal("2", card.DefaultVersion);
         Assert.Equal(["2", "1"], card.Files.Select(f => f.Version));
         Assert.Equal(["en/wiki@ukp"], card.Dependencies);
@@ -82,7 +83,7 @@ public sealed class LegacyRegistryTests
         Assert.Equal("1", parsed.DefaultVersion);
         Assert.Equal("1", parsed.Files[0].Version);
         Assert.False(parsed.PredictionHead);
-        Assert.Equal("""{"reduction_factor": 2, "using": "pfeiffer"}""", PythonJson.Serialize(parsed.Config));
+        Assert.Equal("""{"reduction_factor": 2, "using": "pfeiffer"}""", PythonJson.Dumps(parsed.Config));
     }
 
     [Theory]

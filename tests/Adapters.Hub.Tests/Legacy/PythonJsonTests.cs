@@ -1,3 +1,4 @@
+using Adapters.Core.Configuration;
 using System.Text.Json.Nodes;
 using Adapters.Hub.Legacy;
 using Adapters.Testing;
@@ -29,7 +30,7 @@ public sealed class PythonJsonTests
     {
         var node = JsonNode.Parse("""{"b": [1, 2.0, true, null], "a": "caf\u00e9 \"q\" \ud83d\udc4d\n", "A": {}}""");
 
-        var text = PythonJson.Serialize(node);
+        var text = PythonJson.Dumps(node);
 
         Assert.Equal("""{"A": {}, "a": "caf\u00e9 \"q\" \ud83d\udc4d\n", "b": [1, 2.0, true, null]}""", text);
     }
@@ -42,7 +43,7 @@ public sealed class PythonJsonTests
         var path = TestPaths.Fixture("legacy-hub", "python-written", "adapter1", name);
         var original = File.ReadAllText(path);
 
-        var rewritten = PythonJson.Serialize(JsonNode.Parse(original), indent: 2);
+        var rewritten = PythonJson.Dumps(JsonNode.Parse(original), indent: 2);
 
         Assert.Equal(original, rewritten);
     }
@@ -52,6 +53,6 @@ public sealed class PythonJsonTests
     {
         var node = JsonNode.Parse("""{"i": 2, "f": 2.0, "e": 1e-05}""")!;
 
-        Assert.Equal("""{"e": 1e-05, "f": 2.0, "i": 2}""", PythonJson.Serialize(node));
+        Assert.Equal("""{"e": 1e-05, "f": 2.0, "i": 2}""", PythonJson.Dumps(node));
     }
 }
