@@ -70,10 +70,11 @@ public static class AdapterCard
         b.Append("```python\nfrom adapters import AutoAdapterModel\n\n");
         b.Append(CultureInfo.InvariantCulture, $"model = AutoAdapterModel.from_pretrained(\"{o.ModelName}\")\n");
         b.Append(CultureInfo.InvariantCulture, $"adapter_name = model.{o.LoadFunction}(\"{o.RepoId}\", set_active=True)\n```\n\n");
-        b.Append("In .NET, with [Adapters.NET](https://www.nuget.org/packages/Adapters.Hub), the same files are fetched (into the same cache Python uses) like this:\n\n");
-        b.Append("```csharp\nusing Adapters.Hub;\n\n");
+        b.Append("In .NET, with [Adapters.NET](https://www.nuget.org/packages/Adapters.Hub), the same files load into a TorchSharp model (through the cache Python uses):\n\n");
+        b.Append("```csharp\nusing Adapters.Core.Heads;\nusing Adapters.Core.Serialization;\nusing Adapters.Hub;\nusing Adapters.Hub.Loading;\n\n");
+        b.Append(CultureInfo.InvariantCulture, $"var model = new FlexHeadModel(PretrainedEncoders.Load(\"path/to/{o.ModelName}\"));\n");
         b.Append("using var hub = new HubClient();\n");
-        b.Append(CultureInfo.InvariantCulture, $"var snapshot = await hub.Files.SnapshotDownloadAsync(\"{o.RepoId}\");\n```\n\n");
+        b.Append(CultureInfo.InvariantCulture, $"var adapter = await model.LoadAdapterAsync(hub, \"{o.RepoId}\", setActive: true);\n```\n\n");
         AppendAdapterSummary(b, o);
         b.Append("## Architecture & Training\n\n").Append(o.ArchitectureTraining ?? Placeholder).Append("\n\n");
         b.Append("## Evaluation results\n\n").Append(o.Results ?? Placeholder).Append("\n\n");
