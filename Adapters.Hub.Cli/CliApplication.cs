@@ -24,6 +24,7 @@ public static class CliApplication
         root.Subcommands.Add(MigrateCommand.Create());
         root.Subcommands.Add(SummaryCommand.Create());
         root.Subcommands.Add(ServeCommand.Create());
+        root.Subcommands.Add(QuickstartCommand.Create());
         return root;
     }
 
