@@ -37,7 +37,7 @@ internal sealed class HubConnectionOptions
             options.Endpoint = uri;
         }
         if (parseResult.GetValue(Token) is { Length: > 0 } token) options.Token = token;
-        if (parseResult.GetResult(CacheDir) is not null && parseResult.GetValue(CacheDir) is { Length: > 0 } cache) options.CacheDirectory = cache;
+        if (parseResult.GetResult(CacheDir) is not null && parseResult.GetValue(CacheDir) is { Length: > 0 } cache) options.CacheDirectory = Path.GetFullPath(cache);
         if (parseResult.GetResult(Offline) is not null && parseResult.GetValue(Offline)) options.Offline = true;
         return options;
     }

@@ -19,7 +19,7 @@ internal static class PullCommand
         var include = new Option<string[]>("--include") { Description = "Glob of paths to download (repeatable; '*' also matches '/')." };
         var exclude = new Option<string[]>("--exclude") { Description = "Glob of paths to skip (repeatable)." };
         var repoType = new Option<string>("--repo-type") { Description = "model, dataset or space (default: model)." };
-        var hubOptions = new PullConnectionOptions();
+        var hubOptions = new HubConnectionOptions();
         var json = new Option<bool>("--json") { Description = "Print {path, commit, files} as JSON." };
 
         var command = new Command("pull", "Download a repository snapshot or files into the Hugging Face cache (verified, resumable) and print the snapshot path.")
