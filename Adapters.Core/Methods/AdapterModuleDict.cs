@@ -18,6 +18,14 @@ public sealed class AdapterModuleDict : nn.Module
     /// <summary>Names in insertion order.</summary>
     public IReadOnlyList<string> Names => _order;
 
+    /// <summary>A container holding <paramref name="children"/> under their names, in order.</summary>
+    public static AdapterModuleDict Of(params (string Name, nn.Module Module)[] children)
+    {
+        var dict = new AdapterModuleDict();
+        foreach (var (name, module) in children) dict.Add(name, module);
+        return dict;
+    }
+
     /// <summary>Number of entries.</summary>
     public int Count => _order.Count;
 

@@ -45,11 +45,11 @@ internal sealed class BertLayer : nn.Module
         _outputNorm = nn.LayerNorm(hidden, config.LayerNormEps);
         OutputAdapters = new BottleneckSite(setup, index, BottleneckLocation.Output);
 
-        var self = new Holder(("query", Query), ("key", Key), ("value", Value));
-        var attentionOutput = new Holder(("dense", _attentionDense), ("LayerNorm", _attentionNorm), ("adapters", AttentionAdapters.Adapters));
-        register_module("attention", new Holder(("self", self), ("output", attentionOutput)));
-        register_module("intermediate", new Holder(("dense", Intermediate)));
-        register_module("output", new Holder(("dense", Output), ("LayerNorm", _outputNorm), ("adapters", OutputAdapters.Adapters)));
+        var self = AdapterModuleDict.Of(("query", Query), ("key", Key), ("value", Value));
+        var attentionOutput = AdapterModuleDict.Of(("dense", _attentionDense), ("LayerNorm", _attentionNorm), ("adapters", AttentionAdapters.Adapters));
+        register_module("attention", AdapterModuleDict.Of(("self", self), ("output", attentionOutput)));
+        register_module("intermediate", AdapterModuleDict.Of(("dense", Intermediate)));
+        register_module("output", AdapterModuleDict.Of(("dense", Output), ("LayerNorm", _outputNorm), ("adapters", OutputAdapters.Adapters)));
         Index = index;
     }
 
@@ -89,16 +89,5 @@ internal sealed class BertLayer : nn.Module
         var intermediate = _activation(Intermediate.call(attention));
         var output = nn.functional.dropout(Output.call(intermediate), _hiddenDropout, training);
         return OutputAdapters.Forward(output, attention, _outputNorm.call);
-    }
-
-    /// <summary>A parameterless container that only gives its children their state-dict names.</summary>
-    private sealed class Holder : nn.Module
-    {
-        public Holder(params (string Name, nn.Module Module)[] children) : base(nameof(Holder))
-        {
-            foreach (var (name, module) in children) register_module(name, module);
-        }
-
-        protected override void RegisterComponents() { }
     }
 }

@@ -45,24 +45,12 @@ internal sealed class DistilBertLayer : nn.Module
         AttentionAdapters = new BottleneckSite(setup, index, BottleneckLocation.Attention);
         OutputAdapters = new BottleneckSite(setup, index, BottleneckLocation.Output);
 
-        var attention = new AdapterModuleDict();
-        attention.Add("q_lin", Query);
-        attention.Add("k_lin", Key);
-        attention.Add("v_lin", Value);
-        attention.Add("out_lin", _outLin);
-        register_module("attention", attention);
+        register_module("attention", AdapterModuleDict.Of(("q_lin", Query), ("k_lin", Key), ("v_lin", Value), ("out_lin", _outLin)));
         register_module("sa_layer_norm", _saNorm);
-        var ffn = new AdapterModuleDict();
-        ffn.Add("lin1", Lin1);
-        ffn.Add("lin2", Lin2);
-        register_module("ffn", ffn);
+        register_module("ffn", AdapterModuleDict.Of(("lin1", Lin1), ("lin2", Lin2)));
         register_module("output_layer_norm", _outputNorm);
-        var attentionAdapters = new AdapterModuleDict();
-        attentionAdapters.Add("adapters", AttentionAdapters.Adapters);
-        register_module("attention_adapters", attentionAdapters);
-        var outputAdapters = new AdapterModuleDict();
-        outputAdapters.Add("adapters", OutputAdapters.Adapters);
-        register_module("output_adapters", outputAdapters);
+        register_module("attention_adapters", AdapterModuleDict.Of(("adapters", AttentionAdapters.Adapters)));
+        register_module("output_adapters", AdapterModuleDict.Of(("adapters", OutputAdapters.Adapters)));
     }
 
     /// <summary>Children are registered explicitly under Python's names; field-based registration would add C# field names.</summary>
