@@ -360,10 +360,10 @@ public abstract class AdapterModel : nn.Module
         var (device, dtype) = DeviceAndType();
         var hidden = Interface.HiddenSize;
         SharedParameters? shared = null;
-        if (config.PhmLayer && config.SharedPhmRule)
+        if (config.PhmLayer && (config.SharedPhmRule || config.SharedWPhm))
         {
             shared = SharedFor(name);
-            PhmLayer.CreateSharedRule(shared, config, device, dtype);
+            PhmLayer.CreateShared(shared, config, hidden, SharedBottleneckSize(config, hidden), device, dtype);
         }
         foreach (var layer in Interface.Layers)
         {
@@ -380,6 +380,20 @@ public abstract class AdapterModel : nn.Module
             var factor = config.InvAdapterReductionFactor?.Value ?? 2;
             _invertible.Add(name, new NiceCouplingBlock(hidden, factor, config.NonLinearity, device, dtype));
         }
+    }
+
+    /// <summary>
+    /// The bottleneck width shared W is built for. Python sizes it from the plain <c>reduction_factor</c>, so a
+    /// per-layer mapping that changes the width cannot share one W.
+    /// </summary>
+    private int SharedBottleneckSize(BnConfig config, int hidden)
+    {
+        if (!config.SharedWPhm) return 0;
+        var sizes = Interface.Layers.Select(l => config.ReductionFactor.BottleneckSize(hidden, l.Index)).Distinct().ToArray();
+        if (sizes.Length != 1)
+            throw new AdapterConfigException("shared_W_phm=True needs one reduction_factor for every layer; a per-layer mapping gives bottleneck sizes "
+                + string.Join(", ", sizes) + ".");
+        return sizes[0];
     }
 
     private void AddLoRA(string name, LoRAConfig config)

@@ -32,10 +32,10 @@ public sealed class BottleneckAdapter : nn.Module
         _activation = Activation.Get(config.NonLinearity);
 
         _down = config.PhmLayer
-            ? new PhmLayer(inputSize, bottleneck, config, shared, device, dtype)
+            ? new PhmLayer(inputSize, bottleneck, PhmPosition.Down, config, shared, device, dtype)
             : nn.Linear(inputSize, bottleneck, true, device, dtype);
         _up = config.PhmLayer
-            ? new PhmLayer(bottleneck, inputSize, config, shared, device, dtype)
+            ? new PhmLayer(bottleneck, inputSize, PhmPosition.Up, config, shared, device, dtype)
             : nn.Linear(bottleneck, inputSize, true, device, dtype);
 
         if (config.LnBefore)
