@@ -7,7 +7,7 @@ namespace Adapters.Bench.Models;
 
 /// <summary>
 /// The side-by-side ratios on bert-base (batch 8, seq 128, CPU): each variant is timed in interleaved rounds
-/// so that load from other processes hits all of them alike, and the median of the rounds is compared with the
+/// (in an order that rotates every round) so that load from other processes hits all of them alike, and the median of the rounds is compared with the
 /// baseline. Targets: merged LoRA = 1.00× (±2 %), unmerged LoRA r=8 ≤ 1.10×, seq_bn ≤ 1.10×, adapter training step
 /// ≤ 0.6× a full fine-tuning step. Entry point for a <c>ratio</c> mode: <c>AdapterRatioMode.Run(rounds)</c>.
 /// </summary>
@@ -82,8 +82,11 @@ public static class AdapterRatioMode
         var times = variants.Select(_ => new List<double>()).ToArray();
         for (var round = -1; round < rounds; round++)
         {
-            for (var i = 0; i < variants.Length; i++)
+            // Rotate which variant runs first: whatever runs right after another variant's allocations (or after a
+            // pause) pays for it, and a fixed order would charge that to the same variant every round.
+            for (var step = 0; step < variants.Length; step++)
             {
+                var i = (step + Math.Max(round, 0)) % variants.Length;
                 variants[i].Prepare();
                 var watch = Stopwatch.StartNew();
                 work();
