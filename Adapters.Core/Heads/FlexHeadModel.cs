@@ -12,7 +12,7 @@ namespace Adapters.Core.Heads;
 /// base prefix (<c>bert.</c>) and heads under <c>heads.NAME</c>, so both adapter and head keys match Python's files.
 /// Heads named like the last active adapter are used by default, as Python's <c>parse_heads_from_composition</c> does.
 /// </summary>
-public sealed class FlexHeadModel : nn.Module
+public sealed partial class FlexHeadModel : nn.Module
 {
     private readonly AdapterModuleDict _heads = new();
     private readonly ITextEncoder _encoder;
@@ -102,12 +102,15 @@ public sealed class FlexHeadModel : nn.Module
     {
         if (!_heads.Remove(name)) throw new ArgumentException($"No head named \"{name}\".", nameof(name));
         if (ActiveHead == name) ActiveHead = null;
+        if (ActiveHeadSetup?.Heads.Contains(name) == true) ActiveHeadSetup = null;
     }
 
     /// <summary>Runs the encoder and the head (<paramref name="head"/>, else <see cref="ActiveHead"/>, else the last active adapter's name).</summary>
     public Tensor Forward(Tensor inputIds, Tensor? attentionMask = null, Tensor? tokenTypeIds = null, string? head = null)
     {
-        var name = head ?? ActiveHead ?? BaseModel.Setup.Names.LastOrDefault(n => _heads.Contains(n))
+        if (head is null && ActiveHead is null && ActiveHeadSetup is { Heads.Count: > 1 })
+            throw new InvalidOperationException($"The active setup routes to several heads ({string.Join(", ", ActiveHeadSetup.Heads)}); use ForwardHeads.");
+        var name = head ?? ActiveHead ?? ActiveHeadSetup?.Heads[0] ?? BaseModel.Setup.Names.LastOrDefault(n => _heads.Contains(n))
             ?? throw new InvalidOperationException("No head given, none active, and no head is named like an active adapter.");
         var output = _encoder.Encode(inputIds, attentionMask, tokenTypeIds);
         return GetHead(name).Forward(output, BaseModel);

@@ -17,7 +17,7 @@ namespace Adapters.Core.Models;
 /// (<c>bert.encoder.layer.0.output.adapters.NAME.adapter_down.0.weight</c>). Built-in encoders derive from it; so can
 /// a user's own TorchSharp model, by describing its attachment points in <see cref="CreateInterface"/>.
 /// </summary>
-public abstract class AdapterModel : nn.Module
+public abstract partial class AdapterModel : nn.Module
 {
     private readonly Dictionary<string, AdapterConfig> _configs = new(StringComparer.Ordinal);
     private readonly AdapterModuleDict _shared = new();
@@ -130,7 +130,7 @@ public abstract class AdapterModel : nn.Module
     public void DeleteAdapter(string name)
     {
         if (!_configs.Remove(name)) throw new ArgumentException($"No adapter named \"{name}\".", nameof(name));
-        if (Setup.Names.Contains(name)) Setup.Set(Setup.Names.Where(n => n != name).ToArray(), Setup.SkipLayers);
+        DeactivateDeletedAdapter(name);
         RemoveModules(name);
     }
 
@@ -139,14 +139,13 @@ public abstract class AdapterModel : nn.Module
     /// </summary>
     public void SetActiveAdapters(params string[] names) => SetActiveAdapters(names, null);
 
-    /// <summary>Activates a stack of adapters, skipping <paramref name="skipLayers"/> (AdapterDrop).</summary>
+    /// <summary>Activates a stack of adapters (none: deactivates all), skipping <paramref name="skipLayers"/> (AdapterDrop).</summary>
     public void SetActiveAdapters(IReadOnlyList<string> names, IEnumerable<int>? skipLayers)
     {
         ArgumentNullException.ThrowIfNull(names);
         foreach (var name in names)
             if (!_configs.ContainsKey(name)) throw new ArgumentException($"No adapter named \"{name}\".", nameof(names));
-        ResetAdapter();
-        Setup.Set(names, skipLayers);
+        SetActiveAdapters(names.Count == 0 ? null : new Composition.Stack(names.Select(n => (Composition.CompositionChild)n)), skipLayers);
     }
 
     /// <summary>Sets <c>requires_grad</c> of every model parameter (adapters included) to <c>!freeze</c>.</summary>
@@ -294,7 +293,7 @@ public abstract class AdapterModel : nn.Module
                 loaded.Add(name);
             }
         }
-        var missing = modelTensors.Keys.Where(k => !loaded.Contains(k) && !IsAdapterKey(Prefixed(k))).ToArray();
+        var missing = modelTensors.Keys.Where(k => !loaded.Contains(k) && !IsAdapterKey(Prefixed(k)) && !IsFusionKey(k)).ToArray();
         return (missing, unexpected);
     }
 

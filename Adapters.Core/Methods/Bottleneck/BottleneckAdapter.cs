@@ -104,12 +104,18 @@ public sealed class BottleneckAdapter : nn.Module
     }
 
     /// <summary>The adapter itself: down, activation, up, drop path, scaling, dropout, gate and (sequential only) residual.</summary>
-    public Tensor Forward(Tensor input, Tensor residual)
+    public Tensor Forward(Tensor input, Tensor residual) => Forward(input, residual, out _);
+
+    /// <summary>
+    /// <see cref="Forward(Tensor, Tensor)"/> that also returns <paramref name="up"/>, the scaled up-projection before
+    /// dropout and residual, which AdapterFusion attends over.
+    /// </summary>
+    public Tensor Forward(Tensor input, Tensor residual, out Tensor up)
     {
         ArgumentNullException.ThrowIfNull(input);
         ArgumentNullException.ThrowIfNull(residual);
         var x = _normBefore is not null ? _normBefore.call(input) : input;
-        var up = _up.call(_activation(_down.call(x)));
+        up = _up.call(_activation(_down.call(x)));
         up = StochasticDepth.Apply(up, _config.StochasticDepth, training);
         up = _scaling is not null ? up * _scaling : _config.Scaling.Value == 1.0 ? up : up * _config.Scaling.Value;
         var output = _config.Dropout > 0 ? nn.functional.dropout(up, _config.Dropout, training) : up;

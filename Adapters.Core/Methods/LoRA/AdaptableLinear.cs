@@ -1,6 +1,9 @@
+using Adapters.Core.Composition;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+
+using Parallel = Adapters.Core.Composition.Parallel;
 
 namespace Adapters.Core.Methods.LoRA;
 
@@ -71,17 +74,132 @@ public sealed class AdaptableLinear : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor input)
     {
         var output = nn.functional.linear(input, weight, bias);
+        // A merged LoRA replaces composition entirely, as in Python.
         if (MergedAdapter is not null) return output;
-        var active = _setup.ActiveAt(Loras, LayerIndex);
-        if (active.Count == 0) return output;
-        Tensor? contribution = null;
-        LoRALayer? last = null;
-        foreach (var name in active)
+        var setup = _setup.SetupAt(Loras, LayerIndex);
+        if (setup is null) return output;
+        var state = Compose(setup, new LoRAState(input, null, output, null), 0);
+        if (state.Delta is null || state.Last is null) return state.Output;
+        return Loras.Get<LoRALayer>(state.Last)!.Combine(state.Output, state.Delta, weight);
+    }
+
+    private LoRAState Compose(AdapterCompositionBlock block, LoRAState state, int level)
+    {
+        switch (block)
         {
-            last = Loras.Get<LoRALayer>(name)!;
-            contribution = last.Contribution(contribution, input);
+            case Stack stack:
+                foreach (var child in stack.Children)
+                {
+                    if (child.Block is not null) state = ComposeChild(stack, child.Block, state, level);
+                    else if (Loras.Contains(child.Adapter!)) state = Single(child.Adapter!, state);
+                }
+                return state;
+            case BatchSplit batchSplit:
+                return ComposeBatchSplit(batchSplit, state, level);
+            case Parallel parallel:
+                return ComposeParallel(parallel, state, level);
+            case Average average:
+                return ComposeAverage(average, state, level);
+            default:
+                // Python ignores a block with no module here and otherwise has no LoRA implementation for it.
+                if (!block.Flatten().Any(Loras.Contains)) return state;
+                throw new AdapterCompositionException(
+                    $"{block.TypeName} is not supported for LoRA-family adapters (LoRA, IA3, DoRA, VeRA); they support Stack, BatchSplit, Parallel and Average. Setup: {block}.");
         }
-        return last!.Combine(output, contribution!, weight);
+    }
+
+    private LoRAState ComposeChild(AdapterCompositionBlock parent, AdapterCompositionBlock child, LoRAState state, int level)
+    {
+        CompositionRules.CheckChild(parent, child, level);
+        return Compose(child, state, level + 1);
+    }
+
+    private LoRAState Single(string name, LoRAState state) =>
+        state with { Delta = Loras.Get<LoRALayer>(name)!.Contribution(state.Delta, state.Input), Last = name };
+
+    private LoRAState RunChild(AdapterCompositionBlock parent, CompositionChild child, LoRAState rows, int level)
+    {
+        if (child.Block is not null) return ComposeChild(parent, child.Block, rows, level);
+        return Loras.Contains(child.Adapter!) ? Single(child.Adapter!, rows) : rows;
+    }
+
+    private LoRAState ComposeBatchSplit(BatchSplit batchSplit, LoRAState state, int level)
+    {
+        var batch = state.Input.shape[0];
+        if (batchSplit.BatchSizes.Sum() != batch)
+            throw new AdapterCompositionException(
+                $"The batch has {batch} rows, which is not the sum of batch_sizes [{string.Join(", ", batchSplit.BatchSizes)}] (Python raises IndexError).");
+        var children = new List<LoRAState>();
+        long start = 0;
+        foreach (var (child, size) in batchSplit.Children.Zip(batchSplit.BatchSizes))
+        {
+            children.Add(RunChild(batchSplit, child, state.Rows(start, start + size), level));
+            start += size;
+        }
+        return ConcatRows(children);
+    }
+
+    private LoRAState ComposeParallel(Parallel parallel, LoRAState state, int level)
+    {
+        var channels = parallel.ParallelChannels;
+        var batch = state.Input.shape[0];
+        long original;
+        var forward = _setup.Forward;
+        // LoRA may replicate again: q, k and v each see the un-replicated layer input (Python's allow_multi_parallelize).
+        if (!forward.Parallelized || batch == forward.OriginalBatchSize)
+        {
+            original = batch;
+            state = state.Repeat(channels);
+            forward.MarkParallelized(original);
+        }
+        else
+        {
+            if (batch % channels != 0)
+                throw new AdapterCompositionException($"The batch of {batch} rows in a Parallel block is not divisible by its {channels} channels.");
+            original = batch / channels;
+        }
+        var children = new List<LoRAState>();
+        for (var i = 0; i < parallel.Children.Count; i++)
+            children.Add(RunChild(parallel, parallel.Children[i], state.Rows(i * original, (i + 1) * original), level));
+        return ConcatRows(children);
+    }
+
+    private LoRAState ComposeAverage(Average average, LoRAState state, int level)
+    {
+        var deltas = new List<Tensor>();
+        var weights = new List<double>();
+        string? last = null;
+        for (var i = 0; i < average.Children.Count; i++)
+        {
+            var child = average.Children[i];
+            LoRAState result;
+            if (child.Block is not null) result = ComposeChild(average, child.Block, state, level);
+            else if (Loras.Contains(child.Adapter!)) result = Single(child.Adapter!, state);
+            else continue;
+            if (result.Delta is null) continue;
+            deltas.Add(result.Delta);
+            weights.Add(average.Weights[i]);
+            last = result.Last;
+        }
+        if (deltas.Count == 0) return state;
+        return state with { Delta = Bottleneck.BottleneckSite.AverageStates(deltas, weights, average), Last = last };
+    }
+
+    private LoRAState ConcatRows(IReadOnlyList<LoRAState> states)
+    {
+        var last = states.LastOrDefault(s => s.Last is not null).Last;
+        Tensor? delta = null;
+        if (last is not null)
+        {
+            // Rows whose child has no module here get the neutral contribution: 0 for additive modules, 1 for IA³.
+            var scale = Loras.Get<LoRALayer>(last) is IA3Module;
+            delta = cat(states.Select(s => s.Delta is { } d ? d.expand_as(s.Output) : scale ? ones_like(s.Output) : zeros_like(s.Output)).ToArray(), 0);
+        }
+        return new LoRAState(
+            cat(states.Select(s => s.Input).ToArray(), 0),
+            delta,
+            cat(states.Select(s => s.Output).ToArray(), 0),
+            last);
     }
 
     /// <summary>Folds adapter <paramref name="name"/> into the weight; the forward pass then skips all LoRA modules.</summary>

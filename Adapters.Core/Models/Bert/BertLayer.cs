@@ -46,10 +46,10 @@ internal sealed class BertLayer : nn.Module
         OutputAdapters = new BottleneckSite(setup, index, BottleneckLocation.Output);
 
         var self = AdapterModuleDict.Of(("query", Query), ("key", Key), ("value", Value));
-        var attentionOutput = AdapterModuleDict.Of(("dense", _attentionDense), ("LayerNorm", _attentionNorm), ("adapters", AttentionAdapters.Adapters));
+        var attentionOutput = AdapterModuleDict.Of(("dense", _attentionDense), ("LayerNorm", _attentionNorm), ("adapters", AttentionAdapters.Adapters), ("adapter_fusion_layer", AttentionAdapters.FusionLayers));
         register_module("attention", AdapterModuleDict.Of(("self", self), ("output", attentionOutput)));
         register_module("intermediate", AdapterModuleDict.Of(("dense", Intermediate)));
-        register_module("output", AdapterModuleDict.Of(("dense", Output), ("LayerNorm", _outputNorm), ("adapters", OutputAdapters.Adapters)));
+        register_module("output", AdapterModuleDict.Of(("dense", Output), ("LayerNorm", _outputNorm), ("adapters", OutputAdapters.Adapters), ("adapter_fusion_layer", OutputAdapters.FusionLayers)));
         Index = index;
     }
 
@@ -71,15 +71,14 @@ internal sealed class BertLayer : nn.Module
 
     public Tensor Forward(Tensor hidden, Tensor? extendedMask)
     {
-        var batch = hidden.shape[0];
         var length = hidden.shape[1];
-        Tensor Split(Tensor x) => x.view(batch, length, _heads, _headSize).transpose(1, 2);
+        // Rows come from each projection: a Parallel setup may have replicated the batch inside a LoRA layer.
+        Tensor Split(Tensor x) => x.view(x.shape[0], length, _heads, _headSize).transpose(1, 2);
 
-        var q = Split(Query.call(hidden));
-        var k = Split(Key.call(hidden));
-        var v = Split(Value.call(hidden));
+        var (q, k, v) = Composition.ParallelBatch.MatchAll(Split(Query.call(hidden)), Split(Key.call(hidden)), Split(Value.call(hidden)));
+        var batch = q.shape[0];
         var scores = matmul(q, k.transpose(-1, -2)) / Math.Sqrt(_headSize);
-        if (extendedMask is not null) scores = scores + extendedMask;
+        if (extendedMask is not null) scores = scores + Composition.ParallelBatch.Match(scores, extendedMask);
         var probs = nn.functional.dropout(softmax(scores, -1), _attentionDropout, training);
         var context = matmul(probs, v).transpose(1, 2).reshape(batch, length, _heads * _headSize);
 

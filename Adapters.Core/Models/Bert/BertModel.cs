@@ -85,6 +85,7 @@ public class BertModel : AdapterModel, ITextEncoder
     public EncoderOutput Forward(Tensor inputIds, Tensor? attentionMask = null, Tensor? tokenTypeIds = null)
     {
         ArgumentNullException.ThrowIfNull(inputIds);
+        Setup.BeginForward();
         var hidden = ApplyInvertibleAdapter(_embeddings.Forward(inputIds, tokenTypeIds));
         Tensor? extended = null;
         if (attentionMask is not null)

@@ -49,8 +49,8 @@ internal sealed class DistilBertLayer : nn.Module
         register_module("sa_layer_norm", _saNorm);
         register_module("ffn", AdapterModuleDict.Of(("lin1", Lin1), ("lin2", Lin2)));
         register_module("output_layer_norm", _outputNorm);
-        register_module("attention_adapters", AdapterModuleDict.Of(("adapters", AttentionAdapters.Adapters)));
-        register_module("output_adapters", AdapterModuleDict.Of(("adapters", OutputAdapters.Adapters)));
+        register_module("attention_adapters", AdapterModuleDict.Of(("adapters", AttentionAdapters.Adapters), ("adapter_fusion_layer", AttentionAdapters.FusionLayers)));
+        register_module("output_adapters", AdapterModuleDict.Of(("adapters", OutputAdapters.Adapters), ("adapter_fusion_layer", OutputAdapters.FusionLayers)));
     }
 
     /// <summary>Children are registered explicitly under Python's names; field-based registration would add C# field names.</summary>
@@ -70,17 +70,17 @@ internal sealed class DistilBertLayer : nn.Module
 
     public Tensor Forward(Tensor x, Tensor? attentionMask)
     {
-        var batch = x.shape[0];
         var length = x.shape[1];
-        Tensor Split(Tensor t) => t.view(batch, length, _heads, _headSize).transpose(1, 2);
+        // Rows come from each projection: a Parallel setup may have replicated the batch inside a LoRA layer.
+        Tensor Split(Tensor t) => t.view(t.shape[0], length, _heads, _headSize).transpose(1, 2);
 
-        var q = Split(Query.call(x)) / Math.Sqrt(_headSize);
-        var k = Split(Key.call(x));
-        var v = Split(Value.call(x));
+        var (q, k, v) = Composition.ParallelBatch.MatchAll(Split(Query.call(x)), Split(Key.call(x)), Split(Value.call(x)));
+        var batch = q.shape[0];
+        q = q / Math.Sqrt(_headSize);
         var scores = matmul(q, k.transpose(2, 3));
         if (attentionMask is not null)
         {
-            var masked = attentionMask.eq(0).view(batch, 1, 1, length).expand_as(scores);
+            var masked = Composition.ParallelBatch.Match(q, attentionMask).eq(0).view(batch, 1, 1, length).expand_as(scores);
             scores = scores.masked_fill(masked, float.MinValue);
         }
         var weights = nn.functional.dropout(softmax(scores, -1), _attentionDropout, training);

@@ -67,6 +67,7 @@ public sealed class DistilBertModel : AdapterModel, ITextEncoder
     public EncoderOutput Forward(Tensor inputIds, Tensor? attentionMask = null)
     {
         ArgumentNullException.ThrowIfNull(inputIds);
+        Setup.BeginForward();
         var positions = arange(inputIds.shape[1], ScalarType.Int64, inputIds.device).unsqueeze(0);
         var hidden = _norm.call(_word.call(inputIds) + _position.call(positions));
         hidden = nn.functional.dropout(hidden, Config.HiddenDropoutProb, training);
