@@ -17,7 +17,7 @@ namespace Adapters.Core.Models;
 /// (<c>bert.encoder.layer.0.output.adapters.NAME.adapter_down.0.weight</c>). Built-in encoders derive from it; so can
 /// a user's own TorchSharp model, by describing its attachment points in <see cref="CreateInterface"/>.
 /// </summary>
-public abstract class AdapterModel : nn.Module
+public abstract partial class AdapterModel : nn.Module
 {
     private readonly Dictionary<string, AdapterConfig> _configs = new(StringComparer.Ordinal);
     private readonly AdapterModuleDict _shared = new();
