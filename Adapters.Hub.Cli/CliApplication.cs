@@ -18,6 +18,7 @@ public static class CliApplication
         root.Subcommands.Add(LoginCommands.CreateWhoAmI());
         root.Subcommands.Add(InspectCommand.Create());
         root.Subcommands.Add(ConvertCommand.Create());
+        root.Subcommands.Add(ConvertAdapterCommand.Create());
         root.Subcommands.Add(PullCommand.Create());
         root.Subcommands.Add(CacheCommand.Create());
         root.Subcommands.Add(ResolveCommand.Create());

@@ -87,8 +87,17 @@ public abstract class LoRALayer : nn.Module
     /// <summary>The weight change before scaling, shape (out, in).</summary>
     protected abstract Tensor UnscaledDelta();
 
-    /// <summary>alpha / r, the factor on the contribution when not gated.</summary>
-    protected virtual double Scale => (double)Config.Alpha / Config.R;
+    /// <summary>alpha / r, the factor on the contribution when not gated (or <see cref="ScalingOverride"/>).</summary>
+    protected virtual double Scale => ScalingOverride ?? (double)Config.Alpha / Config.R;
+
+    /// <summary>
+    /// A scale that replaces alpha / r, for scales an integer alpha cannot express (PEFT's rsLoRA alpha/√r or a
+    /// fractional <c>lora_alpha</c>); null keeps alpha / r.
+    /// </summary>
+    public double? ScalingOverride { get; init; }
+
+    /// <summary>The factor this module applies when not gated (alpha / r for LoRA, alpha for IA³).</summary>
+    public double Scaling => Scale;
 
     /// <summary>Applies the gate (mean over the sequence of sigmoid(gate(x))) or the fixed scale.</summary>
     protected Tensor ScaleOrGate(Tensor delta, Tensor layerInput)
