@@ -3,13 +3,14 @@ using Adapters.Core.Composition;
 using Adapters.Core.Configuration;
 using Adapters.Core.Methods.Bottleneck;
 using Adapters.Core.Methods.Fusion;
+using Adapters.Core.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Adapters.Core.Models;
 
 /// <summary>AdapterFusion: adding, deleting, training and moving fusion layers (Python's <c>*_adapter_fusion</c> methods).</summary>
-public abstract partial class AdapterModel
+public abstract partial class AdapterModel : ITrainingRegularizer
 {
     private readonly Dictionary<string, (AdapterFusionConfig Config, string[] AdapterNames)> _fusions = new(StringComparer.Ordinal);
 
@@ -117,6 +118,9 @@ public abstract partial class AdapterModel
                     foreach (var parameter in layer.parameters()) parameter.requires_grad = true;
         SetActiveAdapters(setup);
     }
+
+    /// <summary>The fusion regularisation, so that <see cref="AdapterTrainer{TBatch}"/> adds it as Python's trainer does.</summary>
+    Tensor? ITrainingRegularizer.RegularizationLoss() => GetFusionRegularizationLoss();
 
     /// <summary>
     /// Python's <c>get_fusion_regularization_loss</c>: <c>0.01·Σ‖I − V‖²_F</c> over every fusion value matrix that is

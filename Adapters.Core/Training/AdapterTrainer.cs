@@ -45,7 +45,7 @@ public sealed class AdapterTrainer<TBatch> : IDisposable
     private int _evalsWithoutImprovement;
 
     /// <summary>Creates the trainer for <paramref name="adapters"/> of <paramref name="model"/> (with their heads, when <paramref name="heads"/> wraps the model).</summary>
-    /// <param name="model">The model whose adapters train; <see cref="AdapterModel.TrainAdapter"/> must have frozen its base.</param>
+    /// <param name="model">The model whose adapters train; <see cref="AdapterModel.TrainAdapter(string[])"/> must have frozen its base.</param>
     /// <param name="adapters">The adapters saved in checkpoints.</param>
     /// <param name="loss">Computes the scalar loss of one batch (running the forward pass).</param>
     /// <param name="options">Settings.</param>
