@@ -1,3 +1,4 @@
+using Adapters.Core.Methods.Gating;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -51,6 +52,8 @@ public sealed class BottleneckSite
             last = Adapters.Get<BottleneckAdapter>(name)!;
             var (input, residual) = last.PreForward(state, subBlockInput, layerNorm);
             state = last.Forward(input, residual);
+            if (last.LastGate is { } gate)
+                GatingScoreRecorder.Record(name, LayerIndex, Location == BottleneckLocation.Attention ? "mh_adapter" : "output_adapter", gate);
         }
         return last!.PostForward(state, hidden, subBlockInput, layerNorm);
     }

@@ -80,9 +80,18 @@ public sealed class AdaptableLinear : nn.Module<Tensor, Tensor>
         {
             last = Loras.Get<LoRALayer>(name)!;
             contribution = last.Contribution(contribution, input);
+            if (last.LastGate is { } gate) Gating.GatingScoreRecorder.Record(name, LayerIndex, GateLocation, gate);
         }
         return last!.Combine(output, contribution!, weight);
     }
+
+    // Python's LoRA location keys, under which gate values are reported (q, k and v share "selfattn").
+    private string GateLocation => Location switch
+    {
+        LoRALocation.Intermediate => "intermediate",
+        LoRALocation.Output => "output",
+        _ => "selfattn",
+    };
 
     /// <summary>Folds adapter <paramref name="name"/> into the weight; the forward pass then skips all LoRA modules.</summary>
     /// <exception cref="InvalidOperationException">Another adapter is merged, or this one is gated.</exception>
