@@ -32,8 +32,9 @@ public sealed class OrthogonalWeight : nn.Module
             using var linear = nn.Linear(inFeatures, outFeatures, false, device, dtype);
             var tall = _transposed ? linear.weight.detach().t() : linear.weight.detach();
             var completed = cat([tall, randn([n, n - k], tall.dtype, tall.device)], 1);
-            var (q, r) = linalg.qr(completed);
-            var baseMatrix = (q * r.diagonal().sign().unsqueeze(0)).contiguous();
+            // torch's _make_orthogonal: Householder QR, with Q's columns signed by diag(R).
+            var (reflectors, tau) = geqrf(completed);
+            var baseMatrix = (linalg.householder_product(reflectors, tau) * reflectors.diagonal().sign().unsqueeze(0)).contiguous();
             var negativeIdentity = zeros([outFeatures, inFeatures], tall.dtype, tall.device);
             negativeIdentity.diagonal().fill_(-1.0);
             _parametrization = new ParametrizationList(new Parameter(negativeIdentity), new BaseHolder(baseMatrix));
@@ -52,12 +53,12 @@ public sealed class OrthogonalWeight : nn.Module
     {
         var original = _parametrization.Original;
         var x = _transposed ? original.t() : original;
-        var columns = x.shape[1];
         var a = x.tril(-1);
-        var tau = 2.0 / (1.0 + (a * a).sum(0));
+        var tau = (a * a).sum(new long[] { 0 }).add(1.0).reciprocal().mul(2.0);
+        // householder_product(A, τ) written out with plain tensor ops: H_0 · … · H_{k-1}
+        // applied to the first k columns of the identity, H_i = I − τ_i v_i v_iᵀ, v_i = column i of A plus e_i.
+        var columns = x.shape[1];
         var identity = eye(x.shape[0], columns, x.dtype, x.device);
-        // householder_product(A, τ): H_0 · H_1 · … · H_{k-1} applied to the first k columns of the identity, where
-        // H_i = I − τ_i v_i v_iᵀ and v_i is column i of A with an implicit 1 on the diagonal.
         var q = identity;
         for (var i = columns - 1; i >= 0; i--)
         {

@@ -53,7 +53,7 @@ public sealed class ReftModule : nn.Module
         {
             var attended = mask.to(ScalarType.Int64, hidden.device);
             first = attended.argmax(1);
-            end = first + attended.sum(1);
+            end = first + attended.sum(new long[] { 1 });
         }
         else
         {
