@@ -31,7 +31,8 @@ public abstract record AdapterConfig
     /// <summary>
     /// Builds a config from its JSON dict, picking the class from <c>"architecture"</c> as Python's
     /// <c>AdapterConfig.load</c> does: none → <see cref="BnConfig"/>, <c>"lora"</c> → <see cref="LoRAConfig"/>,
-    /// <c>"union"</c> → <see cref="ConfigUnion"/>. Like Python, a dict always yields the base class of its family.
+    /// <c>"union"</c> → <see cref="ConfigUnion"/>,
+    /// <c>"prefix_tuning"</c>, <c>"prompt_tuning"</c> and <c>"reft"</c> to their configs. Like Python, a dict always yields the base class of its family.
     /// </summary>
     public static AdapterConfig FromJson(JsonObject json)
     {
@@ -44,10 +45,13 @@ public abstract record AdapterConfig
             null => BnConfig.FromDictionary(json),
             "lora" => LoRAConfig.FromDictionary(json),
             "union" => ConfigUnion.FromDictionary(json),
-            "prefix_tuning" or "prompt_tuning" or "reft" or "mtl_lora" => throw new AdapterConfigException(
-                $"Adapter architecture \"{architecture}\" is not supported by this version of Adapters.NET (supported: bottleneck, lora, union)."),
+            "prefix_tuning" => PrefixTuningConfig.FromDictionary(json),
+            "prompt_tuning" => PromptTuningConfig.FromDictionary(json),
+            "reft" => ReftConfig.FromDictionary(json),
+            "mtl_lora" => throw new AdapterConfigException(
+                $"Adapter architecture \"{architecture}\" is not supported by this version of Adapters.NET (supported: bottleneck, lora, prefix_tuning, prompt_tuning, reft, union)."),
             _ => throw new AdapterConfigException(
-                $"Unknown adapter architecture \"{architecture}\"; expected none (bottleneck), \"lora\" or \"union\"."),
+                $"Unknown adapter architecture \"{architecture}\"; expected none (bottleneck), \"lora\", \"prefix_tuning\", \"prompt_tuning\", \"reft\" or \"union\"."),
         };
     }
 

@@ -30,11 +30,19 @@ public static class AdapterConfigMap
         ["vera"] = () => new VeraConfig(),
         ["dora"] = () => new DoRAConfig(),
         ["dvora"] = () => new VeraConfig { UseDora = true },
+        ["prefix_tuning"] = () => new PrefixTuningConfig(),
+        ["prefix_tuning_flat"] = () => new PrefixTuningConfig { Flat = true },
+        ["prompt_tuning"] = () => new PromptTuningConfig(),
+        ["loreft"] = () => new LoReftConfig(),
+        ["noreft"] = () => new NoReftConfig(),
+        ["direft"] = () => new DiReftConfig(),
+        ["mam"] = () => new MAMConfig(),
+        ["unipelt"] = () => new UniPELTConfig(),
     };
 
     private static readonly HashSet<string> s_pythonOnly = new(StringComparer.Ordinal)
     {
-        "prefix_tuning", "prefix_tuning_flat", "prompt_tuning", "mtl_lora", "loreft", "noreft", "direft", "mam", "unipelt",
+        "mtl_lora",
     };
 
     /// <summary>Every alias this version can build, in Python's map order.</summary>

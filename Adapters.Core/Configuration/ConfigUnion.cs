@@ -7,7 +7,7 @@ namespace Adapters.Core.Configuration;
 /// <c>{"architecture": "union", "configs": [...]}</c>. Validation follows Python: no nested unions, and no two configs
 /// of the same architecture unless they are bottlenecks at different locations or either has a <c>leave_out</c>.
 /// </summary>
-public sealed record ConfigUnion : AdapterConfig
+public record ConfigUnion : AdapterConfig
 {
     /// <summary>Creates a validated union.</summary>
     /// <exception cref="AdapterConfigException">The combination is one Python rejects.</exception>
@@ -80,6 +80,7 @@ public sealed record ConfigUnion : AdapterConfig
     {
         BnConfig bn => bn.LeaveOut.Count > 0,
         LoRAConfig lora => lora.LeaveOut.Count > 0,
+        PrefixTuningConfig prefix => prefix.LeaveOut.Count > 0,
         _ => false,
     };
 }

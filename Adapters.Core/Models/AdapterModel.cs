@@ -56,6 +56,7 @@ public abstract partial class AdapterModel : nn.Module
     {
         register_module("invertible_adapters", _invertible);
         register_module("shared_parameters", _shared);
+        RegisterMethodContainers();
     }
 
     /// <summary>Children are registered explicitly under Python's names; field-based registration would add C# field names.</summary>
@@ -66,7 +67,7 @@ public abstract partial class AdapterModel : nn.Module
     {
         ArgumentNullException.ThrowIfNull(embeddings);
         if (Setup.Names.Count == 0) return embeddings;
-        return _invertible.Get<NiceCouplingBlock>(Setup.Names[0]) is { } block ? block.Forward(embeddings) : embeddings;
+        return _invertible.Get<InvertibleAdapter>(Setup.Names[0]) is { } block ? block.Forward(embeddings) : embeddings;
     }
 
     /// <summary>
@@ -77,7 +78,7 @@ public abstract partial class AdapterModel : nn.Module
     {
         ArgumentNullException.ThrowIfNull(hidden);
         if (Setup.Names.Count == 0) return hidden;
-        return _invertible.Get<NiceCouplingBlock>(Setup.Names[0]) is { } block ? block.Inverse(hidden) : hidden;
+        return _invertible.Get<InvertibleAdapter>(Setup.Names[0]) is { } block ? block.Inverse(hidden) : hidden;
     }
 
     /// <summary>The config of adapter <paramref name="name"/>.</summary>
@@ -111,7 +112,8 @@ public abstract partial class AdapterModel : nn.Module
                 {
                     case BnConfig bn: AddBottleneck(name, bn); break;
                     case LoRAConfig lora: AddLoRA(name, lora); break;
-                    default: throw new AdapterConfigException($"Config type {member.GetType().Name} cannot be added to a model.");
+                    default:
+                        if (AddMethodAdapter(name, member)) break; throw new AdapterConfigException($"Config type {member.GetType().Name} cannot be added to a model.");
                 }
             }
         }
@@ -207,6 +209,7 @@ public abstract partial class AdapterModel : nn.Module
             var full = Prefixed(key);
             if (MatchesAdapter(full, name)) result[full] = tensor.detach();
         }
+        AddPrefixPoolDuplicates(result, name);
         return result;
     }
 
@@ -232,14 +235,14 @@ public abstract partial class AdapterModel : nn.Module
         try
         {
             var modelTensors = NamedTensors();
-            var expected = GetAdapterStateDict(name).Keys.Select(Unprefixed).ToHashSet(StringComparer.Ordinal);
+            var expected = GetAdapterStateDict(name).Keys.Select(k => CanonicalAdapterKey(Unprefixed(k))).ToHashSet(StringComparer.Ordinal);
             var provided = new HashSet<string>(StringComparer.Ordinal);
             var unexpected = new List<string>();
             using (no_grad())
             {
                 foreach (var (key, tensor) in weights)
                 {
-                    var renamed = Unprefixed(RenameAdapterKey(key, savedName, name));
+                    var renamed = CanonicalAdapterKey(Unprefixed(RenameAdapterKey(key, savedName, name)));
                     if (!modelTensors.TryGetValue(renamed, out var target))
                     {
                         unexpected.Add(key);
@@ -374,10 +377,13 @@ public abstract partial class AdapterModel : nn.Module
         }
         if (config.InvAdapter is { } kind)
         {
-            if (kind != "nice")
-                throw new AdapterConfigException($"inv_adapter \"{kind}\" is not supported; only \"nice\" is (Python's GLOW block is broken for (B,S,H) inputs).");
             var factor = config.InvAdapterReductionFactor?.Value ?? 2;
-            _invertible.Add(name, new NiceCouplingBlock(hidden, factor, config.NonLinearity, device, dtype));
+            _invertible.Add(name, kind switch
+            {
+                "nice" => new NiceCouplingBlock(hidden, factor, config.NonLinearity, device, dtype),
+                "glow" => (InvertibleAdapter)new GlowCouplingBlock(hidden, factor, config.NonLinearity, device, dtype),
+                _ => throw new AdapterConfigException($"Unknown inv_adapter \"{kind}\"; expected \"nice\" or \"glow\"."),
+            });
         }
     }
 
@@ -469,6 +475,7 @@ public abstract partial class AdapterModel : nn.Module
         }
         _shared.Remove(name);
         _invertible.Remove(name);
+        RemoveMethodModules(name);
     }
 
     private IEnumerable<AdaptableLinear> AdaptableLinears() =>

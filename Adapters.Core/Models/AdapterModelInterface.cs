@@ -1,5 +1,7 @@
 using Adapters.Core.Methods.Bottleneck;
 using Adapters.Core.Methods.LoRA;
+using Adapters.Core.Methods.PrefixTuning;
+using Adapters.Core.Methods.ReFT;
 
 namespace Adapters.Core.Models;
 
@@ -32,4 +34,11 @@ public sealed record AdapterLayerInterface(
     AdaptableLinear? Intermediate,
     AdaptableLinear? Output,
     BottleneckSite? AttentionAdapters,
-    BottleneckSite? OutputAdapters);
+    BottleneckSite? OutputAdapters)
+{
+    /// <summary>The self-attention prefix-tuning hook, or null when the layer does not support prefix tuning.</summary>
+    public PrefixTuningLayer? Prefix { get; init; }
+
+    /// <summary>The ReFT hook on the layer output, or null when the layer does not support ReFT.</summary>
+    public ReftLayer? Reft { get; init; }
+}

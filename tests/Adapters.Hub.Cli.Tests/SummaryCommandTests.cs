@@ -58,6 +58,41 @@ public sealed class SummaryCommandTests
     }
 
     [Fact]
+    public async Task Accepts_every_prefix_prompt_reft_and_union_alias()
+    {
+        var dir = TinyConfigFolder();
+        // H=64, 2 layers, 4 heads. prefix: 30·64 + (64·512+512) + (512·256+256); flat: 30·2·2·64; prompt: 10·64;
+        // ReFT: 2 layers · 2 units · (64+1+64); mam: prefix(800) 258,976 + par_bn 8,384;
+        // unipelt: prefix(P=10) 165,248 + 2 prefix gates·65 + seq_bn 1,160 + 2·65 + LoRA 4,096 + 4·65.
+        var expected = new (string Spec, string Name, string Architecture, string Count)[]
+        {
+            ("prefix_tuning", "prefix_tuning", "prefix_tuning", "166,528"),
+            ("prefix_tuning_flat", "prefix_tuning_flat", "prefix_tuning", "7,680"),
+            ("prompt_tuning", "prompt_tuning", "prompt_tuning", "640"),
+            ("loreft", "loreft", "reft", "516"),
+            ("noreft", "noreft", "reft", "516"),
+            ("direft", "direft", "reft", "516"),
+            ("mam", "mam", "union", "267,360"),
+            ("unipelt", "unipelt", "union", "171,024"),
+            ("both=lora[r=8]|prefix_tuning", "both", "union", "170,624"),
+        };
+        var args = new List<string> { "summary", "--model", dir };
+        foreach (var (spec, _, _, _) in expected) args.AddRange(["--adapter", spec]);
+
+        var (exitCode, output, error) = await RunAsync(args.ToArray());
+
+        Assert.True(exitCode == 0, error);
+        var lines = output.TrimEnd().Split('\n');
+        foreach (var (_, name, architecture, count) in expected)
+        {
+            var row = Assert.Single(lines, l => l.StartsWith(name.PadRight(25), StringComparison.Ordinal));
+            Assert.Equal(architecture, row.Substring(25, 15).Trim());
+            Assert.Equal(count, row.Substring(40, 12).Trim());
+        }
+        Directory.Delete(dir, recursive: true);
+    }
+
+    [Fact]
     public async Task Json_lists_rows()
     {
         var dir = TinyConfigFolder();

@@ -1,4 +1,5 @@
 using Adapters.Core.Configuration;
+using Adapters.Core.Methods.Gating;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -80,6 +81,9 @@ public sealed class BottleneckAdapter : nn.Module
     /// <summary>The config this adapter was built from.</summary>
     public BnConfig Config => _config;
 
+    /// <summary>The gate value (B, 1, 1) of the last forward while a <see cref="GatingScoreRecorder"/> was open, else null.</summary>
+    internal Tensor? LastGate { get; private set; }
+
     /// <summary>
     /// Python's <c>pre_forward</c>: decides what the adapter reads and what its residual is. Sequential adapters may
     /// add <paramref name="subBlockInput"/> and apply the pretrained <paramref name="layerNorm"/> first
@@ -119,10 +123,12 @@ public sealed class BottleneckAdapter : nn.Module
         up = StochasticDepth.Apply(up, _config.StochasticDepth, training);
         up = _scaling is not null ? up * _scaling : _config.Scaling.Value == 1.0 ? up : up * _config.Scaling.Value;
         var output = _config.Dropout > 0 ? nn.functional.dropout(up, _config.Dropout, training) : up;
+        LastGate = null;
         if (_gate is not null)
         {
             var gate = torch.sigmoid(_gate.call(input)).mean([1]).unsqueeze(-1);
             output = output * gate;
+            if (GatingScoreRecorder.IsRecording) LastGate = gate;
         }
         if (_config.IsParallel)
         {

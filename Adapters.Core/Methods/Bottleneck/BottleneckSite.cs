@@ -1,5 +1,6 @@
 using Adapters.Core.Composition;
 using Adapters.Core.Methods.Fusion;
+using Adapters.Core.Methods.Gating;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -276,6 +277,8 @@ public sealed class BottleneckSite
     {
         var module = Adapters.Get<BottleneckAdapter>(adapter)!;
         var output = module.Forward(state.Hidden, state.Residual ?? state.Hidden, out var up);
+        if (module.LastGate is { } gate)
+            GatingScoreRecorder.Record(adapter, LayerIndex, Location == BottleneckLocation.Attention ? "mh_adapter" : "output_adapter", gate);
         return state with { Hidden = output, Up = up, Last = adapter };
     }
 }

@@ -10,7 +10,7 @@ namespace Adapters.Core.Methods.Invertible;
 /// <c>y1 = x1 + F(x2)</c> and <c>y2 = x2 + G(y1)</c>. F and G are <c>Linear → act → Linear</c>, stored as
 /// <c>F.0</c>/<c>F.2</c> and <c>G.0</c>/<c>G.2</c> as in Python's <c>NICECouplingBlock</c>, with the bert init.
 /// </summary>
-public sealed class NiceCouplingBlock : nn.Module
+public sealed class NiceCouplingBlock : InvertibleAdapter
 {
     private readonly int _split1;
     private readonly Linear _f0;
@@ -37,11 +37,8 @@ public sealed class NiceCouplingBlock : nn.Module
         register_module("G", new IndexedModule((0, _g0), (2, _g2)));
     }
 
-    /// <summary>Children are registered explicitly under Python's names; field-based registration would add C# field names.</summary>
-    protected override void RegisterComponents() { }
-
-    /// <summary>The forward direction, applied after the embeddings.</summary>
-    public Tensor Forward(Tensor x)
+    /// <inheritdoc />
+    public override Tensor Forward(Tensor x)
     {
         ArgumentNullException.ThrowIfNull(x);
         var last = x.dim() - 1;
@@ -52,8 +49,8 @@ public sealed class NiceCouplingBlock : nn.Module
         return cat([y1, y2], last);
     }
 
-    /// <summary>The inverse direction, applied before an LM head's vocabulary projection.</summary>
-    public Tensor Inverse(Tensor y)
+    /// <inheritdoc />
+    public override Tensor Inverse(Tensor y)
     {
         ArgumentNullException.ThrowIfNull(y);
         var last = y.dim() - 1;

@@ -114,8 +114,13 @@ public sealed class AdaptableLinear : nn.Module<Tensor, Tensor>
         return Compose(child, state, level + 1);
     }
 
-    private LoRAState Single(string name, LoRAState state) =>
-        state with { Delta = Loras.Get<LoRALayer>(name)!.Contribution(state.Delta, state.Input), Last = name };
+    private LoRAState Single(string name, LoRAState state)
+    {
+        var module = Loras.Get<LoRALayer>(name)!;
+        var delta = module.Contribution(state.Delta, state.Input);
+        if (module.LastGate is { } gate) Gating.GatingScoreRecorder.Record(name, LayerIndex, GateLocation, gate);
+        return state with { Delta = delta, Last = name };
+    }
 
     private LoRAState RunChild(AdapterCompositionBlock parent, CompositionChild child, LoRAState rows, int level)
     {
@@ -201,6 +206,14 @@ public sealed class AdaptableLinear : nn.Module<Tensor, Tensor>
             cat(states.Select(s => s.Output).ToArray(), 0),
             last);
     }
+
+    // Python's LoRA location keys, under which gate values are reported (q, k and v share "selfattn").
+    private string GateLocation => Location switch
+    {
+        LoRALocation.Intermediate => "intermediate",
+        LoRALocation.Output => "output",
+        _ => "selfattn",
+    };
 
     /// <summary>Folds adapter <paramref name="name"/> into the weight; the forward pass then skips all LoRA modules.</summary>
     /// <exception cref="InvalidOperationException">Another adapter is merged, or this one is gated.</exception>

@@ -1,4 +1,5 @@
 using Adapters.Core.Configuration;
+using Adapters.Core.Methods.Gating;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -47,6 +48,9 @@ public abstract class LoRALayer : nn.Module
 
     /// <summary>Output width of the wrapped layer.</summary>
     public long OutFeatures { get; }
+
+    /// <summary>The gate value of the last forward while a <see cref="GatingScoreRecorder"/> was open, else null.</summary>
+    internal Tensor? LastGate { get; private set; }
 
     /// <summary>Whether the weight can absorb this module (gated modules cannot).</summary>
     public bool CanMerge => _gate is null;
@@ -111,7 +115,9 @@ public abstract class LoRALayer : nn.Module
     protected Tensor GateValue(Tensor layerInput)
     {
         var gate = torch.sigmoid(_gate!.call(layerInput));
-        return layerInput.dim() == 3 ? gate.mean([1]).unsqueeze(-1) : gate;
+        gate = layerInput.dim() == 3 ? gate.mean([1]).unsqueeze(-1) : gate;
+        LastGate = GatingScoreRecorder.IsRecording ? gate : null;
+        return gate;
     }
 
     /// <summary>Whether a gate is configured.</summary>

@@ -1,6 +1,8 @@
 using Adapters.Core.Methods;
 using Adapters.Core.Methods.Bottleneck;
 using Adapters.Core.Methods.LoRA;
+using Adapters.Core.Methods.PrefixTuning;
+using Adapters.Core.Methods.ReFT;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -44,12 +46,15 @@ internal sealed class BertLayer : nn.Module
         Output = new AdaptableLinear(config.IntermediateSize, hidden, true, setup, index, LoRALocation.Output);
         _outputNorm = nn.LayerNorm(hidden, config.LayerNormEps);
         OutputAdapters = new BottleneckSite(setup, index, BottleneckLocation.Output);
+        Prefix = new PrefixTuningLayer(setup, index, _heads, hidden);
+        Reft = new ReftLayer(setup, index);
 
-        var self = AdapterModuleDict.Of(("query", Query), ("key", Key), ("value", Value));
+        var self = AdapterModuleDict.Of(("query", Query), ("key", Key), ("value", Value), ("prefix_tuning", Prefix));
         var attentionOutput = AdapterModuleDict.Of(("dense", _attentionDense), ("LayerNorm", _attentionNorm), ("adapters", AttentionAdapters.Adapters), ("adapter_fusion_layer", AttentionAdapters.FusionLayers));
         register_module("attention", AdapterModuleDict.Of(("self", self), ("output", attentionOutput)));
         register_module("intermediate", AdapterModuleDict.Of(("dense", Intermediate)));
         register_module("output", AdapterModuleDict.Of(("dense", Output), ("LayerNorm", _outputNorm), ("adapters", OutputAdapters.Adapters), ("adapter_fusion_layer", OutputAdapters.FusionLayers)));
+        register_module("reft_layer", Reft);
         Index = index;
     }
 
@@ -64,10 +69,12 @@ internal sealed class BertLayer : nn.Module
     public AdaptableLinear Output { get; }
     public BottleneckSite AttentionAdapters { get; }
     public BottleneckSite OutputAdapters { get; }
+    public PrefixTuningLayer Prefix { get; }
+    public ReftLayer Reft { get; }
     public Linear AttentionDense => _attentionDense;
 
     public AdapterLayerInterface Describe() =>
-        new(Index, Query, Key, Value, Intermediate, Output, AttentionAdapters, OutputAdapters);
+        new(Index, Query, Key, Value, Intermediate, Output, AttentionAdapters, OutputAdapters) { Prefix = Prefix, Reft = Reft };
 
     public Tensor Forward(Tensor hidden, Tensor? extendedMask)
     {
@@ -77,8 +84,13 @@ internal sealed class BertLayer : nn.Module
 
         var (q, k, v) = Composition.ParallelBatch.MatchAll(Split(Query.call(hidden)), Split(Key.call(hidden)), Split(Value.call(hidden)));
         var batch = q.shape[0];
+        var rowsMask = extendedMask is null ? null : Composition.ParallelBatch.Match(q, extendedMask);
+        // Prefix tuning prepends its keys/values and widens the additive mask with attended (0) positions.
+        var (prefixedKeys, prefixedValues, mask) = Prefix.Apply(k, v, rowsMask, additiveMask: true, Composition.ParallelBatch.Match(q, hidden));
+        k = prefixedKeys;
+        v = prefixedValues;
         var scores = matmul(q, k.transpose(-1, -2)) / Math.Sqrt(_headSize);
-        if (extendedMask is not null) scores = scores + Composition.ParallelBatch.Match(scores, extendedMask);
+        if (mask is not null) scores = scores + mask;
         var probs = nn.functional.dropout(softmax(scores, -1), _attentionDropout, training);
         var context = matmul(probs, v).transpose(1, 2).reshape(batch, length, _heads * _headSize);
 
@@ -87,6 +99,6 @@ internal sealed class BertLayer : nn.Module
 
         var intermediate = _activation(Intermediate.call(attention));
         var output = nn.functional.dropout(Output.call(intermediate), _hiddenDropout, training);
-        return OutputAdapters.Forward(output, attention, _outputNorm.call);
+        return Reft.Forward(OutputAdapters.Forward(output, attention, _outputNorm.call));
     }
 }

@@ -78,6 +78,9 @@ public class BertModel : AdapterModel, ITextEncoder
     public Parameter WordEmbeddings => _embeddings.WordEmbeddings;
 
     /// <inheritdoc />
+    protected override bool SupportsPromptTuning => true;
+
+    /// <inheritdoc />
     public EncoderOutput Encode(Tensor inputIds, Tensor? attentionMask = null, Tensor? tokenTypeIds = null) =>
         Forward(inputIds, attentionMask, tokenTypeIds);
 
@@ -85,8 +88,9 @@ public class BertModel : AdapterModel, ITextEncoder
     public EncoderOutput Forward(Tensor inputIds, Tensor? attentionMask = null, Tensor? tokenTypeIds = null)
     {
         ArgumentNullException.ThrowIfNull(inputIds);
-        Setup.BeginForward();
+        using var adapterForward = BeginAdapterForward(attentionMask);
         var hidden = ApplyInvertibleAdapter(_embeddings.Forward(inputIds, tokenTypeIds));
+        (hidden, attentionMask) = ApplyPromptTuning(hidden, attentionMask);
         Tensor? extended = null;
         if (attentionMask is not null)
         {

@@ -1,6 +1,8 @@
 using Adapters.Core.Methods;
 using Adapters.Core.Methods.Bottleneck;
 using Adapters.Core.Methods.LoRA;
+using Adapters.Core.Methods.PrefixTuning;
+using Adapters.Core.Methods.ReFT;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -44,13 +46,16 @@ internal sealed class DistilBertLayer : nn.Module
         _outputNorm = nn.LayerNorm(dim, 1e-12);
         AttentionAdapters = new BottleneckSite(setup, index, BottleneckLocation.Attention);
         OutputAdapters = new BottleneckSite(setup, index, BottleneckLocation.Output);
+        Prefix = new PrefixTuningLayer(setup, index, _heads, dim);
+        Reft = new ReftLayer(setup, index);
 
-        register_module("attention", AdapterModuleDict.Of(("q_lin", Query), ("k_lin", Key), ("v_lin", Value), ("out_lin", _outLin)));
+        register_module("attention", AdapterModuleDict.Of(("q_lin", Query), ("k_lin", Key), ("v_lin", Value), ("out_lin", _outLin), ("prefix_tuning", Prefix)));
         register_module("sa_layer_norm", _saNorm);
         register_module("ffn", AdapterModuleDict.Of(("lin1", Lin1), ("lin2", Lin2)));
         register_module("output_layer_norm", _outputNorm);
         register_module("attention_adapters", AdapterModuleDict.Of(("adapters", AttentionAdapters.Adapters), ("adapter_fusion_layer", AttentionAdapters.FusionLayers)));
         register_module("output_adapters", AdapterModuleDict.Of(("adapters", OutputAdapters.Adapters), ("adapter_fusion_layer", OutputAdapters.FusionLayers)));
+        register_module("reft_layer", Reft);
     }
 
     /// <summary>Children are registered explicitly under Python's names; field-based registration would add C# field names.</summary>
@@ -65,8 +70,11 @@ internal sealed class DistilBertLayer : nn.Module
     public Linear OutLin => _outLin;
     public BottleneckSite AttentionAdapters { get; }
     public BottleneckSite OutputAdapters { get; }
+    public PrefixTuningLayer Prefix { get; }
+    public ReftLayer Reft { get; }
 
-    public AdapterLayerInterface Describe() => new(Index, Query, Key, Value, Lin1, Lin2, AttentionAdapters, OutputAdapters);
+    public AdapterLayerInterface Describe() =>
+        new(Index, Query, Key, Value, Lin1, Lin2, AttentionAdapters, OutputAdapters) { Prefix = Prefix, Reft = Reft };
 
     public Tensor Forward(Tensor x, Tensor? attentionMask)
     {
@@ -77,10 +85,15 @@ internal sealed class DistilBertLayer : nn.Module
         var (q, k, v) = Composition.ParallelBatch.MatchAll(Split(Query.call(x)), Split(Key.call(x)), Split(Value.call(x)));
         var batch = q.shape[0];
         q = q / Math.Sqrt(_headSize);
+        var rowsMask = attentionMask is null ? null : Composition.ParallelBatch.Match(q, attentionMask);
+        // Prefix tuning prepends its keys/values and widens the (1 = attend) mask with attended positions.
+        var (prefixedKeys, prefixedValues, mask) = Prefix.Apply(k, v, rowsMask, additiveMask: false, Composition.ParallelBatch.Match(q, x));
+        k = prefixedKeys;
+        v = prefixedValues;
         var scores = matmul(q, k.transpose(2, 3));
-        if (attentionMask is not null)
+        if (mask is not null)
         {
-            var masked = Composition.ParallelBatch.Match(q, attentionMask).eq(0).view(batch, 1, 1, length).expand_as(scores);
+            var masked = mask.eq(0).view(batch, 1, 1, -1).expand_as(scores);
             scores = scores.masked_fill(masked, float.MinValue);
         }
         var weights = nn.functional.dropout(softmax(scores, -1), _attentionDropout, training);
@@ -90,6 +103,6 @@ internal sealed class DistilBertLayer : nn.Module
 
         var ffnOutput = Lin2.call(_activation(Lin1.call(saOutput)));
         ffnOutput = nn.functional.dropout(ffnOutput, _dropout, training);
-        return OutputAdapters.Forward(ffnOutput, saOutput, _outputNorm.call);
+        return Reft.Forward(OutputAdapters.Forward(ffnOutput, saOutput, _outputNorm.call));
     }
 }

@@ -60,6 +60,9 @@ public sealed class DistilBertModel : AdapterModel, ITextEncoder
     public Parameter WordEmbeddings => _word.weight!;
 
     /// <inheritdoc />
+    protected override bool SupportsPromptTuning => true;
+
+    /// <inheritdoc />
     public EncoderOutput Encode(Tensor inputIds, Tensor? attentionMask = null, Tensor? tokenTypeIds = null) =>
         Forward(inputIds, attentionMask);
 
@@ -67,11 +70,12 @@ public sealed class DistilBertModel : AdapterModel, ITextEncoder
     public EncoderOutput Forward(Tensor inputIds, Tensor? attentionMask = null)
     {
         ArgumentNullException.ThrowIfNull(inputIds);
-        Setup.BeginForward();
+        using var adapterForward = BeginAdapterForward(attentionMask);
         var positions = arange(inputIds.shape[1], ScalarType.Int64, inputIds.device).unsqueeze(0);
         var hidden = _norm.call(_word.call(inputIds) + _position.call(positions));
         hidden = nn.functional.dropout(hidden, Config.HiddenDropoutProb, training);
         hidden = ApplyInvertibleAdapter(hidden);
+        (hidden, attentionMask) = ApplyPromptTuning(hidden, attentionMask);
         foreach (var layer in _layers) hidden = layer.Forward(hidden, attentionMask);
         return new EncoderOutput(hidden, null);
     }

@@ -95,7 +95,9 @@ public sealed class AdapterConfigTests
     [InlineData("seq_bn[scaling=1]")]
     [InlineData("lora[r=8")]
     [InlineData("seq_bn|seq_bn")]
-    [InlineData("prefix_tuning")]
+    [InlineData("prefix_tuning|prefix_tuning")]
+    [InlineData("loreft|noreft")]
+    [InlineData("mtl_lora")]
     public void Invalid_config_strings_raise_a_typed_error(string text)
     {
         Assert.Throws<AdapterConfigException>(() => AdapterConfig.Parse(text));

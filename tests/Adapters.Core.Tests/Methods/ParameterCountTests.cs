@@ -29,6 +29,17 @@ public sealed class ParameterCountTests : IClassFixture<BertBaseFixture>
     [InlineData("vera", 14_169_600, "12.942", "lora")]
     [InlineData("dora", 313_344, "0.286", "lora")]
     [InlineData("dvora", 14_188_032, "12.959", "lora")]
+    [InlineData("prefix_tuning", 9_872_384, "9.017", "prefix_tuning")]
+    [InlineData("prefix_tuning_flat", 552_960, "0.505", "prefix_tuning")]
+    [InlineData("prompt_tuning", 7_680, "0.007", "prompt_tuning")]
+    [InlineData("loreft", 36_888, "0.034", "reft")]
+    [InlineData("noreft", 36_888, "0.034", "reft")]
+    [InlineData("direft", 36_888, "0.034", "reft")]
+    [InlineData("mam", 22_493_984, "20.546", "union")]
+    [InlineData("unipelt", 11_083_376, "10.123", "union")]
+    // GLOW (no table row): seq_bn + s1, s2 = Linear(384, 192) + Linear(192, 768) each = 894,528 + 2·222,144.
+    [InlineData("seq_bn[inv_adapter='glow', inv_adapter_reduction_factor=2]", 1_338_816, "1.223", "bottleneck")]
+    [InlineData("double_seq_bn[inv_adapter='glow', inv_adapter_reduction_factor=2]", 2_233_344, "2.040", "bottleneck")]
     public void Alias_parameter_counts_match_python(string alias, long expected, string percent, string architecture)
     {
         var model = _fixture.Model;
@@ -68,7 +79,8 @@ public sealed class ParameterCountTests : IClassFixture<BertBaseFixture>
     public void Every_buildable_alias_is_covered_by_the_count_table()
     {
         var covered = new[] { "seq_bn", "pfeiffer", "double_seq_bn", "houlsby", "par_bn", "parallel", "scaled_par_bn", "scaled_parallel",
-            "seq_bn_inv", "pfeiffer+inv", "double_seq_bn_inv", "houlsby+inv", "compacter++", "compacter", "lora", "ia3", "vera", "dora", "dvora" };
+            "seq_bn_inv", "pfeiffer+inv", "double_seq_bn_inv", "houlsby+inv", "compacter++", "compacter", "lora", "ia3", "vera", "dora", "dvora",
+            "prefix_tuning", "prefix_tuning_flat", "prompt_tuning", "loreft", "noreft", "direft", "mam", "unipelt" };
 
         Assert.Equal(covered.Order(), AdapterConfigMap.Names.Order());
     }
