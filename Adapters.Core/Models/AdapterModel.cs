@@ -17,7 +17,7 @@ namespace Adapters.Core.Models;
 /// (<c>bert.encoder.layer.0.output.adapters.NAME.adapter_down.0.weight</c>). Built-in encoders derive from it; so can
 /// a user's own TorchSharp model, by describing its attachment points in <see cref="CreateInterface"/>.
 /// </summary>
-public abstract class AdapterModel : nn.Module
+public abstract partial class AdapterModel : nn.Module
 {
     private readonly Dictionary<string, AdapterConfig> _configs = new(StringComparer.Ordinal);
     private readonly AdapterModuleDict _shared = new();
@@ -187,12 +187,14 @@ public abstract class AdapterModel : nn.Module
         if (config is not LoRAConfig && !(config is ConfigUnion u && u.Configs.Any(c => c is LoRAConfig)))
             throw new InvalidOperationException($"Adapter \"{name}\" is not a LoRA-family adapter; only LoRA, IA3, DoRA and VeRA can be merged.");
         foreach (var linear in AdaptableLinears().Where(l => l.Loras.Contains(name))) linear.Merge(name);
+        foreach (var fused in FusedQkvLinears().Where(l => l.Loras.Contains(name))) fused.Merge(name);
     }
 
     /// <summary>Undoes every merge, restoring the original weights exactly.</summary>
     public void ResetAdapter()
     {
         foreach (var linear in AdaptableLinears()) linear.Reset();
+        foreach (var fused in FusedQkvLinears()) fused.Reset();
     }
 
     /// <summary>
@@ -407,18 +409,19 @@ public abstract class AdapterModel : nn.Module
                         shared = SharedFor(name);
                         VeraModule.CreateShared(shared, config, linear.InFeatures, linear.OutFeatures, device, dtype);
                     }
-                    module = new VeraModule(config, linear.InFeatures, linear.OutFeatures, linear.weight, shared, device, dtype);
+                    module = new VeraModule(config, linear.InFeatures, linear.OutFeatures, linear.OutInWeight, shared, device, dtype);
                 }
                 else if (scale)
                 {
-                    module = new IA3Module(config, linear.InFeatures, linear.OutFeatures, linear.weight, device, dtype);
+                    module = new IA3Module(config, linear.InFeatures, linear.OutFeatures, linear.OutInWeight, device, dtype);
                 }
                 else
                 {
-                    module = new LoRAModule(config, linear.InFeatures, linear.OutFeatures, linear.weight, device, dtype);
+                    module = new LoRAModule(config, linear.InFeatures, linear.OutFeatures, linear.OutInWeight, device, dtype);
                 }
                 linear.Loras.Add(name, module);
             }
+            if (config.SelfattnLora && layer.FusedQkv is { } fused) fused.AddLoRA(name, config, device, dtype);
         }
     }
 
@@ -453,6 +456,11 @@ public abstract class AdapterModel : nn.Module
         {
             if (linear.MergedAdapter == name) linear.Reset();
             linear.Loras.Remove(name);
+        }
+        foreach (var fused in FusedQkvLinears())
+        {
+            if (fused.MergedAdapter == name) fused.Reset();
+            fused.Loras.Remove(name);
         }
         _shared.Remove(name);
         _invertible.Remove(name);
