@@ -26,6 +26,7 @@ public static class CliApplication
         root.Subcommands.Add(SummaryCommand.Create());
         root.Subcommands.Add(ServeCommand.Create());
         root.Subcommands.Add(QuickstartCommand.Create());
+        root.Subcommands.Add(GenerateCommand.Create());
         return root;
     }
 

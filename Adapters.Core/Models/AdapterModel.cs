@@ -188,12 +188,14 @@ public abstract partial class AdapterModel : nn.Module
         if (config is not LoRAConfig && !(config is ConfigUnion u && u.Configs.Any(c => c is LoRAConfig)))
             throw new InvalidOperationException($"Adapter \"{name}\" is not a LoRA-family adapter; only LoRA, IA3, DoRA and VeRA can be merged.");
         foreach (var linear in AdaptableLinears().Where(l => l.Loras.Contains(name))) linear.Merge(name);
+        foreach (var fused in FusedQkvLinears().Where(l => l.Loras.Contains(name))) fused.Merge(name);
     }
 
     /// <summary>Undoes every merge, restoring the original weights exactly.</summary>
     public void ResetAdapter()
     {
         foreach (var linear in AdaptableLinears()) linear.Reset();
+        foreach (var fused in FusedQkvLinears()) fused.Reset();
     }
 
     /// <summary>
@@ -426,18 +428,19 @@ public abstract partial class AdapterModel : nn.Module
                         shared = SharedFor(name);
                         VeraModule.CreateShared(shared, config, linear.InFeatures, linear.OutFeatures, device, dtype);
                     }
-                    module = new VeraModule(config, linear.InFeatures, linear.OutFeatures, linear.weight, shared, device, dtype);
+                    module = new VeraModule(config, linear.InFeatures, linear.OutFeatures, linear.OutInWeight, shared, device, dtype);
                 }
                 else if (scale)
                 {
-                    module = new IA3Module(config, linear.InFeatures, linear.OutFeatures, linear.weight, device, dtype);
+                    module = new IA3Module(config, linear.InFeatures, linear.OutFeatures, linear.OutInWeight, device, dtype);
                 }
                 else
                 {
-                    module = new LoRAModule(config, linear.InFeatures, linear.OutFeatures, linear.weight, device, dtype);
+                    module = new LoRAModule(config, linear.InFeatures, linear.OutFeatures, linear.OutInWeight, device, dtype);
                 }
                 linear.Loras.Add(name, module);
             }
+            if (config.SelfattnLora && layer.FusedQkv is { } fused) fused.AddLoRA(name, config, device, dtype);
         }
     }
 
@@ -472,6 +475,11 @@ public abstract partial class AdapterModel : nn.Module
         {
             if (linear.MergedAdapter == name) linear.Reset();
             linear.Loras.Remove(name);
+        }
+        foreach (var fused in FusedQkvLinears())
+        {
+            if (fused.MergedAdapter == name) fused.Reset();
+            fused.Loras.Remove(name);
         }
         _shared.Remove(name);
         _invertible.Remove(name);

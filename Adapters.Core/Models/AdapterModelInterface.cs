@@ -41,4 +41,10 @@ public sealed record AdapterLayerInterface(
 
     /// <summary>The ReFT hook on the layer output, or null when the layer does not support ReFT.</summary>
     public ReftLayer? Reft { get; init; }
+
+    /// <summary>
+    /// A fused q/k/v projection (GPT-2's <c>c_attn</c>, Python's <c>attn_qkv_proj</c>) that <c>selfattn_lora</c> adapts
+    /// as Python's <c>LoRAMergedLinear</c> does; null when the layer has separate <see cref="Query"/>/<see cref="Key"/>/<see cref="Value"/>.
+    /// </summary>
+    public FusedQkvLinear? FusedQkv { get; init; }
 }

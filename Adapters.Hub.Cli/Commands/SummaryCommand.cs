@@ -8,7 +8,7 @@ namespace Adapters.Hub.Cli.Commands;
 
 /// <summary>
 /// <c>adapters-hub summary --model CONFIG_JSON_OR_DIR --adapter [NAME=]CONFIG_STRING [--adapter ...] [--json]</c>:
-/// builds the encoder from its <c>config.json</c> with random weights, adds the adapters and prints Python's
+/// builds the encoder or decoder (gpt2, llama, mistral, qwen2) from its <c>config.json</c> with random weights, adds the adapters and prints Python's
 /// <c>adapter_summary()</c> table.
 /// </summary>
 internal static class SummaryCommand
@@ -40,7 +40,11 @@ internal static class SummaryCommand
             var configPath = ResolveConfigPath(parseResult.GetValue(model)!);
             TorchRuntime.Initialize();
             // A model folder brings its weights when it has them; a bare config.json gives random ones.
-            using var encoder = PretrainedEncoders.Load(Path.GetDirectoryName(Path.GetFullPath(configPath))!);
+            var modelFolder = Path.GetDirectoryName(Path.GetFullPath(configPath))!;
+            using var owner = DecoderModels.IsDecoder(DecoderModels.ReadModelType(configPath))
+                ? (IDisposable)PretrainedDecoders.Load(modelFolder)
+                : PretrainedEncoders.Load(modelFolder);
+            var encoder = owner as AdapterModel ?? ((Adapters.Core.Generation.ICausalLM)owner).BaseModel;
             var used = new HashSet<string>(StringComparer.Ordinal);
             foreach (var spec in parseResult.GetValue(adapters) ?? [])
             {

@@ -117,4 +117,30 @@ public sealed class SummaryCommandTests
         Assert.StartsWith("error: ", error, StringComparison.Ordinal);
         Assert.Single(error.TrimEnd().Split('\n'));
     }
+
+    [Fact]
+    public async Task Summarises_lora_on_gpt2_and_llama_configs()
+    {
+        var gpt2 = Directory.CreateTempSubdirectory("summary-gpt2-").FullName;
+        File.WriteAllText(Path.Combine(gpt2, "config.json"),
+            """{"model_type": "gpt2", "n_embd": 64, "n_layer": 2, "n_head": 4, "vocab_size": 100, "n_positions": 32}""");
+        var (exitCode, output, error) = await RunAsync("summary", "--model", gpt2, "--adapter", "lora[r=4]", "--json");
+        Assert.True(exitCode == 0, error);
+        using (var doc = JsonDocument.Parse(output))
+        {
+            Assert.Equal("gpt2", doc.RootElement.GetProperty("modelType").GetString());
+            // Fused c_attn, q and v: 2 layers × (A 8×64 + B 128×4).
+            Assert.Equal(2 * (8 * 64 + 128 * 4), doc.RootElement.GetProperty("rows")[0].GetProperty("parameterCount").GetInt64());
+        }
+
+        var llama = Directory.CreateTempSubdirectory("summary-llama-").FullName;
+        File.WriteAllText(Path.Combine(llama, "config.json"),
+            """{"model_type": "llama", "hidden_size": 64, "intermediate_size": 96, "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 2, "vocab_size": 100}""");
+        (exitCode, output, error) = await RunAsync("summary", "--model", llama, "--adapter", "lora[r=4, intermediate_lora=True]");
+        Assert.True(exitCode == 0, error);
+        // q: 4·(64+64); v: 4·(64+32); intermediate = down_proj: 4·(96+64); per layer 1,536.
+        Assert.Contains(output.Split('\n'), l => l.StartsWith("lora                     lora                  3,072", StringComparison.Ordinal));
+        Directory.Delete(gpt2, recursive: true);
+        Directory.Delete(llama, recursive: true);
+    }
 }

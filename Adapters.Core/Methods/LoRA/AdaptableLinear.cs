@@ -17,17 +17,23 @@ public sealed class AdaptableLinear : nn.Module<Tensor, Tensor>
     private readonly ActiveAdapterSetup _setup;
     private Tensor? _weightBeforeMerge;
 
-    /// <summary>Creates the layer with PyTorch's default init; <paramref name="location"/> says what LoRA config flags select it.</summary>
+    /// <summary>
+    /// Creates the layer with PyTorch's default init; <paramref name="location"/> says what LoRA config flags select it.
+    /// <paramref name="fanInFanOut"/> stores <c>weight</c> as (in, out), the layout of transformers' <c>Conv1D</c>
+    /// (GPT-2), as Python's <c>fan_in_fan_out=True</c> does; LoRA modules still see the (out, in) matrix through
+    /// <see cref="OutInWeight"/>.
+    /// </summary>
     public AdaptableLinear(long inFeatures, long outFeatures, bool hasBias, ActiveAdapterSetup setup, int layerIndex, LoRALocation location,
-        Device? device = null, ScalarType? dtype = null)
+        Device? device = null, ScalarType? dtype = null, bool fanInFanOut = false)
         : base(nameof(AdaptableLinear))
     {
+        FanInFanOut = fanInFanOut;
         _setup = setup ?? throw new ArgumentNullException(nameof(setup));
         LayerIndex = layerIndex;
         Location = location;
         InFeatures = inFeatures;
         OutFeatures = outFeatures;
-        weight = new Parameter(empty([outFeatures, inFeatures], dtype, device));
+        weight = new Parameter(fanInFanOut ? empty([inFeatures, outFeatures], dtype, device) : empty([outFeatures, inFeatures], dtype, device));
         register_parameter("weight", weight);
         if (hasBias)
         {
@@ -37,7 +43,7 @@ public sealed class AdaptableLinear : nn.Module<Tensor, Tensor>
         using (var linear = nn.Linear(inFeatures, outFeatures, hasBias, device, dtype))
         using (no_grad())
         {
-            weight.copy_(linear.weight);
+            weight.copy_(fanInFanOut ? linear.weight.t() : linear.weight);
             bias?.copy_(linear.bias!);
         }
         register_module("loras", Loras);
@@ -46,8 +52,14 @@ public sealed class AdaptableLinear : nn.Module<Tensor, Tensor>
     /// <summary>Children are registered explicitly under Python's names; field-based registration would add C# field names.</summary>
     protected override void RegisterComponents() { }
 
-    /// <summary>The frozen weight, shape (out, in).</summary>
+    /// <summary>The frozen weight, shape (out, in), or (in, out) with <see cref="FanInFanOut"/>.</summary>
     public Parameter weight { get; }
+
+    /// <summary>Whether <see cref="weight"/> is stored (in, out), as transformers' <c>Conv1D</c> stores it.</summary>
+    public bool FanInFanOut { get; }
+
+    /// <summary>The weight as an (out, in) matrix whatever the storage layout (a view, not a copy).</summary>
+    public Tensor OutInWeight => FanInFanOut ? weight.t() : weight;
 
     /// <summary>The bias, or null.</summary>
     public Parameter? bias { get; }
@@ -73,14 +85,14 @@ public sealed class AdaptableLinear : nn.Module<Tensor, Tensor>
     /// <inheritdoc />
     public override Tensor forward(Tensor input)
     {
-        var output = nn.functional.linear(input, weight, bias);
+        var output = nn.functional.linear(input, OutInWeight, bias);
         // A merged LoRA replaces composition entirely, as in Python.
         if (MergedAdapter is not null) return output;
         var setup = _setup.SetupAt(Loras, LayerIndex);
         if (setup is null) return output;
         var state = Compose(setup, new LoRAState(input, null, output, null), 0);
         if (state.Delta is null || state.Last is null) return state.Output;
-        return Loras.Get<LoRALayer>(state.Last)!.Combine(state.Output, state.Delta, weight);
+        return Loras.Get<LoRALayer>(state.Last)!.Combine(state.Output, state.Delta, OutInWeight);
     }
 
     private LoRAState Compose(AdapterCompositionBlock block, LoRAState state, int level)
@@ -226,8 +238,8 @@ public sealed class AdaptableLinear : nn.Module<Tensor, Tensor>
         if (!module.CanMerge) throw new InvalidOperationException($"Adapter \"{name}\" uses gating and cannot be merged.");
         using var _ = no_grad();
         _weightBeforeMerge = weight.detach().clone();
-        using var merged = module.MergedWeight(weight.detach());
-        weight.copy_(merged);
+        using var merged = module.MergedWeight(OutInWeight.detach());
+        weight.copy_(FanInFanOut ? merged.t() : merged);
         MergedAdapter = name;
     }
 

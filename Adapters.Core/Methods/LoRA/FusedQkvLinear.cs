@@ -1,0 +1,105 @@
+using Adapters.Core.Configuration;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Adapters.Core.Methods.LoRA;
+
+/// <summary>
+/// A fused q/k/v projection stored as transformers' <c>Conv1D</c> (GPT-2's <c>c_attn</c>): <c>weight</c> (in, 3·part),
+/// <c>bias</c> (3·part), <c>y = x·W + b</c>. It carries LoRA/IA³ modules under <c>loras.&lt;name&gt;</c> with the
+/// semantics of Python's <c>LoRAMergedLinear</c> (<see cref="FusedQkvLoRA"/>): one active adapter at a time, no
+/// composition, no gating, no DoRA.
+/// </summary>
+public sealed class FusedQkvLinear : nn.Module<Tensor, Tensor>
+{
+    private readonly ActiveAdapterSetup _setup;
+    private Tensor? _weightBeforeMerge;
+
+    /// <summary>Creates the projection with zero weights; the model initialises them.</summary>
+    public FusedQkvLinear(long inFeatures, long outFeatures, ActiveAdapterSetup setup, int layerIndex, Device? device = null, ScalarType? dtype = null)
+        : base(nameof(FusedQkvLinear))
+    {
+        _setup = setup ?? throw new ArgumentNullException(nameof(setup));
+        InFeatures = inFeatures;
+        OutFeatures = outFeatures;
+        LayerIndex = layerIndex;
+        weight = new Parameter(zeros([inFeatures, outFeatures], dtype, device));
+        bias = new Parameter(zeros([outFeatures], dtype, device));
+        register_parameter("weight", weight);
+        register_parameter("bias", bias);
+        register_module("loras", Loras);
+    }
+
+    /// <summary>Children are registered explicitly under Python's names; field-based registration would add C# field names.</summary>
+    protected override void RegisterComponents() { }
+
+    /// <summary>The weight, stored (in, out) as <c>Conv1D</c> stores it.</summary>
+    public Parameter weight { get; }
+
+    /// <summary>The bias.</summary>
+    public Parameter bias { get; }
+
+    /// <summary>Input width.</summary>
+    public long InFeatures { get; }
+
+    /// <summary>Output width (q, k and v together).</summary>
+    public long OutFeatures { get; }
+
+    /// <summary>The layer index inside the model.</summary>
+    public int LayerIndex { get; }
+
+    /// <summary>The LoRA/IA³ modules by adapter name.</summary>
+    public AdapterModuleDict Loras { get; } = new();
+
+    /// <summary>The adapter merged into <see cref="weight"/>, or null.</summary>
+    public string? MergedAdapter { get; private set; }
+
+    /// <summary>Adds adapter <paramref name="name"/> for <paramref name="config"/> (called by <c>AdapterModel.AddAdapter</c>).</summary>
+    public void AddLoRA(string name, LoRAConfig config, Device? device, ScalarType? dtype)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        if (!config.AttnMatrices.Any(m => m is "q" or "k" or "v")) return;
+        if (config.InitWeightsSeed is { } seed && seed != 0) manual_seed(seed);
+        Loras.Add(name, new FusedQkvLoRA(config, InFeatures, OutFeatures, device, dtype));
+    }
+
+    /// <inheritdoc />
+    public override Tensor forward(Tensor input)
+    {
+        var output = addmm(bias, input.reshape(-1, InFeatures), weight, 1, 1).reshape([.. input.shape[..^1], OutFeatures]);
+        if (MergedAdapter is not null) return output;
+        var active = _setup.ActiveAt(Loras, LayerIndex);
+        if (active.Count == 0) return output;
+        if (active.Count > 1)
+            throw new InvalidOperationException($"A fused q/k/v projection runs one LoRA adapter at a time (as Python's LoRAMergedLinear); active here: {string.Join(", ", active)}.");
+        return Loras.Get<FusedQkvLoRA>(active[0])!.Apply(output, input);
+    }
+
+    /// <summary>Folds adapter <paramref name="name"/> into the weight.</summary>
+    /// <exception cref="InvalidOperationException">Another adapter is merged.</exception>
+    public void Merge(string name)
+    {
+        var module = Loras.Get<FusedQkvLoRA>(name) ?? throw new ArgumentException($"No LoRA module \"{name}\" on this layer.", nameof(name));
+        if (MergedAdapter == name) return;
+        if (MergedAdapter is not null)
+            throw new InvalidOperationException($"Adapter \"{MergedAdapter}\" is already merged into this layer; reset it first.");
+        using var _ = no_grad();
+        using var scope = NewDisposeScope();
+        _weightBeforeMerge = weight.detach().clone().DetachFromDisposeScope();
+        var delta = module.MergeDelta(InFeatures).t();
+        if (module.IsScale) weight.mul_(delta);
+        else weight.add_(delta);
+        MergedAdapter = name;
+    }
+
+    /// <summary>Restores the weight saved by <see cref="Merge"/>, bit for bit.</summary>
+    public void Reset()
+    {
+        if (MergedAdapter is null) return;
+        using (no_grad()) weight.copy_(_weightBeforeMerge!);
+        _weightBeforeMerge!.Dispose();
+        _weightBeforeMerge = null;
+        MergedAdapter = null;
+    }
+}

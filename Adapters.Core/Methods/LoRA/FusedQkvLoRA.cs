@@ -1,0 +1,145 @@
+using Adapters.Core.Configuration;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Adapters.Core.Methods.LoRA;
+
+/// <summary>
+/// The LoRA (or IA³) module of a fused q/k/v projection, as Python's <c>LoRAMergedLinear</c> builds it for the
+/// <c>n</c> enabled matrices of <c>attn_matrices</c>: <c>lora_A</c> (r·n, in) and <c>lora_B</c> (out/3·n, r), where
+/// group <c>g</c> pairs rows <c>[g·r, (g+1)·r)</c> of A with rows <c>[g·out/3, (g+1)·out/3)</c> of B (Python's grouped
+/// <c>conv1d</c>), so the update is block-diagonal. IA³ (<c>composition_mode="scale"</c>) has only <c>lora_B</c>
+/// (out/3·n, 1).
+/// </summary>
+public sealed class FusedQkvLoRA : nn.Module
+{
+    private readonly Parameter? _a;
+    private readonly Parameter _b;
+
+    /// <summary>Creates the module for a fused projection of width <paramref name="inFeatures"/> → <paramref name="outFeatures"/> (all three parts).</summary>
+    /// <exception cref="AdapterConfigException">The config asks for something Python's <c>LoRAMergedLinear</c> cannot do.</exception>
+    public FusedQkvLoRA(LoRAConfig config, long inFeatures, long outFeatures, Device? device, ScalarType? dtype) : base(nameof(FusedQkvLoRA))
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        Config = config;
+        Enabled = [config.AttnMatrices.Contains("q"), config.AttnMatrices.Contains("k"), config.AttnMatrices.Contains("v")];
+        Groups = Enabled.Count(e => e);
+        if (Groups == 0) throw new AdapterConfigException("selfattn_lora on a fused q/k/v projection needs at least one of q, k, v in attn_matrices.");
+        if (outFeatures % 3 != 0) throw new AdapterConfigException($"A fused q/k/v projection must have an output width divisible by 3, got {outFeatures}.");
+        if (config.UseGating) throw new AdapterConfigException("use_gating is not supported on a fused q/k/v projection (GPT-2 c_attn); Python's LoRAMergedLinear pads the gate to the wrong width.");
+        if (config.UseDora) throw new AdapterConfigException("use_dora is not supported on a fused q/k/v projection (GPT-2 c_attn); Python's LoRAMergedLinear never applies the DoRA rescale.");
+        if (config.IsVera) throw new AdapterConfigException("VeRA is not supported on a fused q/k/v projection (GPT-2 c_attn).");
+        if (config.R <= 0) throw new AdapterConfigException($"LoRA r must be positive, got {config.R}.");
+        PartWidth = outFeatures / 3;
+        IsScale = config.CompositionMode switch
+        {
+            "add" => false,
+            "scale" => true,
+            var other => throw new AdapterConfigException($"Unknown composition_mode \"{other}\"; expected \"add\" or \"scale\"."),
+        };
+        if (IsScale)
+        {
+            if (config.R != 1) throw new AdapterConfigException($"composition_mode \"scale\" needs r=1, got r={config.R}.");
+            if (config.Dropout > 0) throw new AdapterConfigException("composition_mode \"scale\" does not support dropout.");
+            _b = new Parameter(zeros([PartWidth * Groups, 1], dtype, device));
+            using (no_grad())
+            {
+                switch (config.InitWeights)
+                {
+                    case "ia3": nn.init.ones_(_b); break;
+                    case "lora": break;
+                    case "bert": nn.init.normal_(_b, 0.0, 0.02); break;
+                    default: throw new AdapterConfigException($"init_weights \"{config.InitWeights}\" is not valid for composition_mode \"scale\".");
+                }
+            }
+            register_parameter("lora_B", _b);
+            return;
+        }
+        _a = new Parameter(zeros([config.R * Groups, inFeatures], dtype, device));
+        _b = new Parameter(zeros([PartWidth * Groups, config.R], dtype, device));
+        using (no_grad())
+        {
+            switch (config.InitWeights)
+            {
+                case "lora": nn.init.kaiming_uniform_(_a, Math.Sqrt(5)); break;
+                case "bert":
+                    nn.init.normal_(_a, 0.0, 0.02);
+                    nn.init.normal_(_b, 0.0, 0.02);
+                    break;
+                case "ia3":
+                    nn.init.ones_(_a);
+                    nn.init.ones_(_b);
+                    break;
+                default: throw new AdapterConfigException($"init_weights \"{config.InitWeights}\" is not valid for LoRA on a fused q/k/v projection; expected lora, bert or ia3.");
+            }
+        }
+        register_parameter("lora_A", _a);
+        register_parameter("lora_B", _b);
+    }
+
+    /// <summary>Children are registered explicitly under Python's names; field-based registration would add C# field names.</summary>
+    protected override void RegisterComponents() { }
+
+    /// <summary>The config this module was built from.</summary>
+    public LoRAConfig Config { get; }
+
+    /// <summary>Which of q, k, v (in that order) carry an update.</summary>
+    public bool[] Enabled { get; }
+
+    /// <summary>How many of q, k, v are enabled (<c>n</c>).</summary>
+    public int Groups { get; }
+
+    /// <summary>The width of one of the three parts (out/3).</summary>
+    public long PartWidth { get; }
+
+    /// <summary>Whether this is IA³ (multiplicative) rather than LoRA (additive).</summary>
+    public bool IsScale { get; }
+
+    private double Scale => IsScale ? Config.Alpha : (double)Config.Alpha / Config.R;
+
+    /// <summary>The frozen projection output <paramref name="output"/> (…, out) combined with this module's update for input <paramref name="input"/>.</summary>
+    public Tensor Apply(Tensor output, Tensor input)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        ArgumentNullException.ThrowIfNull(input);
+        if (IsScale) return output * (Pad(_b.reshape(-1), 1.0) * Scale);
+        var x = Config.Dropout > 0 ? nn.functional.dropout(input, Config.Dropout, training) : input;
+        var afterA = nn.functional.linear(x, _a!);
+        var shape = afterA.shape;
+        var grouped = afterA.reshape(-1, Groups, Config.R);
+        var b = _b.reshape(Groups, PartWidth, Config.R);
+        var delta = einsum("tgr,gor->tgo", grouped, b).reshape([.. shape[..^1], Groups * PartWidth]);
+        return output + Pad(delta, 0.0) * Scale;
+    }
+
+    /// <summary>The (out, in) update that merging adds to (LoRA) or multiplies into (IA³) the frozen weight, scaling included.</summary>
+    public Tensor MergeDelta(long inFeatures)
+    {
+        if (IsScale) return Pad(_b.reshape(-1), 1.0).unsqueeze(1) * Scale;
+        var a = _a!.reshape(Groups, Config.R, inFeatures);
+        var b = _b.reshape(Groups, PartWidth, Config.R);
+        var blocks = matmul(b, a).reshape(Groups * PartWidth, inFeatures);
+        return Pad(blocks.t(), 0.0).t() * Scale;
+    }
+
+    /// <summary>Python's <c>pad</c>: scatters the enabled parts into q/k/v thirds of the last dimension, filling the rest.</summary>
+    private Tensor Pad(Tensor parts, double fill)
+    {
+        var pieces = new List<Tensor>(3);
+        var group = 0;
+        foreach (var enabled in Enabled)
+        {
+            if (enabled)
+            {
+                pieces.Add(parts.narrow(-1, group * PartWidth, PartWidth));
+                group++;
+            }
+            else
+            {
+                pieces.Add(full([.. parts.shape[..^1], PartWidth], fill, parts.dtype, parts.device));
+            }
+        }
+        return cat(pieces, -1);
+    }
+}

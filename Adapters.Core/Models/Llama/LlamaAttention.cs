@@ -1,0 +1,73 @@
+using Adapters.Core.Generation;
+using Adapters.Core.Methods;
+using Adapters.Core.Methods.LoRA;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Adapters.Core.Models.Llama;
+
+/// <summary>
+/// Llama/Mistral/Qwen2 self-attention with transformers' names (<c>q_proj</c>, <c>k_proj</c>, <c>v_proj</c>,
+/// <c>o_proj</c>): rotary q/k, grouped-query attention (each key/value head serves
+/// <c>heads / kv_heads</c> query heads), softmax in float32, an optional <see cref="KeyValueCache"/> and an optional
+/// <see cref="IAttentionPrefix"/> put in front of the keys and values.
+/// </summary>
+internal sealed class LlamaAttention : nn.Module
+{
+    private readonly int _heads;
+    private readonly int _kvHeads;
+    private readonly int _headDim;
+    private readonly double _dropout;
+    private readonly Linear _output;
+
+    public LlamaAttention(LlamaConfig config, int index, ActiveAdapterSetup setup, Device? device, ScalarType? dtype) : base(nameof(LlamaAttention))
+    {
+        _heads = config.NumAttentionHeads;
+        _kvHeads = config.KeyValueHeads;
+        _headDim = config.HeadDim;
+        _dropout = config.AttentionDropout;
+        Index = index;
+        var hidden = config.HiddenSize;
+        Query = new AdaptableLinear(hidden, _heads * _headDim, config.QkvBias, setup, index, LoRALocation.Query, device, dtype);
+        Key = new AdaptableLinear(hidden, _kvHeads * _headDim, config.QkvBias, setup, index, LoRALocation.Key, device, dtype);
+        Value = new AdaptableLinear(hidden, _kvHeads * _headDim, config.QkvBias, setup, index, LoRALocation.Value, device, dtype);
+        _output = nn.Linear(_heads * _headDim, hidden, config.OutputBias, device, dtype);
+        register_module("q_proj", Query);
+        register_module("k_proj", Key);
+        register_module("v_proj", Value);
+        register_module("o_proj", _output);
+    }
+
+    /// <summary>Children are registered explicitly under Python's names; field-based registration would add C# field names.</summary>
+    protected override void RegisterComponents() { }
+
+    public int Index { get; }
+    public AdaptableLinear Query { get; }
+    public AdaptableLinear Key { get; }
+    public AdaptableLinear Value { get; }
+    public Linear Output => _output;
+
+    public Tensor Forward(Tensor hidden, DecoderStep step)
+    {
+        var batch = hidden.shape[0];
+        var length = hidden.shape[1];
+        var q = Query.call(hidden).view(batch, length, _heads, _headDim).transpose(1, 2);
+        var k = Key.call(hidden).view(batch, length, _kvHeads, _headDim).transpose(1, 2);
+        var v = Value.call(hidden).view(batch, length, _kvHeads, _headDim).transpose(1, 2);
+        q = RotaryEmbedding.Apply(q, step.Cos!, step.Sin!);
+        k = RotaryEmbedding.Apply(k, step.Cos!, step.Sin!);
+        (k, v) = step.Attend(Index, k, v);
+        if (_kvHeads != _heads)
+        {
+            k = k.repeat_interleave(_heads / _kvHeads, dim: 1);
+            v = v.repeat_interleave(_heads / _kvHeads, dim: 1);
+        }
+        var scores = matmul(q, k.transpose(-1, -2)) * (1.0 / Math.Sqrt(_headDim));
+        if (step.MaskFor(Index) is { } mask) scores = scores + mask;
+        var probs = scores.to(ScalarType.Float32).softmax(-1).to(q.dtype);
+        if (_dropout > 0) probs = nn.functional.dropout(probs, _dropout, training);
+        var context = matmul(probs, v).transpose(1, 2).reshape(batch, length, _heads * _headDim);
+        return _output.call(context);
+    }
+}
