@@ -7,6 +7,6 @@ internal static class LocalFiles
     public static void RequireFile(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
-        if (!File.Exists(path) && !Directory.Exists(path)) throw new FileNotFoundException($"{path}: no such file.", path);
+        if (!File.Exists(path) && !Directory.Exists(path)) throw new FileNotFoundException($"{path}: file not found", path);
     }
 }
