@@ -91,7 +91,7 @@ public sealed class PullVersusJsRatio : IRatioRun
             {
                 var path = await client.Files.DownloadFileAsync(RepoId, FileName);
                 watch.Stop();
-                if (new FileInfo(path).Length != size) throw new InvalidOperationException($"HubClient wrote {new FileInfo(path).Length} bytes, expected {size}.");
+                if (LengthOf(path) != size) throw new InvalidOperationException($"HubClient wrote {LengthOf(path)} bytes, expected {size}.");
             }
             return watch.Elapsed.TotalSeconds;
         }
@@ -108,7 +108,7 @@ public sealed class PullVersusJsRatio : IRatioRun
         {
             var seconds = await TimeProcessAsync("dotnet", [cli, "pull", RepoId, FileName, "--endpoint", endpoint, "--cache-dir", cache], null);
             var snapshot = Directory.EnumerateFiles(cache, FileName, SearchOption.AllDirectories).Single();
-            if (new FileInfo(snapshot).Length != size) throw new InvalidOperationException($"adapters-hub pull wrote {new FileInfo(snapshot).Length} bytes, expected {size}.");
+            if (LengthOf(snapshot) != size) throw new InvalidOperationException($"adapters-hub pull wrote {LengthOf(snapshot)} bytes, expected {size}.");
             return seconds;
         }
         finally
@@ -147,6 +147,13 @@ public sealed class PullVersusJsRatio : IRatioRun
         watch.Stop();
         if (process.ExitCode != 0) throw new InvalidOperationException($"{fileName} {string.Join(' ', arguments)} failed ({process.ExitCode}): {await stderr}{await stdout}");
         return watch.Elapsed.TotalSeconds;
+    }
+
+    /// <summary>The length of the file a snapshot entry (a symlink into blobs/) points to.</summary>
+    private static long LengthOf(string path)
+    {
+        using var handle = File.OpenHandle(path);
+        return RandomAccess.GetLength(handle);
     }
 
     private static async Task WriteRandomFileAsync(string path, long size)
