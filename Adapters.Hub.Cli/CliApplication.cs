@@ -1,5 +1,7 @@
 using System.CommandLine;
+using Adapters.Hub.Cli.Help;
 using Adapters.Hub.Cli.Commands;
+using Adapters.Hub.Cli.Logging;
 
 namespace Adapters.Hub.Cli;
 
@@ -10,6 +12,7 @@ public static class CliApplication
     public static RootCommand BuildRootCommand()
     {
         var root = new RootCommand("adapters-hub: adapters and the Hugging Face Hub from .NET.");
+        root.Options.Add(CliLogging.CreateVerboseOption());
         root.Subcommands.Add(DoctorCommand.Create());
         root.Subcommands.Add(PushCommand.Create());
         root.Subcommands.Add(CardCommand.Create());
@@ -27,6 +30,13 @@ public static class CliApplication
         root.Subcommands.Add(ServeCommand.Create());
         root.Subcommands.Add(QuickstartCommand.Create());
         root.Subcommands.Add(GenerateCommand.Create());
+        ExamplesHelpAction.Install(root);
+        root.WithExamples(
+            "adapters-hub quickstart",
+            "adapters-hub pull AdapterHub/bert-base-uncased-pf-sst2",
+            "adapters-hub -v pull me/my-adapter --revision v2",
+            "adapters-hub push ./my-adapter me/my-adapter",
+            "adapters-hub pull --help");
         return root;
     }
 

@@ -2,6 +2,7 @@ using Adapters.Hub.Download;
 using Adapters.Hub.Http;
 using Adapters.Hub.Repositories;
 using Adapters.Hub.Upload;
+using Microsoft.Extensions.Logging;
 
 namespace Adapters.Hub;
 
@@ -59,7 +60,8 @@ public sealed class HubClient : IDisposable
     {
         options.Validated();
         var primary = options.HttpMessageHandler ?? HubResilience.CreatePrimaryHandler();
-        return new HttpClient(HubResilience.CreateHandler(options.Retry, primary), disposeHandler: options.HttpMessageHandler is null);
+        var logger = options.LoggerFactory?.CreateLogger(HubConnection.LogCategory);
+        return new HttpClient(HubResilience.CreateHandler(options.Retry, primary, logger), disposeHandler: options.HttpMessageHandler is null);
     }
 
     /// <inheritdoc />

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Logging;
+
 namespace Adapters.Hub;
 
 /// <summary>
@@ -45,6 +47,14 @@ public sealed class HubClientOptions
     /// client follows them so that <c>Authorization</c> never reaches another host.
     /// </summary>
     public HttpMessageHandler? HttpMessageHandler { get; set; }
+
+    /// <summary>
+    /// Where the client logs each request (method, URL, status, elapsed time), retries, cache hits and
+    /// verification results, under the category <c>Adapters.Hub</c>. Tokens never appear: the
+    /// <c>Authorization</c> header is not logged and URLs pass through <see cref="Http.SecretRedactor"/>.
+    /// Null (the default) logs nothing.
+    /// </summary>
+    public ILoggerFactory? LoggerFactory { get; set; }
 
     /// <summary>The default <c>User-Agent</c>: this library's name and version.</summary>
     public static string DefaultUserAgent { get; } =

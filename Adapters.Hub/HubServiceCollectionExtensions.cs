@@ -1,5 +1,6 @@
 using Adapters.Hub.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace Adapters.Hub;
 
@@ -19,7 +20,7 @@ public static class HubServiceCollectionExtensions
         services.AddSingleton(options);
         services.AddHttpClient(HubClient.HttpClientName)
             .ConfigurePrimaryHttpMessageHandler(() => options.HttpMessageHandler ?? HubResilience.CreatePrimaryHandler())
-            .AddResilienceHandler("hub", builder => HubResilience.Configure(builder, options.Retry));
+            .AddResilienceHandler("hub", builder => HubResilience.Configure(builder, options.Retry, options.LoggerFactory?.CreateLogger(HubConnection.LogCategory)));
         services.AddSingleton(provider => new HubClient(
             provider.GetRequiredService<IHttpClientFactory>().CreateClient(HubClient.HttpClientName), options));
         return services;

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Adapters.Hub.Cli.Help;
 using System.Globalization;
 using System.Text.Json;
 using Adapters.Hub.Cache;
@@ -14,6 +15,7 @@ internal static class CacheCommand
         command.Subcommands.Add(CreateScan());
         command.Subcommands.Add(CreateVerify());
         command.Subcommands.Add(CreatePrune());
+        command.WithExamples("adapters-hub cache scan", "adapters-hub cache verify --fast", "adapters-hub cache prune --dry-run --json");
         return command;
     }
 
@@ -47,6 +49,7 @@ internal static class CacheCommand
             foreach (var warning in report.Warnings) await parseResult.InvocationConfiguration.Error.WriteLineAsync("warning: " + warning).ConfigureAwait(false);
             return 0;
         }));
+        command.WithExamples("adapters-hub cache scan", "adapters-hub cache scan --cache-dir ~/.cache/huggingface/hub --json");
         return command;
     }
 
@@ -55,7 +58,7 @@ internal static class CacheCommand
         var cacheDir = CacheDirOption();
         var json = JsonOption();
         var fast = new Option<bool>("--fast") { Description = "Re-check blobs that verified before with XxHash128 instead of SHA (records fingerprints)." };
-        var command = new Command("verify", "Recompute every blob's hash (SHA-256 for LFS, git SHA-1 otherwise) against its name; exit 1 on any mismatch.") { cacheDir, fast, json };
+        var command = new Command("verify", "Recompute every blob's hash (SHA-256 for LFS, git SHA-1 otherwise) against its name; exit 3 on any mismatch.") { cacheDir, fast, json };
         command.SetAction((parseResult, cancellationToken) => CommandErrors.GuardAsync(parseResult, async () =>
         {
             var output = parseResult.InvocationConfiguration.Output;
@@ -73,10 +76,11 @@ internal static class CacheCommand
             if (!result.IsHealthy)
             {
                 await parseResult.InvocationConfiguration.Error.WriteLineAsync($"error: {result.Corrupted.Count} corrupt blob(s) and {result.DanglingEntries.Count} missing blob(s) in the cache.").ConfigureAwait(false);
-                return CommandErrors.Failure;
+                return ExitCodes.Integrity;
             }
             return 0;
         }));
+        command.WithExamples("adapters-hub cache verify", "adapters-hub cache verify --fast --json");
         return command;
     }
 
@@ -101,6 +105,7 @@ internal static class CacheCommand
             await output.WriteLineAsync($"{verb} {result.DeletedBlobs.Count} blob(s), {FormatSize(result.FreedBytes)}.").ConfigureAwait(false);
             return 0;
         }));
+        command.WithExamples("adapters-hub cache prune --dry-run", "adapters-hub cache prune --json");
         return command;
     }
 

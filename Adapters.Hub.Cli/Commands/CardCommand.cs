@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Adapters.Hub.Cli.Help;
 using Adapters.Hub.Cards;
 using Adapters.Hub.Upload;
 
@@ -59,6 +60,7 @@ internal static class CardCommand
             parseResult.InvocationConfiguration.Output.WriteLine(path);
             return 0;
         }));
+        command.WithExamples("adapters-hub card ./my-adapter", "adapters-hub card ./my-adapter --repo-id me/my-adapter --dataset glue --language en --license apache-2.0");
         return command;
     }
 }

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Adapters.Hub.Cli.Help;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Adapters.Core;
@@ -30,11 +31,6 @@ internal static class ConvertAdapterCommand
         var json = new Option<bool>("--json") { Description = "Print a JSON summary instead of text." };
         var command = new Command("convert-adapter", """
             Convert a LoRA or IA3 adapter between Python adapters' folder format and PEFT's.
-
-            Examples:
-              adapters-hub convert-adapter ./my-lora ./my-lora-peft --to peft --model ./bert-base-uncased
-              adapters-hub convert-adapter ./peft-lora ./adapters-lora --to adapters --model config.json --name sst2
-              adapters-hub convert-adapter ./peft-ia3 ./out --to adapters --model ./model --json
 
             Features with no counterpart fail naming the module: a PEFT target without an adapters slot (embeddings,
             the attention output projection), DoRA (the two libraries' math differs), per-module ranks (rank_pattern)
@@ -88,6 +84,10 @@ internal static class ConvertAdapterCommand
             }
             return 0;
         }));
+        command.WithExamples(
+            "adapters-hub convert-adapter ./my-lora ./my-lora-peft --to peft --model ./bert-base-uncased",
+            "adapters-hub convert-adapter ./peft-lora ./adapters-lora --to adapters --model config.json --name sst2",
+            "adapters-hub convert-adapter ./peft-ia3 ./out --to adapters --model ./model --json");
         return command;
     }
 

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Adapters.Hub.Cli.Help;
 using Adapters.Core.Serialization;
 
 namespace Adapters.Hub.Cli.Commands;
@@ -19,6 +20,7 @@ internal static class ConvertCommand
         {
             var source = parseResult.GetValue(input)!;
             var target = parseResult.GetValue(output)!;
+            LocalFiles.RequireFile(source);
             if (string.Equals(Path.GetFullPath(source), Path.GetFullPath(target), StringComparison.Ordinal))
                 throw new ArgumentException($"{target}: input and output are the same file");
             TensorFiles.Convert(source, target);
@@ -26,6 +28,7 @@ internal static class ConvertCommand
             parseResult.InvocationConfiguration.Output.WriteLine($"wrote {target}: {written.Tensors.Count} tensors, {written.Format}");
             return 0;
         }));
+        command.WithExamples("adapters-hub convert pytorch_adapter.bin adapter.safetensors", "adapters-hub convert adapter.safetensors pytorch_adapter.bin");
         return command;
     }
 }

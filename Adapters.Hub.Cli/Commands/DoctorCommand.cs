@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Adapters.Hub.Cli.Help;
 using System.Text.Json;
 
 namespace Adapters.Hub.Cli.Commands;
@@ -32,6 +33,7 @@ internal static class DoctorCommand
             }
             return 0;
         });
+        command.WithExamples("adapters-hub doctor", "adapters-hub doctor --json");
         return command;
     }
 

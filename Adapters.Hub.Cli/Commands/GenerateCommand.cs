@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Adapters.Hub.Cli.Help;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
@@ -36,11 +37,6 @@ internal static class GenerateCommand
         var json = new Option<bool>("--json") { Description = "Print the result as JSON." };
         var command = new Command("generate", """
             Continue a prompt with a decoder model (GPT-2, Llama, Mistral, Qwen2), optionally with an adapter.
-
-            Examples:
-              adapters-hub generate --model ./gpt2 --prompt "Hello, my name is"
-              adapters-hub generate --model ./TinyLlama --adapter ./my-lora --merge --prompt "Q: 2+2?" --max-new-tokens 8
-              adapters-hub generate --model ./gpt2 --prompt "Once" --temperature 0.8 --top-p 0.95 --seed 1 --json
             """)
         {
             model, adapter, merge, prompt, promptIds, maxNew, temperature, topK, topP, penalty, seed, stop, dtype, json,
@@ -112,6 +108,10 @@ internal static class GenerateCommand
             }
             return 0;
         }));
+        command.WithExamples(
+            "adapters-hub generate --model ./gpt2 --prompt \"Hello, my name is\"",
+            "adapters-hub generate --model ./TinyLlama --adapter ./my-lora --merge --prompt \"Q: 2+2?\" --max-new-tokens 8",
+            "adapters-hub generate --model ./gpt2 --prompt \"Once\" --temperature 0.8 --top-p 0.95 --seed 1 --json");
         return command;
     }
 

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Adapters.Hub.Cli.Logging;
 
 namespace Adapters.Hub.Cli.Commands;
 
@@ -39,6 +40,7 @@ internal sealed class HubConnectionOptions
         if (parseResult.GetValue(Token) is { Length: > 0 } token) options.Token = token;
         if (parseResult.GetResult(CacheDir) is not null && parseResult.GetValue(CacheDir) is { Length: > 0 } cache) options.CacheDirectory = Path.GetFullPath(cache);
         if (parseResult.GetResult(Offline) is not null && parseResult.GetValue(Offline)) options.Offline = true;
+        options.LoggerFactory = CliLogging.CreateFactory(parseResult);
         return options;
     }
 }

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Adapters.Hub.Cli.Help;
 using System.Security.Cryptography;
 using System.Text.Json;
 using Adapters.Core.Serialization;
@@ -31,12 +32,14 @@ internal static class InspectCommand
             else WriteText(output, report);
             return 0;
         }));
+        command.WithExamples("adapters-hub inspect adapter.safetensors", "adapters-hub inspect pytorch_adapter.bin --json", "adapters-hub inspect model.safetensors.index.json");
         return command;
     }
 
     /// <summary>Builds the report for one file.</summary>
     public static InspectReport Inspect(string path)
     {
+        LocalFiles.RequireFile(path);
         using var file = TensorFiles.Open(path);
         var tensors = file.Tensors.Select(spec => new InspectTensor(
             spec.Name,

@@ -1,4 +1,6 @@
 using System.CommandLine;
+using Adapters.Hub.Cli.Help;
+using Adapters.Hub.Cli.Logging;
 using System.Text.Json;
 
 namespace Adapters.Hub.Cli.Commands;
@@ -23,6 +25,7 @@ internal static class LoginCommands
             var options = HubClientOptions.FromEnvironment(environment);
             options.Token = value;
             if (parseResult.GetValue(endpoint) is { Length: > 0 } url) options.Endpoint = new Uri(url);
+            options.LoggerFactory = CliLogging.CreateFactory(parseResult);
             using var client = new HubClient(options);
             var me = await client.Repositories.WhoAmIAsync(cancellationToken).ConfigureAwait(false);
 
@@ -31,6 +34,7 @@ internal static class LoginCommands
                 $"Logged in as {me.Name} (token '{me.Auth?.AccessToken?.DisplayName ?? "unnamed"}', role {me.Auth?.AccessToken?.Role ?? "unknown"}); token saved to {environment.TokenPath}.").ConfigureAwait(false);
             return 0;
         }));
+        command.WithExamples("adapters-hub login --token hf_...", "echo \"$HF_TOKEN\" | adapters-hub login", "adapters-hub login --endpoint http://127.0.0.1:8787 --token hf_...");
         return command;
     }
 
@@ -45,6 +49,7 @@ internal static class LoginCommands
             parseResult.InvocationConfiguration.Output.WriteLine(existed ? $"Removed {path}." : $"No token file at {path}; nothing to do.");
             return 0;
         }));
+        command.WithExamples("adapters-hub logout");
         return command;
     }
 
@@ -77,6 +82,7 @@ internal static class LoginCommands
             }
             return 0;
         }));
+        command.WithExamples("adapters-hub whoami", "adapters-hub whoami --json", "adapters-hub whoami --endpoint http://127.0.0.1:8787 --token hf_...");
         return command;
     }
 }

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Adapters.Hub.Cli.Help;
 using System.Text.Json;
 using Adapters.Hub.Legacy;
 using Adapters.Hub.Legacy.Migration;
@@ -53,10 +54,11 @@ internal static class MigrateCommand
             if (report.Failed.Count > 0)
             {
                 await parseResult.InvocationConfiguration.Error.WriteLineAsync($"error: {report.Failed.Count} of {report.Outcomes.Count} versions failed (see the report).").ConfigureAwait(false);
-                return CommandErrors.Failure;
+                return ExitCodes.Usage;
             }
             return 0;
         }));
+        command.WithExamples("adapters-hub migrate --registry ./Hub --dry-run --json", "adapters-hub migrate --registry ./Hub --only \"sentiment/*\" --output ./staged", "adapters-hub migrate --registry github --org AdapterHub --state migrate-state.json --token hf_...");
         return command;
     }
 }

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Adapters.Hub.Cli.Help;
 using System.Text.Json;
 using Adapters.Hub.Download;
 using Spectre.Console;
@@ -53,6 +54,7 @@ internal static class PullCommand
             }
             return 0;
         }));
+        command.WithExamples("adapters-hub pull AdapterHub/bert-base-uncased-pf-sst2", "adapters-hub pull me/my-adapter adapter_config.json adapter.safetensors --revision v2", "adapters-hub pull me/my-adapter --include \"*.json\" --json", "adapters-hub -v pull me/my-adapter --offline        # from the cache only, logging cache hits");
         return command;
     }
 

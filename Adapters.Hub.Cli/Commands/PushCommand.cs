@@ -1,4 +1,6 @@
 using System.CommandLine;
+using System.Net;
+using Adapters.Hub.Cli.Help;
 using System.Text.Json;
 using Adapters.Hub.Upload;
 
@@ -30,7 +32,8 @@ internal static class PushCommand
         command.SetAction((parseResult, cancellationToken) => CommandErrors.GuardAsync(parseResult, async () =>
         {
             var asJson = parseResult.GetValue(json);
-            using var client = new HubClient(hub.Resolve(parseResult));
+            var hubOptions = hub.Resolve(parseResult);
+            using var client = new HubClient(hubOptions);
             var options = new AdapterPushOptions
             {
                 Revision = parseResult.GetValue(revision),
@@ -42,8 +45,17 @@ internal static class PushCommand
                 OverwriteCard = parseResult.GetValue(overwriteCard),
             };
             var target = parseResult.GetValue(repoId)!;
-            var info = await UploadProgressView.RunAsync(UploadProgressView.IsInteractive(asJson), $"push {target}", progress =>
-                client.PushAdapterFolderAsync(parseResult.GetValue(folder)!, target, options with { Progress = progress }, cancellationToken)).ConfigureAwait(false);
+            CommitInfo info;
+            try
+            {
+                info = await UploadProgressView.RunAsync(UploadProgressView.IsInteractive(asJson), $"push {target}", progress =>
+                    client.PushAdapterFolderAsync(parseResult.GetValue(folder)!, target, options with { Progress = progress }, cancellationToken)).ConfigureAwait(false);
+            }
+            catch (HubHttpException ex) when (hubOptions.Token is null && ex.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden)
+            {
+                // Without a token the Hub answers 401 "Repository Not Found"; the actionable fact is the missing token.
+                throw new MissingTokenException($"Pushing to {target} needs a write token: pass --token, set HF_TOKEN or run 'adapters-hub login' (the Hub said: {ex.Message})", ex);
+            }
 
             var output = parseResult.InvocationConfiguration.Output;
             if (asJson)
@@ -65,6 +77,7 @@ internal static class PushCommand
             }
             return 0;
         }));
+        command.WithExamples("adapters-hub push ./my-adapter me/my-adapter", "adapters-hub push ./my-adapter me/my-adapter --revision v2 --create-pr -m \"Retrain on more data\"", "HF_ENDPOINT=http://127.0.0.1:8787 adapters-hub push ./my-adapter me/my-adapter --json");
         return command;
     }
 }

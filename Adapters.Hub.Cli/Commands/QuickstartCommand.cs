@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Adapters.Hub.Cli.Help;
 using System.Globalization;
 using System.Text.Json;
 using Adapters.Hub.Cli.Quickstart;
@@ -15,19 +16,17 @@ internal static class QuickstartCommand
     {
         var keep = new Option<bool>("--keep") { Description = "Leave the registry running until Ctrl+C and print the HF_ENDPOINT to use with pull/push." };
         var json = new Option<bool>("--json") { Description = "Print one JSON summary object instead of progress." };
-        var command = new Command("quickstart", """
-            Run the offline demo: start an embedded registry, train a LoRA adapter and a classification head on a tiny
-            BERT with the bundled toy sentiment set, push it with a model card, pull it into a fresh verified cache,
-            load it into a fresh model and classify two sentences. Everything temporary is deleted at the end.
-
-            Examples:
-              adapters-hub quickstart
-              adapters-hub quickstart --json
-              adapters-hub quickstart --keep      # then, in another shell: HF_ENDPOINT=... adapters-hub pull quickstart/tiny-bert-sentiment-lora
-            """)
+        var command = new Command("quickstart",
+            "Run the offline demo: start an embedded registry, train a LoRA adapter and a classification head on a tiny " +
+            "BERT with the bundled toy sentiment set, push it with a model card, pull it into a fresh verified cache, " +
+            "load it into a fresh model and classify two sentences. Everything temporary is deleted at the end.")
         {
             keep, json,
         };
+        command.WithExamples(
+            "adapters-hub quickstart",
+            "adapters-hub quickstart --json",
+            "adapters-hub quickstart --keep      # then, in another shell: HF_ENDPOINT=... adapters-hub pull quickstart/tiny-bert-sentiment-lora");
         command.SetAction((parseResult, cancellationToken) => CommandErrors.GuardAsync(parseResult, async () =>
         {
             var output = parseResult.InvocationConfiguration.Output;

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Adapters.Hub.Cli.Help;
 using System.Text.Json;
 using Adapters.Hub.Legacy;
 
@@ -42,6 +43,7 @@ internal static class ResolveCommand
             }
             return 0;
         }));
+        command.WithExamples("adapters-hub resolve sentiment/sst-2@ukp --model bert-base-uncased --registry github", "adapters-hub resolve @ukp/bert-base-uncased_sentiment_sst-2_pfeiffer --registry ./Hub --json", "adapters-hub resolve sst-2 --model bert-base-uncased --config houlsby --strict --registry ./Hub");
         return command;
     }
 }

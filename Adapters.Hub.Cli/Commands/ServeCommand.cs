@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Adapters.Hub.Cli.Help;
 using Adapters.Hub.Cli.Serve;
 using Adapters.Hub.Cli.Serve.Auth;
 
@@ -27,17 +28,14 @@ internal static class ServeCommand
             DefaultValueFactory = _ => 64L * 1024 * 1024,
         };
 
-        var command = new Command("serve", """
-            Run a Hub-compatible registry on this machine until Ctrl+C.
-
-            Examples:
-              adapters-hub serve --root ./registry
-              adapters-hub serve --root ./registry --port 0 --token read:hf_reader --token write:hf_writer
-              HF_ENDPOINT=http://127.0.0.1:8787 adapters-hub push ./my-adapter me/my-adapter
-            """)
+        var command = new Command("serve", "Run a Hub-compatible registry on this machine until Ctrl+C.")
         {
             root, host, port, tokens, chunkSize,
         };
+        command.WithExamples(
+            "adapters-hub serve --root ./registry",
+            "adapters-hub serve --root ./registry --port 0 --token read:hf_reader --token write:hf_writer",
+            "HF_ENDPOINT=http://127.0.0.1:8787 adapters-hub push ./my-adapter me/my-adapter");
 
         command.SetAction((parseResult, cancellationToken) => CommandErrors.GuardAsync(parseResult, async () =>
         {

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Adapters.Hub.Cli.Help;
 using System.Text.Json;
 using Adapters.Core;
 using Adapters.Core.Models;
@@ -77,6 +78,7 @@ internal static class SummaryCommand
             }
             return 0;
         }));
+        command.WithExamples("adapters-hub summary --model ./bert-base-uncased --adapter seq_bn", "adapters-hub summary --model config.json --adapter \"lora[r=16, alpha=32]\" --adapter \"task=lora|par_bn\" --json", "adapters-hub summary --model ./bert-base-uncased --load-adapter ./my-adapter");
         return command;
     }
 

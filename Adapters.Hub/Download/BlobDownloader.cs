@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
 using Adapters.Hub.Http;
+using Microsoft.Extensions.Logging;
 using Polly.Timeout;
 
 namespace Adapters.Hub.Download;
@@ -12,7 +13,7 @@ namespace Adapters.Hub.Download;
 /// reset, truncation or stall (and across runs), then checks size and hash before the caller renames it.
 /// Network reads and hashing+writing overlap: one chunk is hashed and written while the next arrives.
 /// </summary>
-internal sealed class BlobDownloader(HubConnection connection)
+internal sealed partial class BlobDownloader(HubConnection connection)
 {
     private const int ChunkSize = 1 << 20;
 
@@ -76,8 +77,14 @@ internal sealed class BlobDownloader(HubConnection connection)
             var actual = hasher.FinishHex();
             if (actual != metadata.Etag)
             {
+                LogVerificationFailed(connection.Logger, description, hasher.AlgorithmName, metadata.Etag, actual);
                 Fail(handle, incompletePath, $"Hash mismatch for {description}: expected {hasher.AlgorithmName} {metadata.Etag}, computed {actual}. The download was discarded.", metadata.Etag, actual);
             }
+            LogVerified(connection.Logger, description, expected, hasher.AlgorithmName, actual);
+        }
+        else
+        {
+            LogSizeOnly(connection.Logger, description, expected);
         }
     }
 
@@ -255,4 +262,13 @@ internal sealed class BlobDownloader(HubConnection connection)
 
     private static bool IsInterruption(Exception ex, CancellationToken cancellationToken) =>
         ex is IOException or HttpRequestException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested);
+
+    [LoggerMessage(EventId = 20, Level = LogLevel.Information, Message = "Verified {Description}: {Size} bytes, {Algorithm} {Hash}")]
+    private static partial void LogVerified(ILogger logger, string description, long size, string algorithm, string hash);
+
+    [LoggerMessage(EventId = 21, Level = LogLevel.Information, Message = "Checked the size of {Description}: {Size} bytes (its etag is not a content hash)")]
+    private static partial void LogSizeOnly(ILogger logger, string description, long size);
+
+    [LoggerMessage(EventId = 22, Level = LogLevel.Error, Message = "Verification failed for {Description}: expected {Algorithm} {Expected}, computed {Actual}")]
+    private static partial void LogVerificationFailed(ILogger logger, string description, string algorithm, string expected, string actual);
 }

@@ -4,6 +4,7 @@ using System.Net.Http.Headers;
 using Adapters.Hub.Cache;
 using Adapters.Hub.Http;
 using Adapters.Hub.Repositories;
+using Microsoft.Extensions.Logging;
 
 namespace Adapters.Hub.Download;
 
@@ -11,7 +12,7 @@ namespace Adapters.Hub.Download;
 /// Downloads files and snapshots into the shared cache, following Python's
 /// <c>_hf_hub_download_to_cache_dir</c> and <c>snapshot_download</c>, and verifying every byte.
 /// </summary>
-public sealed class FilesClient
+public sealed partial class FilesClient
 {
     private readonly HubConnection _connection;
     private readonly RepositoriesClient _repositories;
@@ -131,6 +132,7 @@ public sealed class FilesClient
 
         if (HubCache.IsCommitHash(revision) && File.Exists(HubCache.PointerPath(repoFolder, revision, path)))
         {
+            LogCacheHit(_connection.Logger, path, repoId, revision);
             tracker.FileCompleted(ContentLength(HubCache.PointerPath(repoFolder, revision, path)));
             return HubCache.PointerPath(repoFolder, revision, path);
         }
@@ -148,6 +150,7 @@ public sealed class FilesClient
             var cached = commit is null ? null : HubCache.PointerPath(repoFolder, commit, path);
             if (cached is not null && File.Exists(cached))
             {
+                LogCacheHit(_connection.Logger, path, repoId, commit!);
                 tracker.FileCompleted(ContentLength(cached));
                 return cached;
             }
@@ -159,6 +162,7 @@ public sealed class FilesClient
         var pointer = HubCache.PointerPath(repoFolder, metadata.CommitHash, path);
         if (File.Exists(pointer))
         {
+            LogCacheHit(_connection.Logger, path, repoId, metadata.CommitHash);
             HubCache.WriteRef(repoFolder, revision, metadata.CommitHash);
             tracker.FileCompleted(metadata.Size);
             return pointer;
@@ -171,6 +175,7 @@ public sealed class FilesClient
         {
             if (File.Exists(blob))
             {
+                LogCacheHit(_connection.Logger, path, repoId, metadata.CommitHash);
                 tracker.FileCompleted(metadata.Size);
             }
             else
@@ -288,4 +293,7 @@ public sealed class FilesClient
 
     private static string? Header(HttpResponseMessage response, string name) =>
         response.Headers.TryGetValues(name, out var values) ? values.FirstOrDefault() is { Length: > 0 } v ? v : null : null;
+
+    [LoggerMessage(EventId = 10, Level = LogLevel.Debug, Message = "Cache hit: '{Path}' of {RepoId} at {Commit}")]
+    private static partial void LogCacheHit(ILogger logger, string path, string repoId, string commit);
 }

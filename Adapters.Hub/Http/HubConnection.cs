@@ -1,8 +1,11 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Polly.Timeout;
 
 namespace Adapters.Hub.Http;
@@ -13,8 +16,11 @@ namespace Adapters.Hub.Http;
 /// mode, and maps error responses through <see cref="HubErrorMap"/>. Retries and per-attempt timeouts
 /// live in the <see cref="HttpClient"/>'s handler (<see cref="HubResilience"/>).
 /// </summary>
-public sealed class HubConnection : IDisposable
+public sealed partial class HubConnection : IDisposable
 {
+    /// <summary>The log category of every Hub client message.</summary>
+    public const string LogCategory = "Adapters.Hub";
+
     private const int MaxRedirects = 10;
     private readonly HttpClient _httpClient;
     private readonly bool _ownsHttpClient;
@@ -36,11 +42,15 @@ public sealed class HubConnection : IDisposable
         if (_httpClient.Timeout != Timeout.InfiniteTimeSpan) _httpClient.Timeout = Timeout.InfiniteTimeSpan;
         _ownsHttpClient = ownsHttpClient;
         Options = options.Validated();
+        Logger = options.LoggerFactory?.CreateLogger(LogCategory) ?? NullLogger.Instance;
         Endpoint = new Uri(options.Endpoint.GetLeftPart(UriPartial.Path).TrimEnd('/') + "/");
     }
 
     /// <summary>The options in use.</summary>
     public HubClientOptions Options { get; }
+
+    /// <summary>The logger of this connection (<see cref="NullLogger"/> when <see cref="HubClientOptions.LoggerFactory"/> is null).</summary>
+    public ILogger Logger { get; }
 
     /// <summary>The Hub base URL, always ending in <c>/</c>.</summary>
     public Uri Endpoint { get; }
@@ -113,16 +123,28 @@ public sealed class HubConnection : IDisposable
         {
             throw new OfflineModeException($"Offline mode is on (HF_HUB_OFFLINE); refusing to send {request.Method} {request.RequestUri}.");
         }
+        var started = Stopwatch.GetTimestamp();
         try
         {
-            return await _httpClient.SendAsync(request, completion, cancellationToken).ConfigureAwait(false);
+            var response = await _httpClient.SendAsync(request, completion, cancellationToken).ConfigureAwait(false);
+            LogResponse(Logger, request.Method, SecretRedactor.Redact(request.RequestUri), (int)response.StatusCode, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            return response;
         }
         catch (Exception ex) when (ex is HttpRequestException or TimeoutRejectedException or IOException
             || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
-            throw new HubException($"Could not reach {request.RequestUri} ({request.Method}) after {Options.Retry.MaxRetries + 1} attempt(s): {ex.Message}", ex);
+            var url = SecretRedactor.Redact(request.RequestUri);
+            var reason = SecretRedactor.Redact(ex.Message);
+            LogFailure(Logger, request.Method, url, Stopwatch.GetElapsedTime(started).TotalMilliseconds, reason);
+            throw new HubException($"Could not reach {url} ({request.Method}) after {Options.Retry.MaxRetries + 1} attempt(s): {reason}", ex);
         }
     }
+
+    [LoggerMessage(EventId = 1, Level = LogLevel.Debug, Message = "{Method} {Url} -> {Status} in {ElapsedMs:0} ms")]
+    private static partial void LogResponse(ILogger logger, HttpMethod method, string url, int status, double elapsedMs);
+
+    [LoggerMessage(EventId = 2, Level = LogLevel.Warning, Message = "{Method} {Url} failed after {ElapsedMs:0} ms: {Reason}")]
+    private static partial void LogFailure(ILogger logger, HttpMethod method, string url, double elapsedMs, string reason);
 
     /// <summary>GETs JSON from the Hub (following relative redirects, as for a renamed repository) and deserializes it.</summary>
     public async Task<T> GetJsonAsync<T>(Uri uri, CancellationToken cancellationToken = default)
@@ -165,17 +187,17 @@ public sealed class HubConnection : IDisposable
         await HubErrorMap.EnsureSuccessAsync(response, cancellationToken).ConfigureAwait(false);
         if (IsRedirect(response.StatusCode))
         {
-            throw new HubException($"{response.RequestMessage?.RequestUri} redirected to another host ({response.Headers.Location}); expected a JSON answer.");
+            throw new HubException($"{SecretRedactor.Redact(response.RequestMessage?.RequestUri)} redirected to another host ({response.Headers.Location}); expected a JSON answer.");
         }
         try
         {
             await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
             return await JsonSerializer.DeserializeAsync<T>(stream, JsonOptions, cancellationToken).ConfigureAwait(false)
-                ?? throw new HubException($"{response.RequestMessage?.RequestUri} answered JSON null; expected {typeof(T).Name}.");
+                ?? throw new HubException($"{SecretRedactor.Redact(response.RequestMessage?.RequestUri)} answered JSON null; expected {typeof(T).Name}.");
         }
         catch (JsonException ex)
         {
-            throw new HubException($"{response.RequestMessage?.RequestUri} answered JSON that is not a {typeof(T).Name}: {ex.Message}", ex);
+            throw new HubException($"{SecretRedactor.Redact(response.RequestMessage?.RequestUri)} answered JSON that is not a {typeof(T).Name}: {ex.Message}", ex);
         }
     }
 

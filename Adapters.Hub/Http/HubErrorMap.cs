@@ -32,9 +32,9 @@ public static class HubErrorMap
 
         string Message(string summary, string? hint = null)
         {
-            var text = new StringBuilder($"{(int)status} {summary} for {uri}");
+            var text = new StringBuilder($"{(int)status} {summary} for {SecretRedactor.Redact(uri)}");
             if (requestId is not null) text.Append($" (request id {requestId})");
-            if (!string.IsNullOrWhiteSpace(serverMessage)) text.Append($": {serverMessage}");
+            if (!string.IsNullOrWhiteSpace(serverMessage)) text.Append($": {SecretRedactor.Redact(serverMessage)}");
             if (hint is not null) text.Append(". ").Append(hint);
             return text.ToString();
         }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using Microsoft.Extensions.Http.Resilience;
+using Microsoft.Extensions.Logging;
 using Polly;
 using Polly.Retry;
 using Polly.Timeout;
@@ -11,7 +12,7 @@ namespace Adapters.Hub.Http;
 /// The retry and timeout pipeline every Hub request goes through: the same policy whether the
 /// <see cref="HttpClient"/> comes from <c>IHttpClientFactory</c> or from <see cref="HubClient"/> itself.
 /// </summary>
-public static class HubResilience
+public static partial class HubResilience
 {
     private static readonly HashSet<HttpStatusCode> s_retriedStatuses =
     [
@@ -24,7 +25,14 @@ public static class HubResilience
     ];
 
     /// <summary>Adds the retry (outer) and per-attempt timeout (inner) strategies to <paramref name="builder"/>.</summary>
-    public static void Configure(ResiliencePipelineBuilder<HttpResponseMessage> builder, HubRetryOptions options)
+    public static void Configure(ResiliencePipelineBuilder<HttpResponseMessage> builder, HubRetryOptions options) =>
+        Configure(builder, options, logger: null);
+
+    /// <summary>
+    /// Adds the retry (outer) and per-attempt timeout (inner) strategies to <paramref name="builder"/>;
+    /// each retry is logged to <paramref name="logger"/> (method, redacted URL, attempt, delay, cause).
+    /// </summary>
+    public static void Configure(ResiliencePipelineBuilder<HttpResponseMessage> builder, HubRetryOptions options, ILogger? logger)
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(options);
@@ -40,16 +48,30 @@ public static class HubResilience
                 MaxDelay = options.MaxDelay,
                 ShouldHandle = args => ValueTask.FromResult(IsTransient(args.Outcome)),
                 DelayGenerator = args => ValueTask.FromResult(ServerRequestedDelay(args.Outcome.Result, options.MaxServerDelay)),
+                OnRetry = args =>
+                {
+                    if (logger is not null)
+                    {
+                        var request = args.Outcome.Result?.RequestMessage;
+                        var cause = args.Outcome.Exception is { } ex ? SecretRedactor.Redact(ex.Message) : $"status {(int?)args.Outcome.Result?.StatusCode}";
+                        LogRetry(logger, request?.Method.Method ?? "request", SecretRedactor.Redact(request?.RequestUri), args.AttemptNumber + 1, options.MaxRetries, args.RetryDelay.TotalSeconds, cause);
+                    }
+                    return ValueTask.CompletedTask;
+                },
             });
         }
         builder.AddTimeout(options.AttemptTimeout);
     }
 
     /// <summary>A delegating handler running the pipeline, for clients built without dependency injection.</summary>
-    public static DelegatingHandler CreateHandler(HubRetryOptions options, HttpMessageHandler innerHandler)
+    public static DelegatingHandler CreateHandler(HubRetryOptions options, HttpMessageHandler innerHandler) =>
+        CreateHandler(options, innerHandler, logger: null);
+
+    /// <summary>A delegating handler running the pipeline and logging its retries to <paramref name="logger"/>.</summary>
+    public static DelegatingHandler CreateHandler(HubRetryOptions options, HttpMessageHandler innerHandler, ILogger? logger)
     {
         var builder = new ResiliencePipelineBuilder<HttpResponseMessage>();
-        Configure(builder, options);
+        Configure(builder, options, logger);
         return new ResilienceHandler(builder.Build()) { InnerHandler = innerHandler };
     }
 
@@ -64,6 +86,9 @@ public static class HubResilience
         PooledConnectionLifetime = TimeSpan.FromMinutes(5),
         MaxConnectionsPerServer = 64,
     };
+
+    [LoggerMessage(EventId = 3, Level = LogLevel.Warning, Message = "Retry {Attempt}/{MaxRetries} of {Method} {Url} in {DelaySeconds:0.###} s after {Cause}")]
+    private static partial void LogRetry(ILogger logger, string method, string url, int attempt, int maxRetries, double delaySeconds, string cause);
 
     internal static bool IsRetriedStatus(HttpStatusCode status) => s_retriedStatuses.Contains(status);
 

@@ -44,7 +44,7 @@ public sealed class CacheCommandTests : IDisposable
 
         var (exitCode, output, error) = await RunAsync("cache", "verify", "--cache-dir", _cache.Root);
 
-        Assert.Equal(1, exitCode);
+        Assert.Equal(ExitCodes.Integrity, exitCode);
         Assert.Contains("CORRUPT", output, StringComparison.Ordinal);
         Assert.Contains(PythonCacheFixture.WeightsEtag, output, StringComparison.Ordinal);
         Assert.StartsWith("error: 1 corrupt blob(s)", error, StringComparison.Ordinal);

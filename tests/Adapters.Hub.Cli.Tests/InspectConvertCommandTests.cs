@@ -73,7 +73,7 @@ public sealed class InspectConvertCommandTests
         Assert.Contains("bert.encoder.layer.11.output.adapters.md.adapter_up.weight", output, StringComparison.Ordinal);
     }
 
-    public static TheoryData<string, string> BadInputs()
+    public static TheoryData<string, string, int> BadInputs()
     {
         var truncated = Temp(".safetensors");
         File.WriteAllBytes(truncated, File.ReadAllBytes(Tensors("huggingface__safetensors", "samples", "overall.safetensors"))[..100]);
@@ -83,23 +83,23 @@ public sealed class InspectConvertCommandTests
         File.WriteAllBytes(offsets, System.Text.Encoding.ASCII.GetBytes(text));
         var huge = Temp(".safetensors");
         File.WriteAllBytes(huge, [.. BitConverter.GetBytes(ulong.MaxValue), .. "{}"u8.ToArray()]);
-        return new TheoryData<string, string>
+        return new TheoryData<string, string, int>
         {
-            { truncated, "invalid header length" },
-            { offsets, "invalid offset for tensor `B`" },
-            { huge, "header too large" },
-            { Tensors("generated", "zip_unsafe.pt"), "global 'posix.system' is not allowed" },
-            { Tensors("generated", "legacy_unsafe.pt"), "global '__builtin__.eval' is not allowed" },
-            { "/no/such/file.bin", "file not found" },
+            { truncated, "invalid header length", ExitCodes.Integrity },
+            { offsets, "invalid offset for tensor `B`", ExitCodes.Integrity },
+            { huge, "header too large", ExitCodes.Integrity },
+            { Tensors("generated", "zip_unsafe.pt"), "global 'posix.system' is not allowed", ExitCodes.Integrity },
+            { Tensors("generated", "legacy_unsafe.pt"), "global '__builtin__.eval' is not allowed", ExitCodes.Integrity },
+            { "/no/such/file.bin", "file not found", ExitCodes.NotFound },
         };
     }
 
     [Theory]
     [MemberData(nameof(BadInputs))]
-    public async Task Bad_input_exits_non_zero_with_one_line_naming_the_file(string path, string problem)
+    public async Task Bad_input_exits_non_zero_with_one_line_naming_the_file(string path, string problem, int exitCode)
     {
         var (code, output, error) = await RunAsync("inspect", path);
-        Assert.NotEqual(0, code);
+        Assert.Equal(exitCode, code);
         Assert.Equal("", output);
         var line = Assert.Single(error.TrimEnd('\n').Split('\n'));
         Assert.StartsWith("error: " + path + ": ", line, StringComparison.Ordinal);

@@ -67,7 +67,7 @@ public sealed class PullCommandTests : IDisposable
     {
         var (exitCode, output, error) = await RunAsync(Hub("pull", "ada/missing"));
 
-        Assert.Equal(1, exitCode);
+        Assert.Equal(ExitCodes.NotFound, exitCode);
         Assert.Empty(output);
         Assert.StartsWith("error: 401 Repository Not Found", error, StringComparison.Ordinal);
         Assert.Single(error.Trim().Split('\n'));
@@ -83,7 +83,7 @@ public sealed class PullCommandTests : IDisposable
 
         Assert.Equal(0, exitCode);
         Assert.EndsWith(HubStub.CommitA, output.Trim(), StringComparison.Ordinal);
-        Assert.Equal(1, missingExit);
+        Assert.Equal(ExitCodes.NotFound, missingExit);
         Assert.Contains("adapter_config.json", missingError, StringComparison.Ordinal);
         Assert.Contains("not in the cache", missingError, StringComparison.Ordinal);
     }

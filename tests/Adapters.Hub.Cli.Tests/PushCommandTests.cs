@@ -155,7 +155,7 @@ public sealed class PushCommandTests : IDisposable
 
         var (exitCode, _, error) = await RunAsync("login", "--token", "hf_bad", "--endpoint", _hub.Url!);
 
-        Assert.Equal(1, exitCode);
+        Assert.Equal(ExitCodes.Auth, exitCode);
         Assert.Contains("401", error, StringComparison.Ordinal);
         Assert.DoesNotContain("hf_bad", error, StringComparison.Ordinal);
         Assert.False(File.Exists(Path.Combine(_home.FullName, "token")));

@@ -73,7 +73,7 @@ public sealed class ServeCommandTests : IDisposable
         using var output = new StringWriter();
         using var error = new StringWriter();
         var exitCode = await CliApplication.RunAsync(["serve", "--root", _scratch.FullName, "--port", "0", "--token", "admin:hf_secret_value"], output, error, CancellationToken.None);
-        Assert.Equal(CommandErrors.Failure, exitCode);
+        Assert.Equal(ExitCodes.Usage, exitCode);
         Assert.Contains("'read' or 'write'", error.ToString());
         Assert.DoesNotContain("hf_secret_value", error.ToString());
         Assert.Single(error.ToString().Trim().Split('\n'));
