@@ -68,11 +68,15 @@ public abstract class LoRALayer : nn.Module
     /// </summary>
     public abstract Tensor Contribution(Tensor? previous, Tensor layerInput);
 
-    /// <summary>Python's <c>com</c>: combines the frozen layer output with the final contribution.</summary>
+    /// <summary>
+    /// Python's <c>com</c>: combines the frozen layer output with the final contribution. <paramref name="layerOutput"/>
+    /// is the wrapped layer's own fresh output, so it may be updated in place (saving a full-size temporary).
+    /// </summary>
     public virtual Tensor Combine(Tensor layerOutput, Tensor contribution, Tensor weight)
     {
         ArgumentNullException.ThrowIfNull(layerOutput);
-        var combined = layerOutput + contribution;
+        var inPlace = !(layerOutput.is_leaf && layerOutput.requires_grad) && layerOutput.shape.SequenceEqual(broadcast_shapes(layerOutput.shape, contribution.shape));
+        var combined = inPlace ? layerOutput.add_(contribution) : layerOutput + contribution;
         if (_magnitude is null) return combined;
         // DoRA: (m / ‖W + ΔW‖_row) ⊙ (Wx + b + δ), with the unscaled ΔW and the bias inside the rescale.
         var norm = (weight + UnscaledDelta()).norm(1);
