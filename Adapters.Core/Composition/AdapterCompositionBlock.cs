@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
 
 using Parallel = Adapters.Core.Composition.Parallel;
@@ -76,6 +77,79 @@ public abstract class AdapterCompositionBlock : IEquatable<AdapterCompositionBlo
         if (SaveArguments() is { } kwargs) result["kwargs"] = kwargs;
         return result;
     }
+
+    /// <summary>
+    /// Reads a block written by <see cref="ToJson"/> or Python's <c>to_dict()</c> (its <c>from_dict</c>): the type names
+    /// a block class, a <c>"single"</c> child holds one adapter name, and <c>kwargs</c> carry <c>splits</c>,
+    /// <c>batch_sizes</c> or <c>weights</c> (Average weights are normalised again, as Python's constructor does).
+    /// </summary>
+    /// <param name="node">The block object.</param>
+    /// <param name="source">Names the file or field in error messages.</param>
+    /// <exception cref="AdapterCompositionException">The object is not a block of a known type with valid children and arguments.</exception>
+    public static AdapterCompositionBlock FromJson(JsonNode? node, string source = "adapter setup")
+    {
+        if (node is not JsonObject block)
+            throw new AdapterCompositionException($"{source}: expected a composition block object {{\"type\": ..., \"children\": [...]}}, got {Describe(node)}.");
+        var type = block["type"] is JsonValue t && t.TryGetValue<string>(out var name) ? name
+            : throw new AdapterCompositionException($"{source}: a block needs a string \"type\", got {Describe(block["type"])}.");
+        if (block["children"] is not JsonArray items || items.Count == 0)
+            throw new AdapterCompositionException($"{source}: {type} needs a non-empty \"children\" list.");
+        var children = new List<CompositionChild>();
+        foreach (var item in items)
+        {
+            if (item is JsonObject { } child && child["type"] is JsonValue ct && ct.TryGetValue<string>(out var childType) && childType == "single")
+            {
+                if (child["children"] is not JsonArray { Count: 1 } single || single[0] is not JsonValue v || !v.TryGetValue<string>(out var adapter) || adapter.Length == 0)
+                    throw new AdapterCompositionException($"{source}: a \"single\" child of {type} must hold exactly one adapter name, got {Describe(child["children"])}.");
+                children.Add(adapter);
+            }
+            else
+            {
+                children.Add(FromJson(item, source));
+            }
+        }
+        var kwargs = block["kwargs"] as JsonObject ?? [];
+        string[] known = type switch { nameof(Split) => ["splits"], nameof(BatchSplit) => ["batch_sizes"], nameof(Average) => ["weights", "normalize_weights"], _ => [] };
+        foreach (var (key, _) in kwargs)
+            if (!known.Contains(key))
+                throw new AdapterCompositionException($"{source}: {type} has no argument \"{key}\"{(known.Length > 0 ? $"; expected {string.Join(" or ", known)}" : "")}.");
+        var array = children.ToArray();
+        return type switch
+        {
+            nameof(Stack) => new Stack(array),
+            nameof(Fuse) => new Fuse(array),
+            nameof(Parallel) => new Parallel(array),
+            nameof(Split) => new Split(Sizes(kwargs["splits"], array.Length, source, "splits"), array),
+            nameof(BatchSplit) => new BatchSplit(Sizes(kwargs["batch_sizes"], array.Length, source, "batch_sizes"), array),
+            nameof(Average) => new Average(Weights(kwargs["weights"], source),
+                kwargs["normalize_weights"] is not JsonValue n || n.GetValueKind() != System.Text.Json.JsonValueKind.False, array),
+            "MultiTask" => throw new AdapterCompositionException($"{source}: MultiTask blocks are not supported by this port."),
+            _ => throw new AdapterCompositionException($"{source}: unknown block type \"{type}\"; expected Stack, Fuse, Split, BatchSplit, Parallel or Average."),
+        };
+    }
+
+    private static int[] Sizes(JsonNode? node, int children, string source, string key)
+    {
+        static int? AsInt(JsonNode? n) =>
+            n is JsonValue v && v.GetValueKind() == System.Text.Json.JsonValueKind.Number && !Configuration.PythonJson.IsFloat(v)
+                && v.TryGetValue<JsonElement>(out var e) && e.TryGetInt32(out var i) ? i
+            : n is JsonValue w && w.TryGetValue<int>(out var j) ? j
+            : n is JsonValue x && x.TryGetValue<long>(out var l) && l is >= int.MinValue and <= int.MaxValue ? (int)l : null;
+        if (AsInt(node) is { } single) return Enumerable.Repeat(single, children).ToArray();
+        if (node is JsonArray array && array.Select(AsInt).ToArray() is var values && values.All(v => v is not null))
+            return values.Select(v => v!.Value).ToArray();
+        throw new AdapterCompositionException($"{source}: \"{key}\" must be an integer or a list of integers, got {Describe(node)}.");
+    }
+
+    private static double[]? Weights(JsonNode? node, string source)
+    {
+        if (node is null) return null;
+        if (node is JsonArray array && array.All(w => w is JsonValue v && v.GetValueKind() == System.Text.Json.JsonValueKind.Number))
+            return array.Select(w => Configuration.PythonJson.ToDouble((JsonValue)w!)).ToArray();
+        throw new AdapterCompositionException($"{source}: \"weights\" must be a list of numbers or null, got {Describe(node)}.");
+    }
+
+    private static string Describe(JsonNode? node) => node?.ToJsonString() ?? "null";
 
     /// <summary>The block arguments Python saves as <c>kwargs</c>, or null when there are none.</summary>
     protected virtual JsonObject? SaveArguments() => null;

@@ -27,19 +27,85 @@ public sealed partial class FlexHeadModel
     }
 
     /// <summary>
+    /// Runs forward passes with adapter setup <paramref name="setup"/> and head setup <paramref name="heads"/> until the
+    /// returned handle is disposed, as Python's <c>with AdapterSetup(setup, head_setup):</c>. Without
+    /// <paramref name="heads"/> the heads are derived from the setup (<see cref="HeadSetup.FromComposition"/>) when all
+    /// of them exist; when none are derived, the model's active heads apply. Holds only for the current thread / async
+    /// flow; scopes nest.
+    /// </summary>
+    /// <exception cref="ArgumentException">An adapter or an explicitly given head does not exist.</exception>
+    /// <exception cref="AdapterCompositionException">The setup breaks a nesting or depth rule.</exception>
+    public IDisposable UseAdapterSetup(AdapterCompositionBlock? setup, HeadSetup? heads = null)
+    {
+        if (heads is not null)
+        {
+            foreach (var head in heads.Heads)
+                if (!_heads.Contains(head)) throw new ArgumentException($"No head named \"{head}\" (given in the head setup).", nameof(heads));
+        }
+        else if (HeadSetup.FromComposition(setup) is { } derived && derived.Heads.All(_heads.Contains))
+        {
+            heads = derived;
+        }
+        var adapters = BaseModel.UseAdapterSetup(setup);
+        var previous = _scopedHeads.Value;
+        var scoped = new ScopedHeads(heads);
+        _scopedHeads.Value = scoped;
+        return new HeadScope(this, adapters, scoped, previous);
+    }
+
+    /// <summary>
+    /// The heads a forward pass runs now: a <see cref="UseAdapterSetup"/> scope's heads, else <see cref="ActiveHead"/>,
+    /// else <see cref="ActiveHeadSetup"/>, else the last adapter of the effective setup that has a head; null if none.
+    /// </summary>
+    public HeadSetup? CurrentHeadSetup()
+    {
+        if (_scopedHeads.Value is { Heads: { } scoped }) return scoped;
+        if (ActiveHead is not null) return new HeadSetup([ActiveHead]);
+        if (ActiveHeadSetup is not null) return ActiveHeadSetup;
+        return BaseModel.Setup.Names.LastOrDefault(_heads.Contains) is { } byName ? new HeadSetup([byName]) : null;
+    }
+
+    /// <summary>
     /// Runs the encoder once and every head of the head setup on its rows, as Python's <c>forward_head</c>: a
     /// BatchSplit gives head i its batch rows; with a Parallel setup head i gets the i-th copy of the batch; several
     /// heads otherwise all see the whole output. Returns one logits tensor per head, in head order.
     /// </summary>
     /// <exception cref="InvalidOperationException">The batch does not fit the batch sizes, or the heads do not match the parallel channels.</exception>
-    public IReadOnlyList<Tensor> ForwardHeads(Tensor inputIds, Tensor? attentionMask = null, Tensor? tokenTypeIds = null)
+    public IReadOnlyList<Tensor> ForwardHeads(Tensor inputIds, Tensor? attentionMask = null, Tensor? tokenTypeIds = null) =>
+        RunHeads(inputIds, attentionMask, tokenTypeIds, null).Logits;
+
+    /// <summary>
+    /// <see cref="ForwardHeads"/> with labels, as Python's <c>MultiHeadOutput</c>: each head's loss on its labels (a
+    /// BatchSplit head gets its rows of <paramref name="labels"/>; every Parallel head gets all of them, since each
+    /// copy of the batch has the original rows) and, for BatchSplit and Parallel setups, their sum as
+    /// <see cref="MultiHeadOutput.Loss"/>. Several heads on the same rows report no combined loss, as in Python; a
+    /// single head's loss is its own.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The batch does not fit the batch sizes, or the heads do not match the parallel channels.</exception>
+    public MultiHeadOutput ForwardHeadsWithLabels(Tensor inputIds, Tensor labels, Tensor? attentionMask = null, Tensor? tokenTypeIds = null)
     {
-        var setup = ActiveHead is not null ? new HeadSetup([ActiveHead]) : ActiveHeadSetup
-            ?? (BaseModel.Setup.Names.LastOrDefault(_heads.Contains) is { } byName ? new HeadSetup([byName]) : null)
-            ?? throw new InvalidOperationException("No head active and no head is named like an active adapter.");
+        ArgumentNullException.ThrowIfNull(labels);
+        return RunHeads(inputIds, attentionMask, tokenTypeIds, labels);
+    }
+
+    private MultiHeadOutput RunHeads(Tensor inputIds, Tensor? attentionMask, Tensor? tokenTypeIds, Tensor? labels)
+    {
+        ArgumentNullException.ThrowIfNull(inputIds);
+        var setup = CurrentHeadSetup() ?? throw new InvalidOperationException("No head active and no head is named like an active adapter.");
         var output = _encoder.Encode(inputIds, attentionMask, tokenTypeIds);
         var rows = output.LastHiddenState.shape[0];
-        var results = new List<Tensor>();
+        var logits = new List<Tensor>();
+        var losses = new List<Tensor?>();
+        void Run(string head, EncoderOutput part, Tensor? headLabels)
+        {
+            var module = GetHead(head);
+            var result = module.Forward(part, BaseModel);
+            logits.Add(result);
+            losses.Add(headLabels is null ? null : module.Loss(result, headLabels));
+        }
+
+        var combine = false;
+        var channels = BaseModel.Setup.Effective?.ParallelChannels ?? 1;
         if (setup.BatchSizes is { } sizes)
         {
             if (sizes.Sum() != rows)
@@ -47,24 +113,29 @@ public sealed partial class FlexHeadModel
             long start = 0;
             for (var i = 0; i < setup.Heads.Count; i++)
             {
-                results.Add(GetHead(setup.Heads[i]).Forward(Rows(output, start, start + sizes[i]), BaseModel));
+                Run(setup.Heads[i], Rows(output, start, start + sizes[i]), labels?.slice(0, start, start + sizes[i], 1));
                 start += sizes[i];
             }
+            combine = true;
         }
-        else if (BaseModel.HasParallelAdapters)
+        else if (channels > 1)
         {
-            var channels = BaseModel.ActiveAdapters!.ParallelChannels;
             if (setup.Heads.Count != channels)
                 throw new InvalidOperationException($"The {channels} parallel adapters need {channels} active heads, but {setup.Heads.Count} are active.");
             var original = rows / channels;
             for (var i = 0; i < channels; i++)
-                results.Add(GetHead(setup.Heads[i]).Forward(Rows(output, i * original, (i + 1) * original), BaseModel));
+                Run(setup.Heads[i], Rows(output, i * original, (i + 1) * original), labels);
+            combine = true;
         }
         else
         {
-            foreach (var head in setup.Heads) results.Add(GetHead(head).Forward(output, BaseModel));
+            foreach (var head in setup.Heads) Run(head, output, labels);
+            combine = setup.Heads.Count == 1;
         }
-        return results;
+        Tensor? loss = null;
+        if (labels is not null && combine)
+            loss = losses.Count == 1 ? losses[0] : stack(losses.Select(l => l!).ToArray()).sum();
+        return new MultiHeadOutput(setup.Heads, logits, losses, loss);
     }
 
     /// <summary>
@@ -108,6 +179,23 @@ public sealed partial class FlexHeadModel
         }
         if (setActive) ActiveHead = name;
         return averaged;
+    }
+
+    private readonly AsyncLocal<ScopedHeads?> _scopedHeads = new();
+
+    private sealed record ScopedHeads(HeadSetup? Heads);
+
+    private sealed class HeadScope(FlexHeadModel owner, IDisposable adapters, ScopedHeads scoped, ScopedHeads? previous) : IDisposable
+    {
+        private bool _disposed;
+
+        public void Dispose()
+        {
+            if (_disposed) return;
+            _disposed = true;
+            if (ReferenceEquals(owner._scopedHeads.Value, scoped)) owner._scopedHeads.Value = previous;
+            adapters.Dispose();
+        }
     }
 
     private static EncoderOutput Rows(EncoderOutput output, long start, long end) =>

@@ -105,15 +105,19 @@ public sealed partial class FlexHeadModel : nn.Module
         if (ActiveHeadSetup?.Heads.Contains(name) == true) ActiveHeadSetup = null;
     }
 
-    /// <summary>Runs the encoder and the head (<paramref name="head"/>, else <see cref="ActiveHead"/>, else the last active adapter's name).</summary>
+    /// <summary>
+    /// Runs the encoder and one head: <paramref name="head"/>, else the heads of a <see cref="UseAdapterSetup"/> scope,
+    /// else <see cref="ActiveHead"/>, else <see cref="ActiveHeadSetup"/>, else the last active adapter's name.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">No head applies, or the setup routes to several heads (use <see cref="ForwardHeads"/>).</exception>
     public Tensor Forward(Tensor inputIds, Tensor? attentionMask = null, Tensor? tokenTypeIds = null, string? head = null)
     {
-        if (head is null && ActiveHead is null && ActiveHeadSetup is { Heads.Count: > 1 })
-            throw new InvalidOperationException($"The active setup routes to several heads ({string.Join(", ", ActiveHeadSetup.Heads)}); use ForwardHeads.");
-        var name = head ?? ActiveHead ?? ActiveHeadSetup?.Heads[0] ?? BaseModel.Setup.Names.LastOrDefault(n => _heads.Contains(n))
+        var setup = head is not null ? new HeadSetup([head]) : CurrentHeadSetup()
             ?? throw new InvalidOperationException("No head given, none active, and no head is named like an active adapter.");
+        if (setup.Heads.Count > 1)
+            throw new InvalidOperationException($"The active setup routes to several heads ({string.Join(", ", setup.Heads)}); use ForwardHeads.");
         var output = _encoder.Encode(inputIds, attentionMask, tokenTypeIds);
-        return GetHead(name).Forward(output, BaseModel);
+        return GetHead(setup.Heads[0]).Forward(output, BaseModel);
     }
 
     /// <summary>The head's tensors keyed as Python saves them: <c>heads.NAME.INDEX.weight</c>.</summary>

@@ -1,4 +1,5 @@
 using Adapters.Core.Composition;
+using static TorchSharp.torch;
 
 using Parallel = Adapters.Core.Composition.Parallel;
 
@@ -6,24 +7,36 @@ namespace Adapters.Core.Methods;
 
 /// <summary>
 /// The adapters a model currently runs, shared by every adapter site of that model: a composition tree
-/// (<see cref="Composition"/>, e.g. <c>Stack(a, Fuse(b, c))</c>), the layers to skip, and the per-forward state that
-/// <see cref="Parallel"/> and AdapterFusion need. Composition-aware sites (bottleneck, LoRA family) ask
+/// (<see cref="Composition"/>, e.g. <c>Stack(a, Fuse(b, c))</c>), a scoped override of it
+/// (<see cref="Override"/>, Python's <c>with AdapterSetup(...)</c>), the layers to skip, and the per-forward
+/// <see cref="AdapterForwardContext"/>. Composition-aware sites (bottleneck, LoRA family, prefix tuning) ask
 /// <see cref="SetupAt"/> what to run at their layer.
 /// </summary>
 /// <remarks>
-/// Sites that apply only a flat list of adapters (prefix or prompt tuning, ReFT, invertible adapters) keep using
-/// <see cref="Names"/> (every adapter of the tree in depth-first order, so <c>Names[0]</c> is Python's
-/// <c>first()</c>) and <see cref="ActiveAt"/>; both behave for a plain stack exactly as before the tree existed.
+/// Methods that apply only the first adapter of the setup (prompt tuning, ReFT, invertible adapters) read
+/// <see cref="Names"/>: every adapter of the effective tree in depth-first order, so <c>Names[0]</c> is Python's
+/// <c>first()</c>.
 /// </remarks>
 public sealed class ActiveAdapterSetup
 {
+    private readonly AsyncLocal<ScopedSetup?> _scoped = new();
+    private readonly AsyncLocal<AdapterForwardContext?> _lastForward = new();
     private IReadOnlyList<string> _names = [];
 
-    /// <summary>The active setup, or null when no adapter is active.</summary>
+    /// <summary>The setup activated with <see cref="Set(AdapterCompositionBlock?, IEnumerable{int}?)"/>, or null when no adapter is active (Python's <c>active_setup</c>).</summary>
     public AdapterCompositionBlock? Composition { get; private set; }
 
-    /// <summary>Every active adapter name once, in depth-first order (the setup's <c>Flatten()</c>); empty when none is active.</summary>
-    public IReadOnlyList<string> Names => _names;
+    /// <summary>
+    /// The setup forward passes on this async flow run: the innermost <see cref="Override"/> when one is in force
+    /// (its setup may be null: no adapters), otherwise <see cref="Composition"/>.
+    /// </summary>
+    public AdapterCompositionBlock? Effective => _scoped.Value is { } scoped ? scoped.Setup : Composition;
+
+    /// <summary>Whether an <see cref="Override"/> is in force on this async flow.</summary>
+    public bool IsOverridden => _scoped.Value is not null;
+
+    /// <summary>Every adapter name of <see cref="Effective"/> once, in depth-first order (its <c>Flatten()</c>); empty when none is active.</summary>
+    public IReadOnlyList<string> Names => _scoped.Value is { } scoped ? scoped.Names : _names;
 
     /// <summary>Layer indices where no adapter runs (Python's <c>skip_layers</c>, AdapterDrop).</summary>
     public IReadOnlySet<int> SkipLayers { get; private set; } = new HashSet<int>();
@@ -31,8 +44,14 @@ public sealed class ActiveAdapterSetup
     /// <summary>Whether fusion layers record their attention probabilities (Python's <c>output_adapter_fusion_attentions</c>).</summary>
     public bool OutputFusionAttentions { get; set; }
 
-    /// <summary>State of the current forward pass; models reset it with <see cref="BeginForward"/>.</summary>
-    public CompositionForwardState Forward { get; } = new();
+    /// <summary>
+    /// The forward context of this model on this async flow: the open one during a pass, afterwards the last one that
+    /// ended (to read <see cref="AdapterForwardContext.FusionAttentions"/>), or an empty closed context before any pass.
+    /// </summary>
+    public AdapterForwardContext Forward => OpenForward ?? _lastForward.Value ?? AdapterForwardContext.Closed();
+
+    /// <summary>The forward context open for this model on this async flow, or null outside a forward pass.</summary>
+    public AdapterForwardContext? OpenForward => AdapterForwardContext.OpenFor(this);
 
     /// <summary>Replaces the setup with a stack of <paramref name="names"/> (none: no adapter active).</summary>
     public void Set(IReadOnlyList<string> names, IEnumerable<int>? skipLayers = null)
@@ -50,10 +69,38 @@ public sealed class ActiveAdapterSetup
     }
 
     /// <summary>
-    /// Starts a forward pass: forgets whether a previous pass replicated the batch and the recorded fusion attentions
-    /// (Python creates a fresh <c>ForwardContext</c> per call). Models call it first thing in their forward.
+    /// Runs forward passes on the current async flow with <paramref name="setup"/> (null: no adapters) until the
+    /// returned handle is disposed, which restores the setup in force before (Python's <c>with AdapterSetup(setup):</c>).
+    /// Other threads and <see cref="Composition"/> are unaffected; callers validate the setup first.
     /// </summary>
-    public void BeginForward() => Forward.Reset();
+    public IDisposable Override(AdapterCompositionBlock? setup)
+    {
+        var previous = _scoped.Value;
+        var scoped = new ScopedSetup(setup, setup?.Flatten() ?? []);
+        _scoped.Value = scoped;
+        return new Restore(this, scoped, previous);
+    }
+
+    /// <summary>
+    /// Opens the context of one forward pass (Python creates a fresh <c>ForwardContext</c> per call): no Parallel
+    /// replication yet, no fusion attentions, prefix states computed on first use. Models call it first thing in their
+    /// forward, with the input mask (B, S), and dispose it at the end.
+    /// </summary>
+    public AdapterForwardContext BeginForward(Tensor? attentionMask = null) => AdapterForwardContext.Begin(this, attentionMask);
+
+    /// <summary>The open forward context, for sites whose block (Parallel) cannot run without one.</summary>
+    /// <exception cref="AdapterCompositionException">No forward pass of this model is running on this flow.</exception>
+    internal AdapterForwardContext RequireForward(AdapterCompositionBlock block) =>
+        OpenForward ?? throw new AdapterCompositionException(
+            $"{block} needs the per-forward state of a model pass (whether the batch was already replicated); run the layer inside the model's forward, or open ActiveAdapterSetup.BeginForward() first.");
+
+    /// <summary>Keeps <paramref name="context"/> readable through <see cref="Forward"/> after its pass ended; frees the pass before it.</summary>
+    internal void Finished(AdapterForwardContext context)
+    {
+        var previous = _lastForward.Value;
+        _lastForward.Value = context;
+        if (previous is not null && !ReferenceEquals(previous, context)) previous.ReleaseRecords();
+    }
 
     /// <summary>
     /// The setup to run at a site holding <paramref name="available"/> in layer <paramref name="layer"/>, as Python's
@@ -63,9 +110,10 @@ public sealed class ActiveAdapterSetup
     public AdapterCompositionBlock? SetupAt(AdapterModuleDict available, int layer)
     {
         ArgumentNullException.ThrowIfNull(available);
-        if (Composition is null || available.Count == 0 || SkipLayers.Contains(layer)) return null;
-        foreach (var name in _names)
-            if (available.Contains(name)) return Composition;
+        var setup = Effective;
+        if (setup is null || available.Count == 0 || SkipLayers.Contains(layer)) return null;
+        foreach (var name in Names)
+            if (available.Contains(name)) return setup;
         return null;
     }
 
@@ -76,13 +124,29 @@ public sealed class ActiveAdapterSetup
     public IReadOnlyList<string> ActiveAt(AdapterModuleDict available, int layer)
     {
         ArgumentNullException.ThrowIfNull(available);
-        if (_names.Count == 0 || available.Count == 0 || SkipLayers.Contains(layer)) return [];
+        var names = Names;
+        if (names.Count == 0 || available.Count == 0 || SkipLayers.Contains(layer)) return [];
         List<string>? result = null;
-        foreach (var name in _names)
+        foreach (var name in names)
         {
             if (!available.Contains(name)) continue;
             (result ??= []).Add(name);
         }
         return result ?? (IReadOnlyList<string>)[];
+    }
+
+    private sealed record ScopedSetup(AdapterCompositionBlock? Setup, IReadOnlyList<string> Names);
+
+    private sealed class Restore(ActiveAdapterSetup owner, ScopedSetup scoped, ScopedSetup? previous) : IDisposable
+    {
+        private bool _disposed;
+
+        public void Dispose()
+        {
+            if (_disposed) return;
+            _disposed = true;
+            // Scopes end innermost first; one disposed out of order only takes itself off when it is on top.
+            if (ReferenceEquals(owner._scoped.Value, scoped)) owner._scoped.Value = previous;
+        }
     }
 }

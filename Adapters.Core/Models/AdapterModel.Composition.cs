@@ -22,15 +22,39 @@ public abstract partial class AdapterModel
     /// <exception cref="ArgumentException">An adapter in the setup does not exist.</exception>
     public void SetActiveAdapters(AdapterCompositionBlock? setup, IEnumerable<int>? skipLayers = null)
     {
-        if (setup is not null)
-        {
-            CompositionRules.Validate(setup, 0, Interface.ModelType);
-            foreach (var name in setup.Flatten())
-                if (!_configs.ContainsKey(name))
-                    throw new ArgumentException($"No adapter named \"{name}\" (used in the setup {setup}); add or load it first.", nameof(setup));
-        }
+        if (setup is not null) ValidateSetup(setup);
         ResetAdapter();
         Setup.Set(setup, skipLayers);
+    }
+
+    /// <summary>
+    /// Runs forward passes with <paramref name="setup"/> instead of the active setup until the returned handle is
+    /// disposed, as Python's <c>with AdapterSetup(setup):</c>: <c>using (model.UseAdapterSetup(new Stack("a", "b"))) { ... }</c>.
+    /// The override holds only for the current thread / async flow (other threads keep the active setup), scopes nest,
+    /// and null runs without adapters. Unlike <see cref="SetActiveAdapters(AdapterCompositionBlock?, IEnumerable{int}?)"/>, merged LoRA weights are left as they are
+    /// and <see cref="ActiveAdapters"/> does not change.
+    /// </summary>
+    /// <exception cref="AdapterCompositionException">The setup breaks a nesting or depth rule.</exception>
+    /// <exception cref="ArgumentException">An adapter in the setup does not exist.</exception>
+    public IDisposable UseAdapterSetup(AdapterCompositionBlock? setup)
+    {
+        if (setup is not null) ValidateSetup(setup);
+        return Setup.Override(setup);
+    }
+
+    /// <summary>Scoped override with setup text such as <c>"Parallel(a, b)"</c> or <c>"a,b"</c> (see <see cref="CompositionParser.Parse"/>).</summary>
+    public IDisposable UseAdapterSetup(string setup)
+    {
+        ArgumentNullException.ThrowIfNull(setup);
+        return UseAdapterSetup(CompositionParser.Parse(setup));
+    }
+
+    private void ValidateSetup(AdapterCompositionBlock setup)
+    {
+        CompositionRules.Validate(setup, 0, Interface.ModelType);
+        foreach (var name in setup.Flatten())
+            if (!_configs.ContainsKey(name))
+                throw new ArgumentException($"No adapter named \"{name}\" (used in the setup {setup}); add or load it first.", nameof(setup));
     }
 
     /// <summary>

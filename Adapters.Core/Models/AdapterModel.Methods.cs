@@ -29,15 +29,11 @@ public abstract partial class AdapterModel
     protected virtual bool SupportsPromptTuning => false;
 
     /// <summary>
-    /// Opens the per-forward adapter state (prefix states shared by all layers, the attention mask ReFT reads) and
-    /// resets the composition state of <see cref="Setup"/> (batch replication by Parallel, fusion attentions). Call at
-    /// the start of the model's forward with the input mask (B, S) and dispose at the end.
+    /// Opens the per-forward adapter context of this model (Python's <c>ForwardContext</c>: prefix states shared by all
+    /// layers, the attention mask ReFT reads, batch replication by Parallel, fusion attentions). Call at the start of
+    /// the model's forward with the input mask (B, S) and dispose at the end.
     /// </summary>
-    protected AdapterForwardContext BeginAdapterForward(Tensor? attentionMask)
-    {
-        Setup.BeginForward();
-        return AdapterForwardContext.Begin(attentionMask);
-    }
+    protected AdapterForwardContext BeginAdapterForward(Tensor? attentionMask) => Setup.BeginForward(attentionMask);
 
     /// <summary>
     /// Applies the first active adapter's prompt to the embedding output and puts the prompt's attended positions in

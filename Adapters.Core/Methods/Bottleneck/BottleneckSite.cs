@@ -133,7 +133,7 @@ public sealed class BottleneckSite
             var stacked = stack(ups, 0).permute(1, 2, 0, 3);
             var (output, probabilities) = fusion.Forward(query, stacked, residual);
             hidden = output;
-            if (_setup.OutputFusionAttentions) _setup.Forward.RecordFusionAttention(fuse.Name, LayerIndex, LocationKey, probabilities);
+            if (_setup.OutputFusionAttentions) _setup.OpenForward?.RecordFusionAttention(fuse.Name, LayerIndex, LocationKey, probabilities);
         }
         return state with { Hidden = hidden, Last = last };
     }
@@ -184,7 +184,7 @@ public sealed class BottleneckSite
         var channels = parallel.ParallelChannels;
         var batch = state.Hidden.shape[0];
         long original;
-        var forward = _setup.Forward;
+        var forward = _setup.RequireForward(parallel);
         if (!forward.Parallelized || batch == forward.OriginalBatchSize)
         {
             // The first adapter layer that sees the Parallel block replicates the batch once per child.

@@ -161,7 +161,7 @@ public sealed class AdaptableLinear : nn.Module<Tensor, Tensor>
         var channels = parallel.ParallelChannels;
         var batch = state.Input.shape[0];
         long original;
-        var forward = _setup.Forward;
+        var forward = _setup.RequireForward(parallel);
         // LoRA may replicate again: q, k and v each see the un-replicated layer input (Python's allow_multi_parallelize).
         if (!forward.Parallelized || batch == forward.OriginalBatchSize)
         {

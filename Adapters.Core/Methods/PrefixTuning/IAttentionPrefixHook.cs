@@ -11,7 +11,10 @@ namespace Adapters.Core.Methods.PrefixTuning;
 public interface IAttentionPrefixHook
 {
     /// <summary>
-    /// Prepends the active prefixes (all active prefix adapters, stacked: <c>Stack(a, b)</c> gives <c>[P_b, P_a, K]</c>).
+    /// Prepends the active prefixes as the setup composes them (<c>Stack(a, b)</c> gives <c>[P_b, P_a, K]</c>; BatchSplit
+    /// and Parallel give each child's rows that child's prefix). A Parallel setup may return more rows than were passed
+    /// (the batch replicated once per child): repeat the queries to the returned keys' rows, as Python's
+    /// <c>adjust_tensors_for_parallel(key_states, query_states)</c> does.
     /// </summary>
     /// <param name="keys">Keys (B, heads, S, dim).</param>
     /// <param name="values">Values (B, heads, S, dim).</param>

@@ -1,8 +1,11 @@
+using Adapters.Core.Composition;
 using Adapters.Core.Configuration;
 using Adapters.Core.Methods.Gating;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+
+using Parallel = Adapters.Core.Composition.Parallel;
 
 namespace Adapters.Core.Methods.PrefixTuning;
 
@@ -16,7 +19,7 @@ public sealed class PrefixTuningLayer : nn.Module, IAttentionPrefixHook
 {
     private readonly ActiveAdapterSetup _setup;
     // Unregistered: only says which adapters have a slot here (and the slot's row in the pool), so the active setup
-    // can be resolved with ActiveAt; the parameters live in the pool and in prefix_gates.
+    // can be resolved with SetupAt; the parameters live in the pool and in prefix_gates.
     private readonly AdapterModuleDict _slots = new();
     private PrefixTuningPool? _pool;
 
@@ -76,46 +79,225 @@ public sealed class PrefixTuningLayer : nn.Module, IAttentionPrefixHook
     }
 
     /// <inheritdoc />
+    /// <remarks>
+    /// Composes the active setup as Python's <c>PrefixTuningLayer</c> does: <see cref="Stack"/> prepends every stacked
+    /// prefix (<c>Stack(a, b)</c> gives <c>[P_b, P_a, K]</c>); <see cref="BatchSplit"/> gives each child's rows that
+    /// child's prefix; <see cref="Parallel"/> replicates keys, values and mask once per child when no earlier layer did
+    /// (the query must then be matched to the returned rows) and gives copy i child i's prefix. Rows of children with
+    /// shorter or no prefixes are padded in front with masked positions, so every slice attends exactly what its child
+    /// alone would. Fuse and Split containing a prefix adapter, and Average anywhere, are refused.
+    /// </remarks>
     public PrefixedAttention Apply(Tensor keys, Tensor values, Tensor? attentionMask, bool additiveMask, Tensor attentionInput)
     {
         ArgumentNullException.ThrowIfNull(keys);
         ArgumentNullException.ThrowIfNull(values);
         ArgumentNullException.ThrowIfNull(attentionInput);
-        var active = _setup.ActiveAt(_slots, LayerIndex);
-        if (active.Count == 0 || _pool is null) return new PrefixedAttention(keys, values, attentionMask);
-        var batch = keys.shape[0];
-        foreach (var name in active)
-        {
-            var generator = _pool.Get(name, Location)
-                ?? throw new InvalidOperationException($"Prefix tuning \"{name}\" has a layer slot but no generator in the pool.");
-            var row = _slots.Get<PrefixSlot>(name)!.Row;
-            var states = AdapterForwardContext.Current is { } context
-                ? context.PrefixStates($"{name}/{Location}/{batch}", () => generator.Generate(batch))
-                : generator.Generate(batch);
-            var prefixKeys = states[2 * row];
-            var prefixValues = states[2 * row + 1];
-            if (PrefixGates.Get<Linear>(name) is { } gate)
-            {
-                var score = sigmoid(gate.call(attentionInput)).mean([1]);
-                if (GatingScoreRecorder.IsRecording) GatingScoreRecorder.Record(name, LayerIndex, Location, score);
-                var last = score.shape[1] - 1;
-                prefixKeys = prefixKeys * score.narrow(1, 0, 1).view(-1, 1, 1, 1);
-                prefixValues = prefixValues * score.narrow(1, last, 1).view(-1, 1, 1, 1);
-            }
-            keys = cat([prefixKeys, keys], 2);
-            values = cat([prefixValues, values], 2);
-            if (attentionMask is not null)
-            {
-                var length = prefixKeys.shape[2];
-                long[] shape = attentionMask.dim() == 2 ? [batch, length] : [batch, 1, attentionMask.shape[2], length];
-                var prefixMask = additiveMask
-                    ? zeros(shape, attentionMask.dtype, attentionMask.device)
-                    : ones(shape, attentionMask.dtype, attentionMask.device);
-                attentionMask = cat([prefixMask, attentionMask], -1);
-            }
-        }
-        return new PrefixedAttention(keys, values, attentionMask);
+        var setup = _setup.SetupAt(_slots, LayerIndex);
+        if (setup is null || _pool is null) return new PrefixedAttention(keys, values, attentionMask);
+        var context = _setup.OpenForward;
+        // Prefix states are generated once per pass for the model's input batch; replicated rows reuse them.
+        var inputBatch = context is { Parallelized: true } ? context.OriginalBatchSize : keys.shape[0];
+        var pass = new Pass(additiveMask, inputBatch, context);
+        var state = Compose(setup, new PrefixState(keys, values, ParallelBatch.Match(keys, attentionInput), attentionMask, 0), 0, pass);
+        return new PrefixedAttention(state.Keys, state.Values, state.Mask);
     }
+
+    private PrefixState Compose(AdapterCompositionBlock block, PrefixState state, int level, Pass pass) => block switch
+    {
+        Stack stack => ComposeStack(stack, state, level, pass),
+        BatchSplit batchSplit => ComposeBatchSplit(batchSplit, state, level, pass),
+        Parallel parallel => ComposeParallel(parallel, state, level, pass),
+        // Python's mean() for prefix states raises whenever an Average block reaches a prefix layer, even one whose
+        // children have no prefix here.
+        Average => throw Unsupported(block),
+        // Python's compose_fuse / compose_split pass the state on when no child has a prefix here and raise otherwise.
+        _ => block.Flatten().Any(_slots.Contains) ? throw Unsupported(block) : state,
+    };
+
+    private AdapterCompositionException Unsupported(AdapterCompositionBlock block) => new(
+        $"Prefix tuning does not support {block.TypeName} blocks (layer {LayerIndex}, setup {_setup.Effective}); it composes with Stack, BatchSplit and Parallel only (Python raises NotImplementedError).");
+
+    private PrefixState ComposeChild(AdapterCompositionBlock parent, AdapterCompositionBlock child, PrefixState state, int level, Pass pass)
+    {
+        CompositionRules.CheckChild(parent, child, level);
+        return Compose(child, state, level + 1, pass);
+    }
+
+    private PrefixState RunChild(AdapterCompositionBlock parent, CompositionChild child, PrefixState rows, int level, Pass pass)
+    {
+        if (child.Block is not null) return ComposeChild(parent, child.Block, rows, level, pass);
+        // A child with no prefix at this layer passes its rows through (they are padded when concatenated).
+        return _slots.Contains(child.Adapter!) ? Single(child.Adapter!, rows, pass) : rows;
+    }
+
+    private PrefixState ComposeStack(Stack stack, PrefixState state, int level, Pass pass)
+    {
+        foreach (var child in stack.Children)
+        {
+            if (child.Block is not null) state = ComposeChild(stack, child.Block, state, level, pass);
+            else if (_slots.Contains(child.Adapter!)) state = Single(child.Adapter!, state, pass);
+        }
+        return state;
+    }
+
+    private PrefixState ComposeBatchSplit(BatchSplit batchSplit, PrefixState state, int level, Pass pass)
+    {
+        var rows = state.Keys.shape[0];
+        if (batchSplit.BatchSizes.Sum() != rows)
+            throw new AdapterCompositionException(
+                $"The batch has {rows} rows, which is not the sum of batch_sizes [{string.Join(", ", batchSplit.BatchSizes)}] (Python raises IndexError).");
+        var children = new List<PrefixState>();
+        long start = 0;
+        foreach (var (child, size) in batchSplit.Children.Zip(batchSplit.BatchSizes))
+        {
+            children.Add(RunChild(batchSplit, child, state.Rows(start, size), level, pass));
+            start += size;
+        }
+        return PadAndConcat(children, pass);
+    }
+
+    private PrefixState ComposeParallel(Parallel parallel, PrefixState state, int level, Pass pass)
+    {
+        var context = pass.Context ?? _setup.RequireForward(parallel);
+        var channels = parallel.ParallelChannels;
+        var rows = state.Keys.shape[0];
+        long original;
+        if (!context.Parallelized || rows == context.OriginalBatchSize)
+        {
+            // The first layer that sees the Parallel block replicates keys, values, mask and gate input once per child.
+            original = rows;
+            state = state.Repeat(channels);
+            context.MarkParallelized(original);
+        }
+        else
+        {
+            if (rows % channels != 0)
+                throw new AdapterCompositionException($"The batch of {rows} rows in a Parallel block is not divisible by its {channels} channels.");
+            original = rows / channels;
+        }
+        var children = new List<PrefixState>();
+        for (var i = 0; i < parallel.Children.Count; i++)
+            children.Add(RunChild(parallel, parallel.Children[i], state.Rows(i * original, original), level, pass));
+        return PadAndConcat(children, pass);
+    }
+
+    private PrefixState Single(string name, PrefixState state, Pass pass)
+    {
+        var generator = _pool!.Get(name, Location)
+            ?? throw new InvalidOperationException($"Prefix tuning \"{name}\" has a layer slot but no generator in the pool.");
+        var row = _slots.Get<PrefixSlot>(name)!.Row;
+        var batch = pass.InputBatch;
+        var states = pass.Context is { } context
+            ? context.PrefixStates($"{name}/{Location}/{batch}", () => generator.Generate(batch))
+            : generator.Generate(batch);
+        var prefixKeys = RowsOf(states[2 * row], state);
+        var prefixValues = RowsOf(states[2 * row + 1], state);
+        if (PrefixGates.Get<Linear>(name) is { } gate)
+        {
+            var score = sigmoid(gate.call(state.Residual)).mean([1]);
+            if (GatingScoreRecorder.IsRecording) GatingScoreRecorder.Record(name, LayerIndex, Location, score);
+            var last = score.shape[1] - 1;
+            prefixKeys = prefixKeys * score.narrow(1, 0, 1).view(-1, 1, 1, 1);
+            prefixValues = prefixValues * score.narrow(1, last, 1).view(-1, 1, 1, 1);
+        }
+        var keys = cat([prefixKeys, state.Keys], 2);
+        var values = cat([prefixValues, state.Values], 2);
+        var mask = state.Mask;
+        if (mask is not null)
+        {
+            var rows = state.Keys.shape[0];
+            var length = prefixKeys.shape[2];
+            long[] shape = mask.dim() == 2 ? [rows, length] : [rows, 1, mask.shape[2], length];
+            var prefixMask = pass.AdditiveMask ? zeros(shape, mask.dtype, mask.device) : ones(shape, mask.dtype, mask.device);
+            mask = cat([prefixMask, mask], -1);
+        }
+        return state with { Keys = keys, Values = values, Mask = mask };
+    }
+
+    /// <summary>
+    /// The rows of the generated prefixes (input batch, heads, P, dim) that belong to <paramref name="state"/>'s rows:
+    /// Python slices them for a BatchSplit child and uses all of them for each copy of a Parallel batch, i.e. row r of
+    /// the (possibly replicated) batch uses generated row r mod the input batch.
+    /// </summary>
+    private static Tensor RowsOf(Tensor generated, PrefixState state)
+    {
+        var inputBatch = generated.shape[0];
+        var rows = state.Keys.shape[0];
+        if (rows == 0 || inputBatch == 0) return generated.narrow(0, 0, 0);
+        var start = state.RowStart % inputBatch;
+        if (start == 0 && rows == inputBatch) return generated;
+        if (start + rows <= inputBatch) return generated.narrow(0, start, rows);
+        var index = (arange(rows, ScalarType.Int64, generated.device) + start).remainder(inputBatch);
+        return generated.index_select(0, index);
+    }
+
+    /// <summary>
+    /// Concatenates children's rows (Python's <c>pad_and_concat</c>). Shorter key/value sequences are padded in front to
+    /// the longest; the padded positions are masked (Python pads an additive mask with +1.0, which leaves them attended,
+    /// and adds no mask at all when none was given; here they never receive attention, so each slice equals its child
+    /// run alone).
+    /// </summary>
+    private static PrefixState PadAndConcat(IReadOnlyList<PrefixState> states, Pass pass)
+    {
+        var longest = states.Max(s => s.Keys.shape[2]);
+        var padded = states.Any(s => s.Keys.shape[2] < longest);
+        var keys = new Tensor[states.Count];
+        var values = new Tensor[states.Count];
+        var residuals = new Tensor[states.Count];
+        var masks = new Tensor?[states.Count];
+        for (var i = 0; i < states.Count; i++)
+        {
+            var state = states[i];
+            var pad = longest - state.Keys.shape[2];
+            keys[i] = PadFront(state.Keys, pad);
+            values[i] = PadFront(state.Values, pad);
+            residuals[i] = state.Residual;
+            masks[i] = state.Mask is { } mask ? PadMaskFront(mask, pad, pass.AdditiveMask)
+                : padded ? NewMask(state.Keys, longest - pad, pad, pass.AdditiveMask) : null;
+        }
+        return new PrefixState(cat(keys, 0), cat(values, 0), cat(residuals, 0),
+            masks[0] is null ? null : cat(masks.Select(m => m!).ToArray(), 0), states[0].RowStart);
+    }
+
+    private static Tensor PadFront(Tensor states, long pad)
+    {
+        if (pad == 0) return states;
+        var shape = states.shape.ToArray();
+        shape[2] = pad;
+        return cat([zeros(shape, states.dtype, states.device), states], 2);
+    }
+
+    private static Tensor PadMaskFront(Tensor mask, long pad, bool additive)
+    {
+        if (pad == 0) return mask;
+        var shape = mask.shape.ToArray();
+        shape[^1] = pad;
+        var blocked = additive ? full(shape, float.MinValue, mask.dtype, mask.device) : zeros(shape, mask.dtype, mask.device);
+        return cat([blocked, mask], -1);
+    }
+
+    /// <summary>A mask for rows that had none: attended positions, with <paramref name="pad"/> blocked ones in front.</summary>
+    private static Tensor NewMask(Tensor keys, long attended, long pad, bool additive)
+    {
+        var rows = keys.shape[0];
+        var open = additive ? zeros([rows, 1, 1, attended], keys.dtype, keys.device) : ones([rows, attended], ScalarType.Int64, keys.device);
+        return PadMaskFront(open, pad, additive);
+    }
+
+    /// <summary>What a composition step works on: rows of keys and values (B, heads, L, dim), the gate input, the mask, and where the rows start in the batch.</summary>
+    private readonly record struct PrefixState(Tensor Keys, Tensor Values, Tensor Residual, Tensor? Mask, long RowStart)
+    {
+        public PrefixState Rows(long start, long count) => new(
+            Keys.narrow(0, start, count), Values.narrow(0, start, count), Residual.narrow(0, start, count),
+            Mask?.narrow(0, start, count), RowStart + start);
+
+        public PrefixState Repeat(int channels) => new(
+            ParallelBatch.Repeat(Keys, channels), ParallelBatch.Repeat(Values, channels), ParallelBatch.Repeat(Residual, channels),
+            Mask is null ? null : ParallelBatch.Repeat(Mask, channels), RowStart);
+    }
+
+    /// <summary>Per-call facts: the mask convention, the batch the prefixes are generated for, and the forward context.</summary>
+    private readonly record struct Pass(bool AdditiveMask, long InputBatch, AdapterForwardContext? Context);
 
     /// <summary>An adapter's row in its pool generator at this layer.</summary>
     private sealed class PrefixSlot : nn.Module

@@ -83,12 +83,14 @@ internal sealed class BertLayer : nn.Module
         Tensor Split(Tensor x) => x.view(x.shape[0], length, _heads, _headSize).transpose(1, 2);
 
         var (q, k, v) = Composition.ParallelBatch.MatchAll(Split(Query.call(hidden)), Split(Key.call(hidden)), Split(Value.call(hidden)));
-        var batch = q.shape[0];
         var rowsMask = extendedMask is null ? null : Composition.ParallelBatch.Match(q, extendedMask);
-        // Prefix tuning prepends its keys/values and widens the additive mask with attended (0) positions.
+        // Prefix tuning prepends its keys/values and widens the additive mask with attended (0) positions; under a
+        // Parallel setup it may replicate the batch itself, so the queries follow the keys' rows.
         var (prefixedKeys, prefixedValues, mask) = Prefix.Apply(k, v, rowsMask, additiveMask: true, Composition.ParallelBatch.Match(q, hidden));
         k = prefixedKeys;
         v = prefixedValues;
+        q = Composition.ParallelBatch.Match(k, q);
+        var batch = q.shape[0];
         var scores = matmul(q, k.transpose(-1, -2)) / Math.Sqrt(_headSize);
         if (mask is not null) scores = scores + mask;
         var probs = nn.functional.dropout(softmax(scores, -1), _attentionDropout, training);

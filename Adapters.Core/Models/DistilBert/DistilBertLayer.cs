@@ -83,13 +83,15 @@ internal sealed class DistilBertLayer : nn.Module
         Tensor Split(Tensor t) => t.view(t.shape[0], length, _heads, _headSize).transpose(1, 2);
 
         var (q, k, v) = Composition.ParallelBatch.MatchAll(Split(Query.call(x)), Split(Key.call(x)), Split(Value.call(x)));
-        var batch = q.shape[0];
         q = q / Math.Sqrt(_headSize);
         var rowsMask = attentionMask is null ? null : Composition.ParallelBatch.Match(q, attentionMask);
-        // Prefix tuning prepends its keys/values and widens the (1 = attend) mask with attended positions.
+        // Prefix tuning prepends its keys/values and widens the (1 = attend) mask with attended positions; under a
+        // Parallel setup it may replicate the batch itself, so the queries follow the keys' rows.
         var (prefixedKeys, prefixedValues, mask) = Prefix.Apply(k, v, rowsMask, additiveMask: false, Composition.ParallelBatch.Match(q, x));
         k = prefixedKeys;
         v = prefixedValues;
+        q = Composition.ParallelBatch.Match(k, q);
+        var batch = q.shape[0];
         var scores = matmul(q, k.transpose(2, 3));
         if (mask is not null)
         {
