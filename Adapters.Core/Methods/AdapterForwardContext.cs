@@ -40,7 +40,9 @@ public sealed class AdapterForwardContext : IDisposable
     {
         if (!_prefixStates.TryGetValue(name, out var states))
         {
-            states = compute();
+            // Layers run in their own dispose scopes (decoders do); the states must outlive the first layer's scope, so
+            // the context owns them until the pass ends. Autograd keeps what backward needs on its own.
+            states = compute().DetachFromDisposeScope();
             _prefixStates[name] = states;
         }
         return states;
@@ -51,6 +53,8 @@ public sealed class AdapterForwardContext : IDisposable
     {
         if (_disposed) return;
         _disposed = true;
+        foreach (var states in _prefixStates.Values) states.Dispose();
+        _prefixStates.Clear();
         if (ReferenceEquals(s_current.Value, this)) s_current.Value = _outer;
     }
 }

@@ -10,7 +10,7 @@ namespace Adapters.Core.Models.Gpt2;
 /// <summary>
 /// transformers' <c>GPT2Model</c> (base prefix <c>transformer</c>) with HF state-dict names (<c>wte</c>, <c>wpe</c>,
 /// <c>h.0.attn.c_attn.weight</c> stored (in, out) as <c>Conv1D</c>, <c>ln_f</c>), learned positions, a causal plus
-/// padding mask and Python adapters' attachment points. Python's limits for GPT-2 hold: no prompt tuning and no
+/// padding mask and Python adapters' attachment points. Python's limits for GPT-2 hold: no
 /// <c>lora_delta_w_svd</c>; LoRA on <c>c_attn</c> runs one adapter at a time.
 /// </summary>
 /// <remarks>
@@ -67,6 +67,15 @@ public sealed class Gpt2Model : AdapterModel
     /// <inheritdoc />
     public override string ModelClassName => "GPT2AdapterModel";
 
+    /// <summary>
+    /// Prompt tuning runs on the token embeddings (Python's GPT-2 has <c>support_prompt_tuning=False</c>; this follows
+    /// PEFT's prompt tuning, which prepends to <c>inputs_embeds</c>), once per generation, before the cache fills.
+    /// </summary>
+    protected override bool SupportsPromptTuning => true;
+
+    /// <inheritdoc />
+    protected override Tensor? PromptWordEmbeddings => _tokens.weight;
+
     /// <inheritdoc />
     public override string? ModelName => Config.NameOrPath;
 
@@ -80,6 +89,8 @@ public sealed class Gpt2Model : AdapterModel
         using var scope = NewDisposeScope();
         using var adapterForward = BeginAdapterForward(attentionMask);
         var embeds = inputsEmbeds ?? _tokens.call(inputIds ?? throw new ArgumentException("Give inputIds or inputsEmbeds."));
+        // The prompt joins the token embeddings, so its positions get learned position embeddings like tokens.
+        (embeds, attentionMask, positionIds) = ApplyDecoderPromptTuning(embeds, cache, attentionMask, positionIds);
         var batch = embeds.shape[0];
         var length = embeds.shape[1];
         var past = cache?.Length ?? 0;

@@ -66,6 +66,15 @@ public sealed class LlamaModel : AdapterModel
     /// <inheritdoc />
     public override string? ModelName => Config.NameOrPath;
 
+    /// <summary>
+    /// Prompt tuning runs on the token embeddings (Python's Llama has <c>support_prompt_tuning=False</c>; this follows
+    /// PEFT's prompt tuning, which prepends to <c>inputs_embeds</c>), once per generation, before the cache fills.
+    /// </summary>
+    protected override bool SupportsPromptTuning => true;
+
+    /// <inheritdoc />
+    protected override Tensor? PromptWordEmbeddings => _embeddings.weight;
+
     /// <inheritdoc />
     protected override AdapterModelInterface CreateInterface() =>
         new(Config.ModelType, "model", Config.HiddenSize, _layers.Select(l => l.Describe()).ToArray());
@@ -80,6 +89,7 @@ public sealed class LlamaModel : AdapterModel
         using var scope = NewDisposeScope();
         using var adapterForward = BeginAdapterForward(attentionMask);
         var hidden = inputsEmbeds ?? _embeddings.call(inputIds ?? throw new ArgumentException("Give inputIds or inputsEmbeds."));
+        (hidden, attentionMask, positionIds) = ApplyDecoderPromptTuning(hidden, cache, attentionMask, positionIds);
         hidden = ApplyInvertibleAdapter(hidden);
         var batch = hidden.shape[0];
         var length = hidden.shape[1];
