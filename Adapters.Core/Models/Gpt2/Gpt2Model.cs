@@ -1,6 +1,7 @@
 using System.Globalization;
 using Adapters.Core.Generation;
 using Adapters.Core.Methods;
+using Adapters.Core.Peft;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -82,6 +83,24 @@ public sealed class Gpt2Model : AdapterModel
     /// <inheritdoc />
     protected override AdapterModelInterface CreateInterface() =>
         new("gpt2", "transformer", Config.NEmbd, _blocks.Select(b => b.Describe()).ToArray());
+
+    /// <summary>
+    /// <c>h.N.mlp.c_fc</c> and <c>h.N.mlp.c_proj</c>, both <c>Conv1D</c> in transformers, so PEFT adapts them with
+    /// <c>fan_in_fan_out=True</c>. The fused <c>h.N.attn.c_attn</c> comes from <see cref="GetPeftFusedQkvTargets"/>.
+    /// </summary>
+    public override IReadOnlyList<PeftModuleTarget> GetPeftModuleTargets() =>
+        _blocks.SelectMany(b => new[]
+        {
+            new PeftModuleTarget($"h.{b.Index}.mlp.c_fc", b.FeedForwardIn, FanInFanOut: true),
+            new PeftModuleTarget($"h.{b.Index}.mlp.c_proj", b.FeedForwardOut, FanInFanOut: true),
+        }).ToArray();
+
+    /// <summary>Every block's <c>h.N.attn.c_attn</c> (a <c>Conv1D</c>).</summary>
+    public override IReadOnlyList<PeftFusedQkvTarget> GetPeftFusedQkvTargets() =>
+        _blocks.Select(b => new PeftFusedQkvTarget($"h.{b.Index}.attn.c_attn", b.Attention)).ToArray();
+
+    /// <summary>PEFT is applied to <c>GPT2LMHeadModel</c>, whose paths start with <c>transformer.</c>.</summary>
+    public override bool PeftPathsIncludeBasePrefix => true;
 
     /// <summary>Runs the blocks and returns the <c>ln_f</c> output (batch, sequence, hidden); arguments as in <see cref="ICausalLM.Forward"/>.</summary>
     public Tensor Forward(Tensor? inputIds, KeyValueCache? cache = null, Tensor? attentionMask = null, Tensor? positionIds = null, Tensor? inputsEmbeds = null)

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Adapters.Core.Generation;
 using Adapters.Core.Methods;
+using Adapters.Core.Peft;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -78,6 +79,24 @@ public sealed class LlamaModel : AdapterModel
     /// <inheritdoc />
     protected override AdapterModelInterface CreateInterface() =>
         new(Config.ModelType, "model", Config.HiddenSize, _layers.Select(l => l.Describe()).ToArray());
+
+    /// <summary>
+    /// <c>layers.N.self_attn.q_proj/k_proj/v_proj</c> and <c>layers.N.mlp.up_proj/down_proj</c>: the projections Python
+    /// adapters can hold. <c>o_proj</c> and <c>gate_proj</c> are not listed, so PEFT adapters that target them fail
+    /// naming the module.
+    /// </summary>
+    public override IReadOnlyList<PeftModuleTarget> GetPeftModuleTargets() =>
+        _layers.SelectMany(l => new[]
+        {
+            new PeftModuleTarget($"layers.{l.Index}.self_attn.q_proj", l.Attention.Query),
+            new PeftModuleTarget($"layers.{l.Index}.self_attn.k_proj", l.Attention.Key),
+            new PeftModuleTarget($"layers.{l.Index}.self_attn.v_proj", l.Attention.Value),
+            new PeftModuleTarget($"layers.{l.Index}.mlp.up_proj", l.Up),
+            new PeftModuleTarget($"layers.{l.Index}.mlp.down_proj", l.Down),
+        }).ToArray();
+
+    /// <summary>PEFT is applied to <c>LlamaForCausalLM</c>, whose paths start with <c>model.</c>.</summary>
+    public override bool PeftPathsIncludeBasePrefix => true;
 
     /// <summary>
     /// Runs the decoder and returns the final-norm hidden states (batch, sequence, hidden). See
