@@ -148,7 +148,7 @@ public static class PeftImport
         }
         try
         {
-            model.AddAdapterModules(name, DescribeSelection(model, config, selected, selectedFused), modules);
+            model.AddAdapterModules(name, DescribeSelection(model, config, selected, selectedFused, fusedModules.Select(m => m.Item2).ToArray()), modules);
         }
         catch
         {
@@ -184,6 +184,8 @@ public static class PeftImport
             }
             if (!expectedFused.Contains(target.Linear))
                 throw new AdapterConfigException($"Adapter \"{name}\" adapts the fused '{target.Path}', which its adapters config does not select; it can be saved in PEFT's format only.");
+            if (!module.Config.AttnMatrices.Order(StringComparer.Ordinal).SequenceEqual(config.AttnMatrices.Where(m => m is "q" or "k" or "v").Order(StringComparer.Ordinal)))
+                throw new AdapterConfigException($"Adapter \"{name}\" adapts [{string.Join(", ", module.Config.AttnMatrices)}] of the fused '{target.Path}' but [{string.Join(", ", config.AttnMatrices)}] elsewhere; adapters has one attn_matrices per adapter.");
             if (module.Config.R != config.R || module.Config.Alpha != config.Alpha)
                 throw new AdapterConfigException($"Adapter \"{name}\" has r={module.Config.R}, alpha={module.Config.Alpha} at the fused '{target.Path}' but r={config.R}, alpha={config.Alpha} in its config; adapters has one rank and alpha per adapter.");
         }
@@ -276,12 +278,46 @@ public static class PeftImport
         var b = Required(tensors, "lora_B.weight", peftPath, source);
         CheckShape(a, [r, linear.InFeatures], peftPath + ".lora_A.weight", source);
         CheckShape(b, [linear.OutFeatures, r], peftPath + ".lora_B.weight", source);
+        var part = linear.OutFeatures / 3;
+        if (BlockDiagonalParts(b, r, part) is { } enabled && integralAlpha % enabled.Length == 0)
+        {
+            // What we export for n enabled parts: rank n·r', B zero outside each part's own r' columns. Taking it back
+            // apart restores the original module (same shapes, same bits).
+            var n = enabled.Length;
+            var partRank = r / n;
+            var names = enabled.Select(i => "qkv"[i].ToString()).ToArray();
+            var blockConfig = new LoRAConfig { R = partRank, Alpha = integralAlpha / n, Dropout = config.LoraDropout, AttnMatrices = names, InitWeights = "lora" };
+            var block = new FusedQkvLoRA(blockConfig, linear.InFeatures, linear.OutFeatures, device, dtype);
+            var blockParameters = block.named_parameters().ToDictionary(p => p.name, p => p.parameter, StringComparer.Ordinal);
+            blockParameters["lora_A"].copy_(a);
+            blockParameters["lora_B"].copy_(cat(enabled.Select((index, group) => b.narrow(0, index * part, part).narrow(1, group * partRank, partRank)).ToArray(), 0));
+            return block;
+        }
         var moduleConfig = new LoRAConfig { R = r, Alpha = integralAlpha, Dropout = config.LoraDropout, AttnMatrices = ["q", "k", "v"], InitWeights = "lora" };
         var module = new FusedQkvLoRA(moduleConfig, linear.InFeatures, linear.OutFeatures, device, dtype);
         var parameters = module.named_parameters().ToDictionary(p => p.name, p => p.parameter, StringComparer.Ordinal);
         parameters["lora_A"].copy_(cat([a, a, a], 0));
         parameters["lora_B"].copy_(b);
         return module;
+    }
+
+    /// <summary>
+    /// The q/k/v parts (0, 1, 2) of a fused PEFT B (3·part, r) when it is block-diagonal: n parts have non-zero rows, r
+    /// splits into n equal column groups, and each non-zero part uses only its own group, in order. Null otherwise
+    /// (including an all-zero B, which the dense mapping handles as well).
+    /// </summary>
+    private static int[]? BlockDiagonalParts(Tensor b, int r, long part)
+    {
+        var enabled = Enumerable.Range(0, 3).Where(i => b.narrow(0, i * part, part).abs().max().item<float>() != 0f).ToArray();
+        if (enabled.Length == 0 || r % enabled.Length != 0) return null;
+        var partRank = r / enabled.Length;
+        for (var group = 0; group < enabled.Length; group++)
+        {
+            var rows = b.narrow(0, enabled[group] * part, part);
+            var outside = cat([rows.narrow(1, 0, group * partRank), rows.narrow(1, (group + 1) * partRank, r - (group + 1) * partRank)], 1);
+            if (outside.numel() > 0 && outside.abs().max().item<float>() != 0f) return null;
+        }
+        return enabled;
     }
 
     private static void CheckShape(Tensor value, long[] shape, string key, string source)
@@ -320,12 +356,13 @@ public static class PeftImport
         target.copy_(value);
     }
 
-    private static LoRAConfig DescribeSelection(AdapterModel model, PeftAdapterConfig config, IReadOnlyList<PeftModuleTarget> selected, IReadOnlyList<PeftFusedQkvTarget> selectedFused)
+    private static LoRAConfig DescribeSelection(AdapterModel model, PeftAdapterConfig config, IReadOnlyList<PeftModuleTarget> selected, IReadOnlyList<PeftFusedQkvTarget> selectedFused,
+        IReadOnlyList<FusedQkvLoRA> fusedModules)
     {
         var fusedQkv = selectedFused.Count > 0;
         var locations = selected.Select(t => t.Linear.Location).ToHashSet();
         var matrices = fusedQkv
-            ? ["q", "k", "v"]
+            ? fusedModules[0].Config.AttnMatrices.ToArray()
             : new[] { (LoRALocation.Query, "q"), (LoRALocation.Key, "k"), (LoRALocation.Value, "v") }
                 .Where(m => locations.Contains(m.Item1)).Select(m => m.Item2).ToArray();
         var usedLayers = selected.Select(t => t.Linear.LayerIndex).Concat(selectedFused.Select(t => t.Linear.LayerIndex)).ToHashSet();
@@ -333,8 +370,9 @@ public static class PeftImport
         LoRAConfig baseConfig = config.IsLoRA
             ? new LoRAConfig
             {
-                R = config.R,
-                Alpha = config.LoraAlpha == Math.Floor(config.LoraAlpha) ? (int)config.LoraAlpha : config.R,
+                // A fused pair exported from n parts has rank n·r in PEFT; the module taken back apart has adapters' r.
+                R = fusedQkv ? fusedModules[0].Config.R : config.R,
+                Alpha = fusedQkv ? fusedModules[0].Config.Alpha : config.LoraAlpha == Math.Floor(config.LoraAlpha) ? (int)config.LoraAlpha : config.R,
                 Dropout = config.LoraDropout,
             }
             : new IA3Config();
