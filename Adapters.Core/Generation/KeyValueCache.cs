@@ -24,8 +24,17 @@ public sealed class KeyValueCache : IDisposable
     /// <summary>The number of layers.</summary>
     public int LayerCount => _keys.Length;
 
-    /// <summary>How many token positions are cached (the position of the next token); prefix-tuning entries are not counted.</summary>
+    /// <summary>
+    /// How many positions are cached (the position of the next token): prompt-tuning positions included, prefix-tuning
+    /// entries not (prefixes are put in front again at every step, as Python does after its cache update).
+    /// </summary>
     public long Length => _keys[0] is { } k ? k.shape[2] : 0;
+
+    /// <summary>
+    /// How many of the first cached positions hold a prompt-tuning prompt rather than input tokens; the model sets it on
+    /// the step that fills an empty cache. <see cref="Length"/> minus this is the number of input tokens consumed.
+    /// </summary>
+    public long PromptLength { get; set; }
 
     /// <summary>
     /// Appends this step's keys and values for layer <paramref name="layer"/> and returns the layer's full keys and
@@ -53,6 +62,7 @@ public sealed class KeyValueCache : IDisposable
     /// <summary>Frees every cached tensor.</summary>
     public void Dispose()
     {
+        PromptLength = 0;
         for (var i = 0; i < _keys.Length; i++)
         {
             _keys[i]?.Dispose();

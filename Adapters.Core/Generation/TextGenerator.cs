@@ -44,7 +44,8 @@ public static class TextGenerator
                 using var scope = NewDisposeScope();
                 var positions = mask.cumsum(-1) - 1;
                 positions = positions.masked_fill(mask == 0, 1);
-                var pastLength = cache?.Length ?? 0;
+                // Input tokens already in the cache; a prompt-tuning prompt occupies cache positions but no sequence tokens.
+                var pastLength = cache is null ? 0 : cache.Length - cache.PromptLength;
                 var stepIds = sequences.narrow(1, pastLength, sequences.shape[1] - pastLength);
                 var stepPositions = positions.narrow(1, pastLength, stepIds.shape[1]);
                 var padded = attentionMask is not null ? mask : null;

@@ -105,7 +105,9 @@ public sealed class AdapterForwardContext : IDisposable
     {
         if (!_prefixStates.TryGetValue(key, out var states))
         {
-            states = compute();
+            // Layers run in their own dispose scopes (decoders do); the states must outlive the first layer's scope, so
+            // the context owns them until the pass ends. Autograd keeps what backward needs on its own.
+            states = compute().DetachFromDisposeScope();
             _prefixStates[key] = states;
         }
         return states;
@@ -125,8 +127,9 @@ public sealed class AdapterForwardContext : IDisposable
     {
         if (_disposed) return;
         _disposed = true;
-        if (ReferenceEquals(s_current.Value, this)) s_current.Value = _outer;
+        foreach (var states in _prefixStates.Values) states.Dispose();
         _prefixStates.Clear();
+        if (ReferenceEquals(s_current.Value, this)) s_current.Value = _outer;
         Setup?.Finished(this);
     }
 }

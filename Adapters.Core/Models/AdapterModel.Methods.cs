@@ -28,6 +28,9 @@ public abstract partial class AdapterModel
     /// </summary>
     protected virtual bool SupportsPromptTuning => false;
 
+    /// <summary>The word embedding matrix (vocab, H) that <c>prompt_init="from_string"</c> reads; null when the model has none.</summary>
+    protected virtual Tensor? PromptWordEmbeddings => this is ITextEncoder encoder ? encoder.WordEmbeddings : null;
+
     /// <summary>
     /// Opens the per-forward adapter context of this model (Python's <c>ForwardContext</c>: prefix states shared by all
     /// layers, the attention mask ReFT reads, batch replication by Parallel, fusion attentions). Call at the start of
@@ -113,7 +116,7 @@ public abstract partial class AdapterModel
         }
         var (device, dtype) = DeviceAndType();
         var first = layers[0];
-        var headDim = first.HiddenSize / first.Heads;
+        var headDim = first.HeadDim;
         if (config.InitWeightsSeed is { } seed && seed != 0) manual_seed(seed);
         PrefixGenerator generator = config.Flat
             ? new FlatPrefixGenerator(config, layers.Length, first.Heads, headDim, device, dtype)
@@ -127,7 +130,7 @@ public abstract partial class AdapterModel
         if (_promptTuning is null || !SupportsPromptTuning)
             throw new AdapterConfigException($"{ModelClassName} does not support prompt tuning (its forward does not apply prompts after the embeddings).");
         var (device, dtype) = DeviceAndType();
-        var wordEmbeddings = this is ITextEncoder encoder ? encoder.WordEmbeddings : null;
+        var wordEmbeddings = PromptWordEmbeddings;
         if (config.InitWeightsSeed is { } seed && seed != 0) manual_seed(seed);
         _promptTuning.PromptTunings.Add(name, new PromptTuningModule(config, Interface.HiddenSize, wordEmbeddings, PromptTokenizer, device, dtype));
     }

@@ -26,6 +26,13 @@ internal sealed class DecoderStep
     public Tensor? Cos { get; }
     public Tensor? Sin { get; }
 
+    /// <summary>
+    /// <paramref name="mask"/> expanded to <paramref name="batch"/> rows (masks without padding are built for one row),
+    /// so that prefix tuning can put per-example columns in front; null stays null.
+    /// </summary>
+    public static Tensor? PerBatch(Tensor? mask, long batch) =>
+        mask is null || mask.shape[0] == batch ? mask : mask.expand(batch, -1, -1, -1);
+
     /// <summary>The additive mask for layer <paramref name="layer"/>, or null when nothing is masked.</summary>
     public Tensor? MaskFor(int layer) => _maskFor(layer);
 

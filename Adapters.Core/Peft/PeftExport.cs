@@ -38,18 +38,29 @@ public static class PeftExport
         options ??= new PeftExportOptions();
         model.GetAdapterConfig(name);
 
-        var includePrefix = options.IncludeBasePrefix ?? (options.TaskType is { } task && s_tasksWithHeads.Contains(task));
+        var includePrefix = options.IncludeBasePrefix ?? ((options.TaskType is { } task && s_tasksWithHeads.Contains(task)) || model.PeftPathsIncludeBasePrefix);
         var basePrefix = includePrefix ? model.Interface.BaseModelPrefix + "." : string.Empty;
         var modules = model.GetPeftModuleTargets()
             .Select(t => (Target: t, Module: t.Linear.Loras.Get<LoRALayer>(name)))
             .Where(m => m.Module is not null)
             .Select(m => (m.Target, Module: m.Module!, PeftPath: basePrefix + m.Target.Path))
             .ToArray();
-        if (modules.Length == 0) throw new AdapterConfigException($"Adapter \"{name}\" has no LoRA or IA3 modules to export.");
-        if (modules.Select(m => m.Target.FanInFanOut).Distinct().Count() > 1)
-            throw new AdapterConfigException($"Adapter \"{name}\" adapts both Conv1D and Linear layers (e.g. '{modules[0].Target.Path}'); PEFT has one fan_in_fan_out flag per adapter.");
+        var fused = model.GetPeftFusedQkvTargets()
+            .Select(t => (Target: t, Module: t.Linear.Loras.Get<FusedQkvLoRA>(name)))
+            .Where(m => m.Module is not null)
+            .Select(m => (m.Target, Module: m.Module!, PeftPath: basePrefix + m.Target.Path))
+            .ToArray();
+        if (modules.Length == 0 && fused.Length == 0) throw new AdapterConfigException($"Adapter \"{name}\" has no LoRA or IA3 modules to export.");
+        var fanInFanOut = modules.Select(m => m.Target.FanInFanOut).Concat(fused.Select(m => m.Target.FanInFanOut)).Distinct().ToArray();
+        if (fanInFanOut.Length > 1)
+            throw new AdapterConfigException($"Adapter \"{name}\" adapts both Conv1D and Linear layers (e.g. '{(modules.Length > 0 ? modules[0].Target.Path : fused[0].Target.Path)}'); PEFT has one fan_in_fan_out flag per adapter.");
 
-        var isLoRA = modules[0].Module is LoRAModule;
+        var isLoRA = modules.Length == 0 || modules[0].Module is LoRAModule;
+        foreach (var (target, module, _) in fused)
+        {
+            if (module.IsScale || !isLoRA)
+                throw new AdapterConfigException($"Adapter \"{name}\" has IA3 on the fused q/k/v projection '{target.Path}'; only LoRA on a fused projection is exported to PEFT.");
+        }
         foreach (var (target, module, _) in modules)
         {
             var supported = isLoRA ? module is LoRAModule : module is IA3Module or InputScaledIA3Module;
@@ -64,14 +75,14 @@ public static class PeftExport
             throw new AdapterConfigException($"Adapter \"{name}\" has '{other}', which is not LoRA/IA3; PEFT cannot express it (only LoRA and IA3 modules can be exported).");
 
         var allNames = model.GetPeftModuleNames().Select(n => basePrefix + n).ToArray();
-        var adapted = modules.Select(m => m.PeftPath).ToArray();
+        var adapted = modules.Select(m => m.PeftPath).Concat(fused.Select(m => m.PeftPath)).ToArray();
         var weights = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         var config = new PeftAdapterConfig
         {
             PeftType = isLoRA ? "LORA" : "IA3",
             TaskType = options.TaskType,
             BaseModelNameOrPath = options.BaseModelNameOrPath ?? model.ModelName,
-            FanInFanOut = modules[0].Target.FanInFanOut,
+            FanInFanOut = fanInFanOut[0],
             InferenceMode = true,
         };
         var (targets, layers) = MinimalTargets(config, allNames, adapted);
@@ -81,8 +92,11 @@ public static class PeftExport
         {
             if (isLoRA)
             {
-                var ranks = modules.Select(m => (m.PeftPath, R: (int)Parameter(m.Module, "lora_A").shape[0], Alpha: AlphaOf(m.Module))).ToArray();
-                var dropout = modules.Select(m => m.Module.Config.Dropout).Distinct().ToArray();
+                // A fused module with n of q/k/v enabled is one PEFT LoRA of rank n·r; alpha grows by n to keep alpha/r.
+                var ranks = modules.Select(m => (m.PeftPath, R: (int)Parameter(m.Module, "lora_A").shape[0], Alpha: AlphaOf(m.Module)))
+                    .Concat(fused.Select(m => (m.PeftPath, R: m.Module.Groups * m.Module.Config.R, Alpha: (double)m.Module.Groups * m.Module.Config.Alpha)))
+                    .ToArray();
+                var dropout = modules.Select(m => m.Module.Config.Dropout).Concat(fused.Select(m => m.Module.Config.Dropout)).Distinct().ToArray();
                 if (dropout.Length > 1)
                     throw new AdapterConfigException($"Adapter \"{name}\" uses several dropout rates ({string.Join(", ", dropout)}); PEFT has one lora_dropout.");
                 var r = ranks.GroupBy(x => x.R).OrderByDescending(g => g.Count()).First().Key;
@@ -100,6 +114,12 @@ public static class PeftExport
                     weights[$"{PeftFiles.KeyPrefix}{peftPath}.lora_A.weight"] = Parameter(module, "lora_A").detach().clone();
                     weights[$"{PeftFiles.KeyPrefix}{peftPath}.lora_B.weight"] = Parameter(module, "lora_B").detach().clone();
                 }
+                foreach (var (_, module, peftPath) in fused)
+                {
+                    var (a, b) = DenseFusedLoRA(module);
+                    weights[$"{PeftFiles.KeyPrefix}{peftPath}.lora_A.weight"] = a;
+                    weights[$"{PeftFiles.KeyPrefix}{peftPath}.lora_B.weight"] = b;
+                }
             }
             else
             {
@@ -116,6 +136,28 @@ public static class PeftExport
             }
         }
         return (config, weights);
+    }
+
+    /// <summary>
+    /// The block-diagonal fused update as one PEFT pair: A = our A (n·r, in) as is, B (3·part, n·r) with each enabled
+    /// part's block of our B in its own rows and rank columns and zeros elsewhere, so that B·A equals our update exactly.
+    /// </summary>
+    private static (Tensor A, Tensor B) DenseFusedLoRA(FusedQkvLoRA module)
+    {
+        var parameters = module.named_parameters().ToDictionary(p => p.name, p => p.parameter, StringComparer.Ordinal);
+        var a = parameters["lora_A"];
+        var b = parameters["lora_B"];
+        var r = module.Config.R;
+        var part = module.PartWidth;
+        var dense = zeros([3 * part, module.Groups * r], b.dtype, b.device);
+        var group = 0;
+        for (var index = 0; index < 3; index++)
+        {
+            if (!module.Enabled[index]) continue;
+            dense.narrow(0, index * part, part).narrow(1, group * r, r).copy_(b.narrow(0, group * part, part));
+            group++;
+        }
+        return (a.detach().clone(), dense);
     }
 
     private static double AlphaOf(LoRALayer module) =>

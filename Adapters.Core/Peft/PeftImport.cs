@@ -54,15 +54,24 @@ public static class PeftImport
         string PeftPath(string path) => withBasePrefix ? basePrefix + path : path;
 
         var targets = model.GetPeftModuleTargets().ToDictionary(t => t.Path, StringComparer.Ordinal);
+        var fusedTargets = model.GetPeftFusedQkvTargets().ToDictionary(t => t.Path, StringComparer.Ordinal);
         var selected = new List<PeftModuleTarget>();
+        var selectedFused = new List<PeftFusedQkvTarget>();
         foreach (var path in model.GetPeftModuleNames())
         {
             if (!PeftMatching.IsTargeted(config, PeftPath(path))) continue;
+            if (fusedTargets.TryGetValue(path, out var fusedTarget))
+            {
+                if (!config.IsLoRA)
+                    throw new AdapterLoadException($"{source}: PEFT IA3 selects the fused q/k/v projection '{PeftPath(path)}'; only LoRA on a fused projection is mapped onto adapters.");
+                selectedFused.Add(fusedTarget);
+                continue;
+            }
             if (!targets.TryGetValue(path, out var target))
                 throw new AdapterLoadException($"{source}: PEFT target_modules selects '{PeftPath(path)}', which has no adapters slot in {model.ModelClassName} (adapters adapts only {SlotList(targets.Values)}).");
             selected.Add(target);
         }
-        if (selected.Count == 0)
+        if (selected.Count == 0 && selectedFused.Count == 0)
             throw new AdapterLoadException($"{source}: target_modules {config.TargetModules?.ToJson().ToJsonString() ?? "null"} selects no module of {model.ModelClassName}.");
 
         var byModule = new Dictionary<string, Dictionary<string, Tensor>>(StringComparer.Ordinal);
@@ -97,9 +106,9 @@ public static class PeftImport
                     throw new AdapterLoadException($"{source}: '{key}' belongs to modules_to_save [{string.Join(", ", save)}], a module trained whole, which adapters cannot hold.");
                 throw new AdapterLoadException($"{source}: '{key}' is not a {(config.IsLoRA ? "lora_A/lora_B" : "ia3_l")} tensor; it has no adapters equivalent.");
             }
-            if (!targets.ContainsKey(path))
+            if (!targets.ContainsKey(path) && !fusedTargets.ContainsKey(path))
                 throw new AdapterLoadException($"{source}: '{key}' adapts '{PeftPath(path)}', which has no adapters slot in {model.ModelClassName} (adapters adapts only {SlotList(targets.Values)}).");
-            if (!selected.Any(t => t.Path == path))
+            if (!selected.Any(t => t.Path == path) && !selectedFused.Any(t => t.Path == path))
             {
                 unexpected.Add(key);
                 continue;
@@ -112,6 +121,7 @@ public static class PeftImport
 
         var (device, dtype) = model.ParameterDeviceAndType();
         var modules = new List<(AdaptableLinear, LoRALayer)>();
+        var fusedModules = new List<(FusedQkvLinear, FusedQkvLoRA)>();
         try
         {
             using (no_grad())
@@ -123,14 +133,30 @@ public static class PeftImport
                         ? CreateLoRA(config, target, PeftPath(target.Path), tensors, device, dtype, source)
                         : CreateIA3(config, target, PeftPath(target.Path), tensors, device, dtype, source)));
                 }
+                foreach (var target in selectedFused)
+                {
+                    byModule.TryGetValue(target.Path, out var tensors);
+                    fusedModules.Add((target.Linear, CreateFusedLoRA(config, target, PeftPath(target.Path), tensors, device, dtype, source)));
+                }
             }
-            model.AddAdapterModules(name, DescribeSelection(model, config, selected), modules);
         }
         catch
         {
             foreach (var (_, module) in modules) module.Dispose();
+            foreach (var (_, module) in fusedModules) module.Dispose();
             throw;
         }
+        try
+        {
+            model.AddAdapterModules(name, DescribeSelection(model, config, selected, selectedFused, fusedModules.Select(m => m.Item2).ToArray()), modules);
+        }
+        catch
+        {
+            foreach (var (_, module) in modules) module.Dispose();
+            foreach (var (_, module) in fusedModules) module.Dispose();
+            throw;
+        }
+        model.AddFusedAdapterModules(name, fusedModules);
         if (biases.Count > 0) ApplyBiases(model, biases, source);
         if (options.SetActive) model.SetActiveAdapters(name);
         return new AdapterLoadResult(name, [], unexpected);
@@ -146,6 +172,23 @@ public static class PeftImport
     {
         ArgumentNullException.ThrowIfNull(model);
         if (model.GetAdapterConfig(name) is not LoRAConfig config) return;
+        var expectedFused = model.SelectFusedLoRATargets(config).ToHashSet();
+        foreach (var target in model.GetPeftFusedQkvTargets())
+        {
+            var module = target.Linear.Loras.Get<FusedQkvLoRA>(name);
+            if (module is null)
+            {
+                if (expectedFused.Contains(target.Linear))
+                    throw new AdapterConfigException($"Adapter \"{name}\" leaves the fused '{target.Path}' unadapted, but adapters' config would adapt it; the PEFT selection cannot be expressed.");
+                continue;
+            }
+            if (!expectedFused.Contains(target.Linear))
+                throw new AdapterConfigException($"Adapter \"{name}\" adapts the fused '{target.Path}', which its adapters config does not select; it can be saved in PEFT's format only.");
+            if (!module.Config.AttnMatrices.Order(StringComparer.Ordinal).SequenceEqual(config.AttnMatrices.Where(m => m is "q" or "k" or "v").Order(StringComparer.Ordinal)))
+                throw new AdapterConfigException($"Adapter \"{name}\" adapts [{string.Join(", ", module.Config.AttnMatrices)}] of the fused '{target.Path}' but [{string.Join(", ", config.AttnMatrices)}] elsewhere; adapters has one attn_matrices per adapter.");
+            if (module.Config.R != config.R || module.Config.Alpha != config.Alpha)
+                throw new AdapterConfigException($"Adapter \"{name}\" has r={module.Config.R}, alpha={module.Config.Alpha} at the fused '{target.Path}' but r={config.R}, alpha={config.Alpha} in its config; adapters has one rank and alpha per adapter.");
+        }
         var expected = model.SelectLoRATargets(config).ToHashSet();
         foreach (var target in model.GetPeftModuleTargets())
         {
@@ -215,6 +258,74 @@ public static class PeftImport
         return module;
     }
 
+    /// <summary>
+    /// PEFT's single A (r, in) and dense B (3·part, r) on a fused q/k/v layer: adapters' block-diagonal module with q, k
+    /// and v enabled, each part pairing its rows of B with its own copy of A, gives B·A exactly (one dropout of x feeds
+    /// all three copies, as PEFT's one dropout feeds its one A).
+    /// </summary>
+    private static FusedQkvLoRA CreateFusedLoRA(PeftAdapterConfig config, PeftFusedQkvTarget target, string peftPath, Dictionary<string, Tensor>? tensors,
+        Device? device, ScalarType? dtype, string source)
+    {
+        var linear = target.Linear;
+        var r = config.RankFor(peftPath);
+        var alpha = config.AlphaFor(peftPath);
+        var scaling = config.ScalingFor(peftPath);
+        var integralAlpha = alpha == Math.Floor(alpha) && Math.Abs(alpha) <= int.MaxValue ? (int)alpha : 0;
+        if (integralAlpha == 0 || !scaling.Equals((double)integralAlpha / r))
+            throw new AdapterLoadException(string.Create(CultureInfo.InvariantCulture,
+                $"{source}: the fused q/k/v projection '{peftPath}' is scaled by {scaling} (rsLoRA or a fractional lora_alpha); adapters' fused LoRA (LoRAMergedLinear) scales by an integer alpha over r only."));
+        var a = Required(tensors, "lora_A.weight", peftPath, source);
+        var b = Required(tensors, "lora_B.weight", peftPath, source);
+        CheckShape(a, [r, linear.InFeatures], peftPath + ".lora_A.weight", source);
+        CheckShape(b, [linear.OutFeatures, r], peftPath + ".lora_B.weight", source);
+        var part = linear.OutFeatures / 3;
+        if (BlockDiagonalParts(b, r, part) is { } enabled && integralAlpha % enabled.Length == 0)
+        {
+            // What we export for n enabled parts: rank n·r', B zero outside each part's own r' columns. Taking it back
+            // apart restores the original module (same shapes, same bits).
+            var n = enabled.Length;
+            var partRank = r / n;
+            var names = enabled.Select(i => "qkv"[i].ToString()).ToArray();
+            var blockConfig = new LoRAConfig { R = partRank, Alpha = integralAlpha / n, Dropout = config.LoraDropout, AttnMatrices = names, InitWeights = "lora" };
+            var block = new FusedQkvLoRA(blockConfig, linear.InFeatures, linear.OutFeatures, device, dtype);
+            var blockParameters = block.named_parameters().ToDictionary(p => p.name, p => p.parameter, StringComparer.Ordinal);
+            blockParameters["lora_A"].copy_(a);
+            blockParameters["lora_B"].copy_(cat(enabled.Select((index, group) => b.narrow(0, index * part, part).narrow(1, group * partRank, partRank)).ToArray(), 0));
+            return block;
+        }
+        var moduleConfig = new LoRAConfig { R = r, Alpha = integralAlpha, Dropout = config.LoraDropout, AttnMatrices = ["q", "k", "v"], InitWeights = "lora" };
+        var module = new FusedQkvLoRA(moduleConfig, linear.InFeatures, linear.OutFeatures, device, dtype);
+        var parameters = module.named_parameters().ToDictionary(p => p.name, p => p.parameter, StringComparer.Ordinal);
+        parameters["lora_A"].copy_(cat([a, a, a], 0));
+        parameters["lora_B"].copy_(b);
+        return module;
+    }
+
+    /// <summary>
+    /// The q/k/v parts (0, 1, 2) of a fused PEFT B (3·part, r) when it is block-diagonal: n parts have non-zero rows, r
+    /// splits into n equal column groups, and each non-zero part uses only its own group, in order. Null otherwise
+    /// (including an all-zero B, which the dense mapping handles as well).
+    /// </summary>
+    private static int[]? BlockDiagonalParts(Tensor b, int r, long part)
+    {
+        var enabled = Enumerable.Range(0, 3).Where(i => b.narrow(0, i * part, part).abs().max().item<float>() != 0f).ToArray();
+        if (enabled.Length == 0 || r % enabled.Length != 0) return null;
+        var partRank = r / enabled.Length;
+        for (var group = 0; group < enabled.Length; group++)
+        {
+            var rows = b.narrow(0, enabled[group] * part, part);
+            var outside = cat([rows.narrow(1, 0, group * partRank), rows.narrow(1, (group + 1) * partRank, r - (group + 1) * partRank)], 1);
+            if (outside.numel() > 0 && outside.abs().max().item<float>() != 0f) return null;
+        }
+        return enabled;
+    }
+
+    private static void CheckShape(Tensor value, long[] shape, string key, string source)
+    {
+        if (!value.shape.SequenceEqual(shape))
+            throw new AdapterLoadException($"{source}: '{PeftFiles.KeyPrefix}{key}' has shape [{string.Join(", ", value.shape)}] but the model needs [{string.Join(", ", shape)}].");
+    }
+
     private static LoRALayer CreateIA3(PeftAdapterConfig config, PeftModuleTarget target, string peftPath, Dictionary<string, Tensor>? tensors,
         Device? device, ScalarType? dtype, string source)
     {
@@ -245,18 +356,23 @@ public static class PeftImport
         target.copy_(value);
     }
 
-    private static LoRAConfig DescribeSelection(AdapterModel model, PeftAdapterConfig config, IReadOnlyList<PeftModuleTarget> selected)
+    private static LoRAConfig DescribeSelection(AdapterModel model, PeftAdapterConfig config, IReadOnlyList<PeftModuleTarget> selected, IReadOnlyList<PeftFusedQkvTarget> selectedFused,
+        IReadOnlyList<FusedQkvLoRA> fusedModules)
     {
+        var fusedQkv = selectedFused.Count > 0;
         var locations = selected.Select(t => t.Linear.Location).ToHashSet();
-        var matrices = new[] { (LoRALocation.Query, "q"), (LoRALocation.Key, "k"), (LoRALocation.Value, "v") }
-            .Where(m => locations.Contains(m.Item1)).Select(m => m.Item2).ToArray();
-        var usedLayers = selected.Select(t => t.Linear.LayerIndex).ToHashSet();
+        var matrices = fusedQkv
+            ? fusedModules[0].Config.AttnMatrices.ToArray()
+            : new[] { (LoRALocation.Query, "q"), (LoRALocation.Key, "k"), (LoRALocation.Value, "v") }
+                .Where(m => locations.Contains(m.Item1)).Select(m => m.Item2).ToArray();
+        var usedLayers = selected.Select(t => t.Linear.LayerIndex).Concat(selectedFused.Select(t => t.Linear.LayerIndex)).ToHashSet();
         var leaveOut = model.Interface.Layers.Select(l => l.Index).Distinct().Where(i => !usedLayers.Contains(i)).Order().ToArray();
         LoRAConfig baseConfig = config.IsLoRA
             ? new LoRAConfig
             {
-                R = config.R,
-                Alpha = config.LoraAlpha == Math.Floor(config.LoraAlpha) ? (int)config.LoraAlpha : config.R,
+                // A fused pair exported from n parts has rank n·r in PEFT; the module taken back apart has adapters' r.
+                R = fusedQkv ? fusedModules[0].Config.R : config.R,
+                Alpha = fusedQkv ? fusedModules[0].Config.Alpha : config.LoraAlpha == Math.Floor(config.LoraAlpha) ? (int)config.LoraAlpha : config.R,
                 Dropout = config.LoraDropout,
             }
             : new IA3Config();

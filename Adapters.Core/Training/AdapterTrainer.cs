@@ -123,7 +123,8 @@ public sealed class AdapterTrainer<TBatch> : IDisposable
             if (evalDue)
             {
                 metric = Evaluate(evaluate!);
-                stoppedEarly = _options.EarlyStoppingPatience is { } patience && _evalsWithoutImprovement >= patience;
+                stoppedEarly = (_options.EarlyStoppingPatience is { } patience && _evalsWithoutImprovement >= patience)
+                    || (_options.StopAtMetric is { } target && (_options.GreaterIsBetter ? metric >= target : metric <= target));
             }
             _options.Progress?.Report(new TrainingProgress(GlobalStep, total, (double)GlobalStep * accumulation / batches.Count, stepLoss, lr, metric));
             if (_options.SaveSteps > 0 && GlobalStep % _options.SaveSteps == 0)

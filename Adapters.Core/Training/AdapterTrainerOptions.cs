@@ -40,6 +40,11 @@ public sealed record AdapterTrainerOptions
     public int? EarlyStoppingPatience { get; init; }
     /// <summary>The improvement an evaluation must make over the best so far to count (transformers' threshold).</summary>
     public double EarlyStoppingThreshold { get; init; }
+    /// <summary>
+    /// Stop as soon as an evaluation reaches this metric (at least it when <see cref="GreaterIsBetter"/>, at most it
+    /// otherwise); null trains to the end. The result then reports an early stop.
+    /// </summary>
+    public double? StopAtMetric { get; init; }
     /// <summary>Save a checkpoint every this many optimizer steps (0: never) under <see cref="OutputDirectory"/>.</summary>
     public int SaveSteps { get; init; }
     /// <summary>Where <c>checkpoint-STEP</c> folders go.</summary>

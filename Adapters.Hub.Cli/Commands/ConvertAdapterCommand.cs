@@ -12,8 +12,8 @@ namespace Adapters.Hub.Cli.Commands;
 
 /// <summary>
 /// <c>adapters-hub convert-adapter IN_DIR OUT_DIR --to peft|adapters [--model CONFIG_OR_DIR] [--name NAME] [--json]</c>:
-/// converts a LoRA / IA³ adapter folder between Python adapters' format and PEFT's, building the model from its
-/// <c>config.json</c> to know the module paths and shapes.
+/// converts a LoRA / IA³ adapter folder between Python adapters' format and PEFT's, building the model (encoder or
+/// decoder) from its <c>config.json</c> to know the module paths and shapes.
 /// </summary>
 internal static class ConvertAdapterCommand
 {
@@ -31,6 +31,9 @@ internal static class ConvertAdapterCommand
         var json = new Option<bool>("--json") { Description = "Print a JSON summary instead of text." };
         var command = new Command("convert-adapter", """
             Convert a LoRA or IA3 adapter between Python adapters' folder format and PEFT's.
+
+            Decoders (gpt2, llama, mistral, qwen2) use their causal-LM paths (model.layers.N.self_attn.q_proj,
+            transformer.h.N.attn.c_attn with fan_in_fan_out); GPT-2's fused c_attn converts exactly both ways.
 
             Features with no counterpart fail naming the module: a PEFT target without an adapters slot (embeddings,
             the attention output projection), DoRA (the two libraries' math differs), per-module ranks (rank_pattern)
@@ -54,7 +57,8 @@ internal static class ConvertAdapterCommand
             if (sourceIsPeft == (format == "peft"))
                 throw new ArgumentException($"{source} is already in {(sourceIsPeft ? "PEFT" : "adapters")} format; --to {format} would not convert it.");
             TorchRuntime.Initialize();
-            using var encoder = EncoderModels.Create(EncoderConfig.Read(ResolveModelConfig(parseResult.GetValue(model), source, sourceIsPeft)));
+            using var built = BuildModel(ResolveModelConfig(parseResult.GetValue(model), source, sourceIsPeft));
+            var encoder = built.Adapters;
             var adapterName = parseResult.GetValue(name) ?? Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(source))).Replace('.', '_');
             string architecture;
             if (sourceIsPeft)
@@ -87,8 +91,29 @@ internal static class ConvertAdapterCommand
         command.WithExamples(
             "adapters-hub convert-adapter ./my-lora ./my-lora-peft --to peft --model ./bert-base-uncased",
             "adapters-hub convert-adapter ./peft-lora ./adapters-lora --to adapters --model config.json --name sst2",
-            "adapters-hub convert-adapter ./peft-ia3 ./out --to adapters --model ./model --json");
+            "adapters-hub convert-adapter ./peft-ia3 ./out --to adapters --model ./model --json",
+            "adapters-hub convert-adapter ./tinyllama-lora ./out --to adapters --model ./TinyLlama/config.json");
         return command;
+    }
+
+    /// <summary>
+    /// The adapter-carrying model for a config: an encoder, or the base model of a decoder (GPT-2, Llama, Mistral,
+    /// Qwen2), whose PEFT paths are those of its <c>*ForCausalLM</c>.
+    /// </summary>
+    private static BuiltModel BuildModel(string configPath)
+    {
+        if (DecoderModels.IsDecoder(DecoderModels.ReadModelType(configPath)))
+        {
+            var decoder = DecoderModels.Create(File.ReadAllText(configPath), configPath);
+            return new BuiltModel(decoder.BaseModel, (IDisposable)decoder);
+        }
+        var encoder = EncoderModels.Create(EncoderConfig.Read(configPath));
+        return new BuiltModel(encoder, encoder);
+    }
+
+    private sealed record BuiltModel(AdapterModel Adapters, IDisposable Owner) : IDisposable
+    {
+        public void Dispose() => Owner.Dispose();
     }
 
     private static string ResolveModelConfig(string? model, string adapterFolder, bool peft)

@@ -5,6 +5,7 @@ using Adapters.Core.Heads;
 using Adapters.Core.Models;
 using Adapters.Core.Models.Bert;
 using Adapters.Core.Serialization;
+using Adapters.Core.Training;
 using Adapters.Hub.Cache;
 using Adapters.Hub.Cli.Serve;
 using Adapters.Hub.Loading;
@@ -16,7 +17,7 @@ namespace Adapters.Hub.Cli.Quickstart;
 
 /// <summary>
 /// The offline demo behind <c>adapters-hub quickstart</c>: an embedded registry, a tiny BERT trained with a LoRA
-/// adapter on the bundled sentences, pushed with a card, pulled into a fresh verified cache, loaded into a fresh
+/// adapter on the bundled sentences through <see cref="AdapterTrainer{TBatch}"/>, pushed with a card, pulled into a fresh verified cache, loaded into a fresh
 /// model with the same base weights, and used to classify two sentences.
 /// </summary>
 internal sealed class QuickstartRunner
@@ -184,41 +185,42 @@ internal sealed class QuickstartRunner
             id2label: QuickstartData.Labels.Select((label, id) => (label, id)).ToDictionary(p => p.id, p => p.label));
         model.BaseModel.TrainAdapter(name);
         model.GetHead(name).train(true);
-        var trainable = model.parameters().Where(p => p.requires_grad).ToList();
         var (accuracy, epochs) = await _view.TrainAsync(_options.MaxEpochs, progress =>
         {
-            using var optimizer = torch.optim.AdamW(trainable, lr: _options.LearningRate);
+            // Every epoch reshuffles the sentences with the run's seed; the trainer walks the epochs' batches in order.
             var shuffle = new Random(_options.Seed);
             var order = Enumerable.Range(0, data.Train.Count).ToArray();
-            var best = 0.0;
-            var epoch = 0;
-            while (epoch < _options.MaxEpochs && best < _options.TargetAccuracy)
+            var batches = new List<IReadOnlyList<SentimentExample>>();
+            for (var epoch = 0; epoch < _options.MaxEpochs; epoch++)
             {
-                cancellationToken.ThrowIfCancellationRequested();
-                epoch++;
-                model.train(true);
                 shuffle.Shuffle(order);
-                double lossSum = 0;
-                var batches = 0;
                 for (var start = 0; start < order.Length; start += _options.BatchSize)
-                {
-                    using var scope = NewDisposeScope();
-                    var batch = order.Skip(start).Take(_options.BatchSize).Select(i => data.Train[i]).ToList();
-                    var (ids, mask) = data.Encode(batch.Select(e => e.Text).ToList());
-                    var labels = tensor(batch.Select(e => (long)e.Label).ToArray());
-                    var logits = model.Forward(ids, mask, head: name);
-                    var loss = model.GetHead(name).Loss(logits, labels);
-                    optimizer.zero_grad();
-                    loss.backward();
-                    optimizer.step();
-                    lossSum += loss.item<float>();
-                    batches++;
-                }
-                model.eval();
-                best = Accuracy(model, data, data.Test);
-                progress.Report(new EpochProgress(epoch, _options.MaxEpochs, lossSum / batches, best));
+                    batches.Add(order.Skip(start).Take(_options.BatchSize).Select(i => data.Train[i]).ToArray());
             }
-            return Task.FromResult((best, epoch));
+            var batchesPerEpoch = (data.Train.Count + _options.BatchSize - 1) / _options.BatchSize;
+            var epochs = new EpochReporter(progress, batchesPerEpoch, _options.MaxEpochs);
+            var options = new AdapterTrainerOptions
+            {
+                // Plain AdamW at a constant rate, no clipping, as the demo has always trained.
+                LearningRate = _options.LearningRate,
+                Beta2 = 0.999,
+                Schedule = LearningRateSchedule.Constant,
+                MaxGradNorm = null,
+                MaxSteps = batches.Count,
+                EvalSteps = batchesPerEpoch,
+                GreaterIsBetter = true,
+                StopAtMetric = _options.TargetAccuracy,
+                Progress = epochs,
+            };
+            using var trainer = new AdapterTrainer<IReadOnlyList<SentimentExample>>(model.BaseModel, [name], batch =>
+            {
+                var (ids, mask) = data.Encode(batch.Select(e => e.Text).ToList());
+                var labels = tensor(batch.Select(e => (long)e.Label).ToArray());
+                return model.GetHead(name).Loss(model.Forward(ids, mask, head: name), labels);
+            }, options, model);
+            var result = trainer.Train(batches, () => Accuracy(model, data, data.Test), cancellationToken: cancellationToken);
+            model.eval();
+            return Task.FromResult((epochs.LastAccuracy, (int)(result.GlobalStep / batchesPerEpoch)));
         }).ConfigureAwait(false);
         if (accuracy < _options.AccuracyThreshold)
             throw new QuickstartException(string.Create(CultureInfo.InvariantCulture,

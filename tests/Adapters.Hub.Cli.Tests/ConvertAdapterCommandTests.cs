@@ -80,4 +80,45 @@ public sealed class ConvertAdapterCommandTests
         Assert.Contains("'encoder.layer.0.attention.output.dense'", error, StringComparison.Ordinal);
         Assert.Single(error.TrimEnd().Split('\n'));
     }
+
+    [Theory]
+    [InlineData("""{"model_type": "llama", "vocab_size": 40, "hidden_size": 32, "intermediate_size": 48, "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 2, "max_position_embeddings": 32}""",
+        "base_model.model.model.layers.1.self_attn.q_proj.lora_A.weight")]
+    [InlineData("""{"model_type": "gpt2", "vocab_size": 40, "n_embd": 32, "n_layer": 2, "n_head": 4, "n_positions": 32}""",
+        "base_model.model.transformer.h.1.attn.c_attn.lora_A.weight")]
+    public async Task Decoder_configs_convert_with_causal_lm_paths_and_back(string configJson, string expectedKey)
+    {
+        TorchRuntime.Initialize();
+        var root = Directory.CreateTempSubdirectory("convert-decoder-").FullName;
+        var configPath = Path.Combine(root, "config.json");
+        File.WriteAllText(configPath, configJson);
+        using var model = (TorchSharp.torch.nn.Module)DecoderModels.Create(configJson);
+        var adapters = ((Adapters.Core.Generation.ICausalLM)model).BaseModel;
+        adapters.AddAdapter("chat", "lora[r=4, alpha=8, intermediate_lora=True, init_weights='bert']");
+        var original = Path.Combine(root, "adapters");
+        adapters.SaveAdapter(original, "chat");
+        var peft = Path.Combine(root, "peft");
+        var back = Path.Combine(root, "back");
+
+        var (exitCode, _, error) = await RunAsync("convert-adapter", original, peft, "--to", "peft", "--model", root);
+
+        Assert.True(exitCode == 0, error);
+        using (var file = TensorFiles.Open(Path.Combine(peft, "adapter_model.safetensors")))
+            Assert.Contains(file.Tensors, t => t.Name == expectedKey);
+
+        (exitCode, _, error) = await RunAsync("convert-adapter", peft, back, "--to", "adapters", "--model", configPath, "--name", "chat");
+
+        Assert.True(exitCode == 0, error);
+        using var reloaded = (TorchSharp.torch.nn.Module)DecoderModels.Create(configJson);
+        var reloadedAdapters = ((Adapters.Core.Generation.ICausalLM)reloaded).BaseModel;
+        reloadedAdapters.LoadAdapter(back);
+        // GPT-2's q/v fused pair travels as one PEFT pair of rank 8 and is taken apart again on the way back.
+        var expected = adapters.GetAdapterStateDict("chat");
+        var actual = reloadedAdapters.GetAdapterStateDict("chat");
+        Assert.Equal(expected.Keys.Order(), actual.Keys.Order());
+        foreach (var (key, tensor) in expected) Assert.True(eq(tensor, actual[key]).all().item<bool>(), key);
+        var config = Assert.IsAssignableFrom<LoRAConfig>(AdapterConfigFile.Read(Path.Combine(back, "adapter_config.json")).GetConfig());
+        Assert.True(config is { R: 4, Alpha: 8, IntermediateLora: true, SelfattnLora: true });
+        Assert.Equal(["q", "v"], config.AttnMatrices);
+    }
 }

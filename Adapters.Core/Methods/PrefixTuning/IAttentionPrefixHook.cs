@@ -5,8 +5,8 @@ namespace Adapters.Core.Methods.PrefixTuning;
 /// <summary>
 /// What an attention module calls to let prefix tuning extend its keys and values (Python's
 /// <c>PrefixTuningLayer.forward(key_states, value_states, residual_input, attention_mask, invert_mask)</c>). Call it after
-/// splitting heads and before the score product. Decoder models with a key/value cache should pass their full keys and
-/// values on the first step only (when the cache is empty), so the prefix is stored in the cache once.
+/// splitting heads and before the score product. Decoder models call it after the key/value cache update on every step,
+/// as Python does: the cache never holds prefixes, and prefix keys are not rotated (RoPE) and not repeated for GQA.
 /// </summary>
 public interface IAttentionPrefixHook
 {

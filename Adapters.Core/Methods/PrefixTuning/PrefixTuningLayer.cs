@@ -24,15 +24,23 @@ public sealed class PrefixTuningLayer : nn.Module, IAttentionPrefixHook
     private PrefixTuningPool? _pool;
 
     /// <summary>Creates the hook for layer <paramref name="layerIndex"/> of an attention with <paramref name="heads"/> heads over width <paramref name="hiddenSize"/>.</summary>
-    public PrefixTuningLayer(ActiveAdapterSetup setup, int layerIndex, int heads, int hiddenSize, string location = PrefixTuningPool.SelfPrefix)
+    /// <param name="setup">The model's active adapters.</param>
+    /// <param name="layerIndex">The layer index.</param>
+    /// <param name="heads">Prefix heads: the key/value heads (Python's <c>num_key_value_heads</c>, falling back to the attention heads).</param>
+    /// <param name="hiddenSize">The model's hidden width (prefix <c>wte</c> and gate input).</param>
+    /// <param name="location">The pool location key.</param>
+    /// <param name="headDim">The width of one head; <c>hiddenSize / heads</c> when null (grouped-query models must pass it).</param>
+    public PrefixTuningLayer(ActiveAdapterSetup setup, int layerIndex, int heads, int hiddenSize, string location = PrefixTuningPool.SelfPrefix, int? headDim = null)
         : base(nameof(PrefixTuningLayer))
     {
         _setup = setup ?? throw new ArgumentNullException(nameof(setup));
-        if (heads <= 0 || hiddenSize % heads != 0)
+        if (heads <= 0 || (headDim is null && hiddenSize % heads != 0))
             throw new ArgumentException($"hidden size {hiddenSize} must be a positive multiple of the head count {heads}.", nameof(heads));
+        if (headDim is <= 0) throw new ArgumentOutOfRangeException(nameof(headDim), headDim, "The head width must be positive.");
         LayerIndex = layerIndex;
         Heads = heads;
         HiddenSize = hiddenSize;
+        HeadDim = headDim ?? hiddenSize / heads;
         Location = location;
         register_module("prefix_gates", PrefixGates);
     }
@@ -46,8 +54,11 @@ public sealed class PrefixTuningLayer : nn.Module, IAttentionPrefixHook
     /// <summary>Attention heads.</summary>
     public int Heads { get; }
 
-    /// <summary>Hidden width; the head width is <c>HiddenSize / Heads</c>.</summary>
+    /// <summary>Hidden width of the model.</summary>
     public int HiddenSize { get; }
+
+    /// <summary>Width of one prefix head.</summary>
+    public int HeadDim { get; }
 
     /// <summary>The pool location key (<c>self_prefix</c>).</summary>
     public string Location { get; }

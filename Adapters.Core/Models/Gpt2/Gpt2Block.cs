@@ -1,6 +1,7 @@
 using Adapters.Core.Methods;
 using Adapters.Core.Methods.Bottleneck;
 using Adapters.Core.Methods.LoRA;
+using Adapters.Core.Methods.PrefixTuning;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -42,8 +43,10 @@ internal sealed class Gpt2Block : nn.Module
         FeedForwardOut = new AdaptableLinear(config.InnerSize, hidden, true, setup, index, LoRALocation.Output, device, dtype, fanInFanOut: true);
         AttentionAdapters = new BottleneckSite(setup, index, BottleneckLocation.Attention);
         OutputAdapters = new BottleneckSite(setup, index, BottleneckLocation.Output);
+        // Python's GPT2AttentionAdaptersMixin adds prefix_tuning to the attention: transformer.h.N.attn.prefix_tuning.
+        Prefix = new PrefixTuningLayer(setup, index, _heads, hidden);
         register_module("ln_1", _ln1);
-        register_module("attn", AdapterModuleDict.Of(("c_attn", Attention), ("c_proj", AttentionProjection)));
+        register_module("attn", AdapterModuleDict.Of(("c_attn", Attention), ("c_proj", AttentionProjection), ("prefix_tuning", Prefix)));
         register_module("ln_2", _ln2);
         register_module("mlp", AdapterModuleDict.Of(("c_fc", FeedForwardIn), ("c_proj", FeedForwardOut)));
         register_module("attention_adapters", AdapterModuleDict.Of(("adapters", AttentionAdapters.Adapters)));
@@ -60,9 +63,10 @@ internal sealed class Gpt2Block : nn.Module
     public AdaptableLinear FeedForwardOut { get; }
     public BottleneckSite AttentionAdapters { get; }
     public BottleneckSite OutputAdapters { get; }
+    public PrefixTuningLayer Prefix { get; }
 
     public AdapterLayerInterface Describe() =>
-        new(Index, null, null, null, FeedForwardIn, FeedForwardOut, AttentionAdapters, OutputAdapters) { FusedQkv = Attention };
+        new(Index, null, null, null, FeedForwardIn, FeedForwardOut, AttentionAdapters, OutputAdapters) { FusedQkv = Attention, Prefix = Prefix };
 
     public Tensor Forward(Tensor hidden, DecoderStep step)
     {
@@ -70,15 +74,20 @@ internal sealed class Gpt2Block : nn.Module
         var batch = hidden.shape[0];
         var length = hidden.shape[1];
         var width = _heads * _headDim;
-        var qkv = Attention.call(_ln1.call(hidden));
+        var normed = _ln1.call(hidden);
+        var qkv = Attention.call(normed);
         Tensor Heads(Tensor x) => x.view(batch, length, _heads, _headDim).transpose(1, 2);
         var q = Heads(qkv.narrow(-1, 0, width));
         var k = Heads(qkv.narrow(-1, width, width));
         var v = Heads(qkv.narrow(-1, 2 * width, width));
         (k, v) = step.Attend(Index, k, v);
+        // As in Python, prefix tuning comes after the cache update, so the cache never holds prefixes.
+        var (prefixedKeys, prefixedValues, mask) = Prefix.Apply(k, v, DecoderStep.PerBatch(step.MaskFor(Index), batch), additiveMask: true, normed);
+        k = prefixedKeys;
+        v = prefixedValues;
         var scores = matmul(q, k.transpose(-1, -2));
         if (_scale != 1.0) scores = scores * _scale;
-        if (step.MaskFor(Index) is { } mask) scores = scores + mask;
+        if (mask is not null) scores = scores + mask;
         var probs = scores.softmax(-1).to(v.dtype);
         if (_attnDropout > 0) probs = nn.functional.dropout(probs, _attnDropout, training);
         var context = matmul(probs, v).transpose(1, 2).reshape(batch, length, width);

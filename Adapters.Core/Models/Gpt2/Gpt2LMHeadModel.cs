@@ -1,4 +1,5 @@
 using Adapters.Core.Generation;
+using Adapters.Core.Models;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -49,6 +50,7 @@ public sealed class Gpt2LMHeadModel : nn.Module, ICausalLM
     {
         var hidden = Transformer.Forward(inputIds, cache, attentionMask, positionIds, inputsEmbeds);
         var logits = nn.functional.linear(Transformer.ApplyInvertibleAdapterInverse(hidden), Transformer.TokenEmbeddings);
-        return new CausalLMOutput(logits, hidden, labels is null ? null : CausalLMLoss.Compute(logits, labels));
+        // A prompt-tuning prompt lengthens the sequence; its positions are not scored (-100 labels in front, as in Python).
+        return new CausalLMOutput(logits, hidden, labels is null ? null : CausalLMLoss.Compute(logits, AdapterModel.AlignLabelsWithPrompt(labels, logits.shape[1])));
     }
 }

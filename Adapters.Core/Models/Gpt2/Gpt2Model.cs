@@ -1,6 +1,7 @@
 using System.Globalization;
 using Adapters.Core.Generation;
 using Adapters.Core.Methods;
+using Adapters.Core.Peft;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -10,7 +11,7 @@ namespace Adapters.Core.Models.Gpt2;
 /// <summary>
 /// transformers' <c>GPT2Model</c> (base prefix <c>transformer</c>) with HF state-dict names (<c>wte</c>, <c>wpe</c>,
 /// <c>h.0.attn.c_attn.weight</c> stored (in, out) as <c>Conv1D</c>, <c>ln_f</c>), learned positions, a causal plus
-/// padding mask and Python adapters' attachment points. Python's limits for GPT-2 hold: no prompt tuning and no
+/// padding mask and Python adapters' attachment points. Python's limits for GPT-2 hold: no
 /// <c>lora_delta_w_svd</c>; LoRA on <c>c_attn</c> runs one adapter at a time.
 /// </summary>
 /// <remarks>
@@ -67,6 +68,15 @@ public sealed class Gpt2Model : AdapterModel
     /// <inheritdoc />
     public override string ModelClassName => "GPT2AdapterModel";
 
+    /// <summary>
+    /// Prompt tuning runs on the token embeddings (Python's GPT-2 has <c>support_prompt_tuning=False</c>; this follows
+    /// PEFT's prompt tuning, which prepends to <c>inputs_embeds</c>), once per generation, before the cache fills.
+    /// </summary>
+    protected override bool SupportsPromptTuning => true;
+
+    /// <inheritdoc />
+    protected override Tensor? PromptWordEmbeddings => _tokens.weight;
+
     /// <inheritdoc />
     public override string? ModelName => Config.NameOrPath;
 
@@ -74,12 +84,32 @@ public sealed class Gpt2Model : AdapterModel
     protected override AdapterModelInterface CreateInterface() =>
         new("gpt2", "transformer", Config.NEmbd, _blocks.Select(b => b.Describe()).ToArray());
 
+    /// <summary>
+    /// <c>h.N.mlp.c_fc</c> and <c>h.N.mlp.c_proj</c>, both <c>Conv1D</c> in transformers, so PEFT adapts them with
+    /// <c>fan_in_fan_out=True</c>. The fused <c>h.N.attn.c_attn</c> comes from <see cref="GetPeftFusedQkvTargets"/>.
+    /// </summary>
+    public override IReadOnlyList<PeftModuleTarget> GetPeftModuleTargets() =>
+        _blocks.SelectMany(b => new[]
+        {
+            new PeftModuleTarget($"h.{b.Index}.mlp.c_fc", b.FeedForwardIn, FanInFanOut: true),
+            new PeftModuleTarget($"h.{b.Index}.mlp.c_proj", b.FeedForwardOut, FanInFanOut: true),
+        }).ToArray();
+
+    /// <summary>Every block's <c>h.N.attn.c_attn</c> (a <c>Conv1D</c>).</summary>
+    public override IReadOnlyList<PeftFusedQkvTarget> GetPeftFusedQkvTargets() =>
+        _blocks.Select(b => new PeftFusedQkvTarget($"h.{b.Index}.attn.c_attn", b.Attention)).ToArray();
+
+    /// <summary>PEFT is applied to <c>GPT2LMHeadModel</c>, whose paths start with <c>transformer.</c>.</summary>
+    public override bool PeftPathsIncludeBasePrefix => true;
+
     /// <summary>Runs the blocks and returns the <c>ln_f</c> output (batch, sequence, hidden); arguments as in <see cref="ICausalLM.Forward"/>.</summary>
     public Tensor Forward(Tensor? inputIds, KeyValueCache? cache = null, Tensor? attentionMask = null, Tensor? positionIds = null, Tensor? inputsEmbeds = null)
     {
         using var scope = NewDisposeScope();
         using var adapterForward = BeginAdapterForward(attentionMask);
         var embeds = inputsEmbeds ?? _tokens.call(inputIds ?? throw new ArgumentException("Give inputIds or inputsEmbeds."));
+        // The prompt joins the token embeddings, so its positions get learned position embeddings like tokens.
+        (embeds, attentionMask, positionIds) = ApplyDecoderPromptTuning(embeds, cache, attentionMask, positionIds);
         var batch = embeds.shape[0];
         var length = embeds.shape[1];
         var past = cache?.Length ?? 0;

@@ -1,6 +1,7 @@
 using Adapters.Core.Generation;
 using Adapters.Core.Methods;
 using Adapters.Core.Methods.LoRA;
+using Adapters.Core.Methods.PrefixTuning;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -37,6 +38,9 @@ internal sealed class LlamaAttention : nn.Module
         register_module("k_proj", Key);
         register_module("v_proj", Value);
         register_module("o_proj", _output);
+        // Python's LlamaAttentionMixin: prefixes per key/value head (num_key_value_heads), head width hidden/heads.
+        Prefix = new PrefixTuningLayer(setup, index, _kvHeads, hidden, headDim: _headDim);
+        register_module("prefix_tuning", Prefix);
     }
 
     /// <summary>Children are registered explicitly under Python's names; field-based registration would add C# field names.</summary>
@@ -47,6 +51,7 @@ internal sealed class LlamaAttention : nn.Module
     public AdaptableLinear Key { get; }
     public AdaptableLinear Value { get; }
     public Linear Output => _output;
+    public PrefixTuningLayer Prefix { get; }
 
     public Tensor Forward(Tensor hidden, DecoderStep step)
     {
@@ -58,13 +63,18 @@ internal sealed class LlamaAttention : nn.Module
         q = RotaryEmbedding.Apply(q, step.Cos!, step.Sin!);
         k = RotaryEmbedding.Apply(k, step.Cos!, step.Sin!);
         (k, v) = step.Attend(Index, k, v);
+        // As in Python: after RoPE and the cache update (prefix keys get no rotation and are never cached), before
+        // the key/value heads are repeated for grouped-query attention.
+        var (prefixedKeys, prefixedValues, mask) = Prefix.Apply(k, v, DecoderStep.PerBatch(step.MaskFor(Index), batch), additiveMask: true, hidden);
+        k = prefixedKeys;
+        v = prefixedValues;
         if (_kvHeads != _heads)
         {
             k = k.repeat_interleave(_heads / _kvHeads, dim: 1);
             v = v.repeat_interleave(_heads / _kvHeads, dim: 1);
         }
         var scores = matmul(q, k.transpose(-1, -2)) * (1.0 / Math.Sqrt(_headDim));
-        if (step.MaskFor(Index) is { } mask) scores = scores + mask;
+        if (mask is not null) scores = scores + mask;
         var probs = scores.to(ScalarType.Float32).softmax(-1).to(q.dtype);
         if (_dropout > 0) probs = nn.functional.dropout(probs, _dropout, training);
         var context = matmul(probs, v).transpose(1, 2).reshape(batch, length, _heads * _headDim);

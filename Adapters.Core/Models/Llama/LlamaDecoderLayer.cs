@@ -59,7 +59,7 @@ internal sealed class LlamaDecoderLayer : nn.Module
     private bool IntermediateIsUp { get; }
 
     public AdapterLayerInterface Describe() => new(Index, Attention.Query, Attention.Key, Attention.Value,
-        IntermediateIsUp ? Up : Down, IntermediateIsUp ? Down : Up, AttentionAdapters, OutputAdapters);
+        IntermediateIsUp ? Up : Down, IntermediateIsUp ? Down : Up, AttentionAdapters, OutputAdapters) { Prefix = Attention.Prefix };
 
     public Tensor Forward(Tensor hidden, DecoderStep step)
     {

@@ -1,4 +1,5 @@
 using Adapters.Core.Generation;
+using Adapters.Core.Models;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -62,6 +63,7 @@ public sealed class LlamaForCausalLM : nn.Module, ICausalLM
     {
         var hidden = Model.Forward(inputIds, cache, attentionMask, positionIds, inputsEmbeds);
         var logits = nn.functional.linear(Model.ApplyInvertibleAdapterInverse(hidden), HeadWeight);
-        return new CausalLMOutput(logits, hidden, labels is null ? null : CausalLMLoss.Compute(logits, labels));
+        // A prompt-tuning prompt lengthens the sequence; its positions are not scored (-100 labels in front, as in Python).
+        return new CausalLMOutput(logits, hidden, labels is null ? null : CausalLMLoss.Compute(logits, AdapterModel.AlignLabelsWithPrompt(labels, logits.shape[1])));
     }
 }

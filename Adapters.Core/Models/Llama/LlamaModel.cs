@@ -1,6 +1,7 @@
 using System.Globalization;
 using Adapters.Core.Generation;
 using Adapters.Core.Methods;
+using Adapters.Core.Peft;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -66,9 +67,36 @@ public sealed class LlamaModel : AdapterModel
     /// <inheritdoc />
     public override string? ModelName => Config.NameOrPath;
 
+    /// <summary>
+    /// Prompt tuning runs on the token embeddings (Python's Llama has <c>support_prompt_tuning=False</c>; this follows
+    /// PEFT's prompt tuning, which prepends to <c>inputs_embeds</c>), once per generation, before the cache fills.
+    /// </summary>
+    protected override bool SupportsPromptTuning => true;
+
+    /// <inheritdoc />
+    protected override Tensor? PromptWordEmbeddings => _embeddings.weight;
+
     /// <inheritdoc />
     protected override AdapterModelInterface CreateInterface() =>
         new(Config.ModelType, "model", Config.HiddenSize, _layers.Select(l => l.Describe()).ToArray());
+
+    /// <summary>
+    /// <c>layers.N.self_attn.q_proj/k_proj/v_proj</c> and <c>layers.N.mlp.up_proj/down_proj</c>: the projections Python
+    /// adapters can hold. <c>o_proj</c> and <c>gate_proj</c> are not listed, so PEFT adapters that target them fail
+    /// naming the module.
+    /// </summary>
+    public override IReadOnlyList<PeftModuleTarget> GetPeftModuleTargets() =>
+        _layers.SelectMany(l => new[]
+        {
+            new PeftModuleTarget($"layers.{l.Index}.self_attn.q_proj", l.Attention.Query),
+            new PeftModuleTarget($"layers.{l.Index}.self_attn.k_proj", l.Attention.Key),
+            new PeftModuleTarget($"layers.{l.Index}.self_attn.v_proj", l.Attention.Value),
+            new PeftModuleTarget($"layers.{l.Index}.mlp.up_proj", l.Up),
+            new PeftModuleTarget($"layers.{l.Index}.mlp.down_proj", l.Down),
+        }).ToArray();
+
+    /// <summary>PEFT is applied to <c>LlamaForCausalLM</c>, whose paths start with <c>model.</c>.</summary>
+    public override bool PeftPathsIncludeBasePrefix => true;
 
     /// <summary>
     /// Runs the decoder and returns the final-norm hidden states (batch, sequence, hidden). See
@@ -80,6 +108,7 @@ public sealed class LlamaModel : AdapterModel
         using var scope = NewDisposeScope();
         using var adapterForward = BeginAdapterForward(attentionMask);
         var hidden = inputsEmbeds ?? _embeddings.call(inputIds ?? throw new ArgumentException("Give inputIds or inputsEmbeds."));
+        (hidden, attentionMask, positionIds) = ApplyDecoderPromptTuning(hidden, cache, attentionMask, positionIds);
         hidden = ApplyInvertibleAdapter(hidden);
         var batch = hidden.shape[0];
         var length = hidden.shape[1];
