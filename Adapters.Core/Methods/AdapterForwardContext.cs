@@ -81,6 +81,26 @@ public sealed class AdapterForwardContext : IDisposable
         return null;
     }
 
+    /// <summary>
+    /// How a <see cref="Composition.Parallel"/> block with <paramref name="channels"/> children sees a site's
+    /// <paramref name="rows"/>: the first site of the pass (or one still holding the un-replicated batch, as LoRA on
+    /// q/k/v does, Python's <c>allow_multi_parallelize</c>) must replicate them, and this records that; later sites
+    /// split the replicated batch. Returns the original batch size, i.e. the rows per child.
+    /// </summary>
+    /// <exception cref="Composition.AdapterCompositionException">Replicated rows that do not divide into the channels.</exception>
+    public long ParallelRows(long rows, int channels, out bool replicate)
+    {
+        replicate = !Parallelized || rows == OriginalBatchSize;
+        if (replicate)
+        {
+            MarkParallelized(rows);
+            return rows;
+        }
+        if (rows % channels != 0)
+            throw new Composition.AdapterCompositionException($"The batch of {rows} rows in a Parallel block is not divisible by its {channels} channels.");
+        return rows / channels;
+    }
+
     /// <summary>Records that the batch of size <paramref name="originalBatchSize"/> was replicated.</summary>
     public void MarkParallelized(long originalBatchSize)
     {

@@ -181,23 +181,9 @@ public sealed class BottleneckSite
 
     private BottleneckState ComposeParallel(Parallel parallel, BottleneckState state, int level, Func<Tensor, Tensor>? layerNorm)
     {
-        var channels = parallel.ParallelChannels;
-        var batch = state.Hidden.shape[0];
-        long original;
-        var forward = _setup.RequireForward(parallel);
-        if (!forward.Parallelized || batch == forward.OriginalBatchSize)
-        {
-            // The first adapter layer that sees the Parallel block replicates the batch once per child.
-            original = batch;
-            state = state.Repeat(channels);
-            forward.MarkParallelized(original);
-        }
-        else
-        {
-            if (batch % channels != 0)
-                throw new AdapterCompositionException($"The batch of {batch} rows in a Parallel block is not divisible by its {channels} channels.");
-            original = batch / channels;
-        }
+        // The first adapter layer that sees the Parallel block replicates the batch once per child.
+        var original = _setup.RequireForward(parallel).ParallelRows(state.Hidden.shape[0], parallel.ParallelChannels, out var replicate);
+        if (replicate) state = state.Repeat(parallel.ParallelChannels);
         state = PreBlock(parallel, state, layerNorm);
         var children = new List<BottleneckState>();
         for (var i = 0; i < parallel.Children.Count; i++)

@@ -158,23 +158,9 @@ public sealed class AdaptableLinear : nn.Module<Tensor, Tensor>
 
     private LoRAState ComposeParallel(Parallel parallel, LoRAState state, int level)
     {
-        var channels = parallel.ParallelChannels;
-        var batch = state.Input.shape[0];
-        long original;
-        var forward = _setup.RequireForward(parallel);
         // LoRA may replicate again: q, k and v each see the un-replicated layer input (Python's allow_multi_parallelize).
-        if (!forward.Parallelized || batch == forward.OriginalBatchSize)
-        {
-            original = batch;
-            state = state.Repeat(channels);
-            forward.MarkParallelized(original);
-        }
-        else
-        {
-            if (batch % channels != 0)
-                throw new AdapterCompositionException($"The batch of {batch} rows in a Parallel block is not divisible by its {channels} channels.");
-            original = batch / channels;
-        }
+        var original = _setup.RequireForward(parallel).ParallelRows(state.Input.shape[0], parallel.ParallelChannels, out var replicate);
+        if (replicate) state = state.Repeat(parallel.ParallelChannels);
         var children = new List<LoRAState>();
         for (var i = 0; i < parallel.Children.Count; i++)
             children.Add(RunChild(parallel, parallel.Children[i], state.Rows(i * original, (i + 1) * original), level));

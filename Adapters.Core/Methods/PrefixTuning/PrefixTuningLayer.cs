@@ -170,22 +170,9 @@ public sealed class PrefixTuningLayer : nn.Module, IAttentionPrefixHook
     private PrefixState ComposeParallel(Parallel parallel, PrefixState state, int level, Pass pass)
     {
         var context = pass.Context ?? _setup.RequireForward(parallel);
-        var channels = parallel.ParallelChannels;
-        var rows = state.Keys.shape[0];
-        long original;
-        if (!context.Parallelized || rows == context.OriginalBatchSize)
-        {
-            // The first layer that sees the Parallel block replicates keys, values, mask and gate input once per child.
-            original = rows;
-            state = state.Repeat(channels);
-            context.MarkParallelized(original);
-        }
-        else
-        {
-            if (rows % channels != 0)
-                throw new AdapterCompositionException($"The batch of {rows} rows in a Parallel block is not divisible by its {channels} channels.");
-            original = rows / channels;
-        }
+        // The first layer that sees the Parallel block replicates keys, values, mask and gate input once per child.
+        var original = context.ParallelRows(state.Keys.shape[0], parallel.ParallelChannels, out var replicate);
+        if (replicate) state = state.Repeat(parallel.ParallelChannels);
         var children = new List<PrefixState>();
         for (var i = 0; i < parallel.Children.Count; i++)
             children.Add(RunChild(parallel, parallel.Children[i], state.Rows(i * original, original), level, pass));
