@@ -43,37 +43,13 @@ public sealed class FusedQkvLoRA : nn.Module
             if (config.R != 1) throw new AdapterConfigException($"composition_mode \"scale\" needs r=1, got r={config.R}.");
             if (config.Dropout > 0) throw new AdapterConfigException("composition_mode \"scale\" does not support dropout.");
             _b = new Parameter(zeros([PartWidth * Groups, 1], dtype, device));
-            using (no_grad())
-            {
-                switch (config.InitWeights)
-                {
-                    case "ia3": nn.init.ones_(_b); break;
-                    case "lora": break;
-                    case "bert": nn.init.normal_(_b, 0.0, 0.02); break;
-                    default: throw new AdapterConfigException($"init_weights \"{config.InitWeights}\" is not valid for composition_mode \"scale\".");
-                }
-            }
+            using (no_grad()) LoRAInit.Scale(_b, config.InitWeights);
             register_parameter("lora_B", _b);
             return;
         }
         _a = new Parameter(zeros([config.R * Groups, inFeatures], dtype, device));
         _b = new Parameter(zeros([PartWidth * Groups, config.R], dtype, device));
-        using (no_grad())
-        {
-            switch (config.InitWeights)
-            {
-                case "lora": nn.init.kaiming_uniform_(_a, Math.Sqrt(5)); break;
-                case "bert":
-                    nn.init.normal_(_a, 0.0, 0.02);
-                    nn.init.normal_(_b, 0.0, 0.02);
-                    break;
-                case "ia3":
-                    nn.init.ones_(_a);
-                    nn.init.ones_(_b);
-                    break;
-                default: throw new AdapterConfigException($"init_weights \"{config.InitWeights}\" is not valid for LoRA on a fused q/k/v projection; expected lora, bert or ia3.");
-            }
-        }
+        using (no_grad()) LoRAInit.LowRank(_a, _b, config.InitWeights, allowVera: false, "LoRA on a fused q/k/v projection");
         register_parameter("lora_A", _a);
         register_parameter("lora_B", _b);
     }

@@ -22,16 +22,7 @@ public sealed class IA3Module : LoRALayer
         if (config.Dropout > 0) throw new AdapterConfigException("composition_mode \"scale\" does not support dropout.");
         if (config.UseDora) throw new AdapterConfigException("composition_mode \"scale\" does not support use_dora.");
         _b = new Parameter(zeros([outFeatures, 1], dtype, device));
-        using (no_grad())
-        {
-            switch (config.InitWeights)
-            {
-                case "ia3": nn.init.ones_(_b); break;
-                case "lora": break;
-                case "bert": nn.init.normal_(_b, 0.0, 0.02); break;
-                default: throw new AdapterConfigException($"init_weights \"{config.InitWeights}\" is not valid for composition_mode \"scale\".");
-            }
-        }
+        using (no_grad()) LoRAInit.Scale(_b, config.InitWeights);
         register_parameter("lora_B", _b);
         RegisterCommon();
     }

@@ -22,29 +22,7 @@ public sealed class LoRAModule : LoRALayer
         if (config.R <= 0) throw new AdapterConfigException($"LoRA r must be positive, got {config.R}.");
         _a = new Parameter(zeros([config.R, inFeatures], dtype, device));
         _b = new Parameter(zeros([outFeatures, config.R], dtype, device));
-        using (no_grad())
-        {
-            switch (config.InitWeights)
-            {
-                case "lora":
-                    nn.init.kaiming_uniform_(_a, Math.Sqrt(5));
-                    break;
-                case "bert":
-                    nn.init.normal_(_a, 0.0, 0.02);
-                    nn.init.normal_(_b, 0.0, 0.02);
-                    break;
-                case "ia3":
-                    nn.init.ones_(_a);
-                    nn.init.ones_(_b);
-                    break;
-                case "vera":
-                    nn.init.kaiming_uniform_(_a);
-                    nn.init.kaiming_uniform_(_b);
-                    break;
-                default:
-                    throw new AdapterConfigException($"Unknown LoRA init_weights \"{config.InitWeights}\"; expected lora, bert, ia3 or vera.");
-            }
-        }
+        using (no_grad()) LoRAInit.LowRank(_a, _b, config.InitWeights, allowVera: true, "LoRA");
         register_parameter("lora_A", _a);
         register_parameter("lora_B", _b);
         RegisterCommon();
