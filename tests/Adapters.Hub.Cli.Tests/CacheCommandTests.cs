@@ -31,6 +31,8 @@ public sealed class CacheCommandTests : IDisposable
         var repos = report.RootElement.GetProperty("repos");
         Assert.Equal(2, repos.GetArrayLength());
         Assert.Equal(2, repos[1].GetProperty("revisions").GetArrayLength());
+        // Python's repo_type spelling, never the enum's number.
+        Assert.Equal(["dataset", "model"], repos.EnumerateArray().Select(r => r.GetProperty("repoType").GetString() ?? "null").ToArray());
     }
 
     [Fact]
