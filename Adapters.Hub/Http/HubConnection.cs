@@ -173,6 +173,32 @@ public sealed partial class HubConnection : IDisposable
         return content;
     }
 
+    /// <summary>
+    /// Sends <paramref name="body"/> (if any) as JSON with <c>Content-Length</c>, checks the status through
+    /// <see cref="HubErrorMap"/> and returns the answer's JSON (or null for an empty body). Writes that must
+    /// not apply twice pass <paramref name="sendOnce"/>, so the retry pipeline never resends them.
+    /// </summary>
+    internal async Task<JsonDocument?> SendJsonAsync(HttpMethod method, Uri uri, object? body, bool sendOnce, CancellationToken cancellationToken)
+    {
+        using var response = await SendAsync(method, uri, RedirectPolicy.None, request =>
+        {
+            AcceptJson(request);
+            if (body is not null) request.Content = JsonBody(body);
+            if (sendOnce) TransientFailures.SendOnce(request);
+        }, HttpCompletionOption.ResponseContentRead, cancellationToken).ConfigureAwait(false);
+        await HubErrorMap.EnsureSuccessAsync(response, cancellationToken).ConfigureAwait(false);
+        var bytes = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
+        if (bytes.AsSpan().Trim(" \t\r\n"u8).IsEmpty) return null;
+        try
+        {
+            return JsonDocument.Parse(bytes);
+        }
+        catch (JsonException ex)
+        {
+            throw new HubException($"{SecretRedactor.Redact(uri)} answered a body that is not JSON: {ex.Message}", ex);
+        }
+    }
+
     /// <summary>Streams every item of a JSON-array listing, following <c>Link: rel="next"</c> pages.</summary>
     public async IAsyncEnumerable<T> GetPagedAsync<T>(Uri firstPage, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {

@@ -169,6 +169,24 @@ public sealed class PullIntegrityTests : IDisposable
         Assert.Equal(1, _stub.HubRequests.Count(r => r.AbsolutePath.Contains("/revision/main", StringComparison.Ordinal)));
     }
 
+    [Fact]
+    public async Task A_pull_request_ref_is_a_revision_for_files_and_the_cache()
+    {
+        _stub.AddFile(RepoId, "adapter_config.json", "{\"r\": 8}");
+        var repo = _stub.Repo(RepoId);
+        repo.Snapshots[HubStub.CommitB] = new(StringComparer.Ordinal) { ["adapter_config.json"] = new StubFile("adapter_config.json", "{\"r\": 16}"u8.ToArray(), lfs: false) };
+        repo.Branches[Adapters.Hub.Discussions.DiscussionsClient.PullRequestRevision(3)] = HubStub.CommitB;
+        using var hub = TestHub.Client(_stub, _cache);
+
+        var path = await hub.Files.DownloadFileAsync(RepoId, "adapter_config.json", revision: "refs/pr/3");
+
+        Assert.Equal("{\"r\": 16}", await File.ReadAllTextAsync(path));
+        Assert.Contains(_stub.HubRequests, r => r.Method == "HEAD" && r.Url.Contains("/resolve/refs%2Fpr%2F3/", StringComparison.Ordinal));
+        Assert.Equal(HubStub.CommitB, await File.ReadAllTextAsync(Path.Combine(RepoFolder, "refs", "refs", "pr", "3")));
+        using var offline = new HubClient(new HubClientOptions { CacheDirectory = _cache, Offline = true });
+        Assert.Equal(path, offline.Files.TryGetCachedFile(RepoId, "adapter_config.json", "refs/pr/3"));
+    }
+
     private static RawResponse Corrupt(RawResponse r)
     {
         var corrupted = (byte[])r.Body.Clone();
