@@ -65,7 +65,16 @@ internal static class PullCommand
             return await hub.Files.SnapshotDownloadAsync(repoId, revision, include, exclude, repoType: repoType, progress: progress, cancellationToken: cancellationToken).ConfigureAwait(false);
         }
 
-        // One commit for every file: the revision is resolved once, so a push landing mid-pull cannot mix versions.
+        if (files.Length == 1)
+        {
+            // One file, one HEAD (as Python's CLI, which calls hf_hub_download for a single file).
+            var path = await hub.Files.DownloadFileAsync(repoId, files[0], revision, repoType, progress, cancellationToken).ConfigureAwait(false);
+            var folder = path;
+            foreach (var _ in files[0].Split('/')) folder = Path.GetDirectoryName(folder)!;
+            return new Snapshot(folder, Path.GetFileName(folder), files);
+        }
+        // Several files: the revision is resolved once and every file taken from that commit, so a push
+        // landing mid-pull cannot mix versions (Python's CLI uses one snapshot for the same reason).
         return await hub.Files.DownloadFilesAsync(repoId, files, revision, repoType, progress, cancellationToken).ConfigureAwait(false);
     }
 

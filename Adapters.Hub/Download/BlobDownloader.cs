@@ -162,20 +162,14 @@ internal sealed partial class BlobDownloader(HubConnection connection)
     /// <summary>One GET (ranged when resuming); returns the new length of the file.</summary>
     private async Task<long> TransferAsync(HubFileMetadata metadata, Microsoft.Win32.SafeHandles.SafeFileHandle handle, long written, ContentHasher? hasher, Action<long>? onBytes, TransferState transfer, CancellationToken cancellationToken)
     {
-        HttpResponseMessage response;
-        try
+        // A request that never got an answer was already retried by the pipeline: its HubException is final
+        // here (the partial file is kept). Only a body that breaks off mid-way is resumed by this class.
+        var from = written;
+        var response = await connection.SendAsync(HttpMethod.Get, metadata.Location, RedirectPolicy.All, request =>
         {
-            var from = written;
-            response = await connection.SendAsync(HttpMethod.Get, metadata.Location, RedirectPolicy.All, request =>
-            {
-                request.Headers.AcceptEncoding.Add(new StringWithQualityHeaderValue("identity"));
-                if (from > 0) request.Headers.Range = new RangeHeaderValue(from, null);
-            }, cancellationToken: cancellationToken).ConfigureAwait(false);
-        }
-        catch (HubException ex) when (ex.InnerException is { } cause && TransientFailures.IsTransientTransport(cause))
-        {
-            throw new TransferInterruptedException(ex.Message, ex);
-        }
+            request.Headers.AcceptEncoding.Add(new StringWithQualityHeaderValue("identity"));
+            if (from > 0) request.Headers.Range = new RangeHeaderValue(from, null);
+        }, cancellationToken: cancellationToken).ConfigureAwait(false);
 
         using (response)
         {

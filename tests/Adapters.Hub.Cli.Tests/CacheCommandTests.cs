@@ -53,6 +53,22 @@ public sealed class CacheCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task Verify_names_the_blobs_it_could_not_verify()
+    {
+        var blob = Path.Combine(_cache.ModelFolder, "blobs", "proxy-etag-7");
+        await File.WriteAllTextAsync(blob, "no hash names this content");
+
+        var (exitCode, output, _) = await RunAsync("cache", "verify", "--cache-dir", _cache.Root);
+        var (_, json, _) = await RunAsync("cache", "verify", "--cache-dir", _cache.Root, "--json");
+
+        Assert.Equal(0, exitCode);
+        Assert.Contains($"UNVERIFIED  {blob}", output, StringComparison.Ordinal);
+        Assert.Contains("1 could not be verified", output, StringComparison.Ordinal);
+        using var report = JsonDocument.Parse(json);
+        Assert.Equal(blob, report.RootElement.GetProperty("unverifiable").EnumerateArray().Single().GetString());
+    }
+
+    [Fact]
     public async Task Prune_dry_run_reports_and_prune_deletes()
     {
         var (_, dry, _) = await RunAsync("cache", "prune", "--cache-dir", _cache.Root, "--dry-run");
