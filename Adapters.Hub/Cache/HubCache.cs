@@ -140,7 +140,10 @@ public sealed class HubCache
         ? commit
         : throw new ArgumentException($"'{commit}' is not a 40-character lowercase hex commit id.", nameof(commit));
 
-    private static string ValidateEtag(string etag) => IsSha1(etag) || IsSha256(etag) || (etag.Length is > 0 and <= 128 && etag.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_'))
+    /// <summary>Whether a normalized etag can name a blob file: a SHA-1/SHA-256, or 1-128 ASCII letters, digits, '-' and '_'.</summary>
+    public static bool IsUsableEtag(string etag) => IsSha1(etag) || IsSha256(etag) || (etag.Length is > 0 and <= 128 && etag.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_'));
+
+    private static string ValidateEtag(string etag) => IsUsableEtag(etag)
         ? etag
         : throw new ArgumentException($"'{etag}' is not a usable blob name (expected a hex SHA-1/SHA-256 etag).", nameof(etag));
 }

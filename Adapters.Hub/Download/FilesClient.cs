@@ -69,6 +69,14 @@ public sealed partial class FilesClient
         var rawEtag = Header(response, "X-Linked-Etag") ?? Header(response, "ETag")
             ?? throw new HubException($"{requestUri} answered without an ETag or X-Linked-Etag; cannot name or verify the blob.");
         var etag = HubFileMetadata.NormalizeEtag(rawEtag);
+        if (!HubCache.IsUsableEtag(etag))
+        {
+            // The etag names the blob file: one that could escape blobs/ or carry terminal escapes is refused as untrustworthy.
+            var shown = new string(etag.Take(80).Select(c => char.IsControl(c) || c > '~' ? '?' : c).ToArray()) + (etag.Length > 80 ? "..." : "");
+            throw new IntegrityException(
+                $"{requestUri} answered the etag '{shown}' ({etag.Length} characters) for '{path}', which is neither a content hash nor a safe blob name (1-128 letters, digits, '-', '_').",
+                "a SHA-1/SHA-256 or a safe blob name", shown);
+        }
         var isRedirect = HubConnection.IsRedirect(response.StatusCode);
         long size;
         if (Header(response, "X-Linked-Size") is { } linkedSize)

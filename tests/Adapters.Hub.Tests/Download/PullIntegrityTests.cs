@@ -187,6 +187,21 @@ public sealed class PullIntegrityTests : IDisposable
         Assert.Equal(path, offline.Files.TryGetCachedFile(RepoId, "adapter_config.json", "refs/pr/3"));
     }
 
+    [Theory]
+    [InlineData("../../escape")]
+    [InlineData("has spaces;and=signs")]
+    public async Task An_etag_that_cannot_name_a_blob_is_an_integrity_error(string hostile)
+    {
+        var file = _stub.AddFile(RepoId, "config.json", "{}");
+        file.EtagOverride = hostile;
+        using var hub = TestHub.Client(_stub, _cache);
+
+        var error = await Assert.ThrowsAsync<IntegrityException>(() => hub.Files.DownloadFileAsync(RepoId, "config.json"));
+
+        Assert.Contains("neither a content hash nor a safe blob name", error.Message, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Blobs));
+    }
+
     private static RawResponse Corrupt(RawResponse r)
     {
         var corrupted = (byte[])r.Body.Clone();

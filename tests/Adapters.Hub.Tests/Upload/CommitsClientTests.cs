@@ -254,7 +254,10 @@ public sealed class CommitsClientTests : IDisposable
         StubCommit(500);
         await Assert.ThrowsAsync<HubHttpException>(() => _client.Commits.UploadFolderAsync(Path.Combine(_folder.FullName, "adapter"), Repo, "Upload"));
         Assert.Single(Requests("/commit/main", "POST"));
-        Assert.Single(Requests("/preupload/main", "POST"));
+        var preupload = Assert.Single(Requests("/preupload/main", "POST"));
+        // JSON bodies go out with Content-Length, never chunked, as Python sends them.
+        Assert.Equal(preupload.RequestMessage.BodyAsBytes!.Length.ToString(), Header(preupload, "Content-Length"));
+        Assert.Null(Header(preupload, "Transfer-Encoding"));
     }
 
     [Fact]
