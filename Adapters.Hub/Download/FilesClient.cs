@@ -296,7 +296,15 @@ public sealed partial class FilesClient
                     }
                     files.Add(entry);
                 }
-                TreeCache.Write(repoFolder, commit, files);
+                try
+                {
+                    TreeCache.Write(repoFolder, commit, files);
+                }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+                {
+                    // The listing only saves requests later (and answers offline): a cache that cannot take it still downloads.
+                    LogTreeNotCached(_connection.Logger, repoId, commit, ex.Message);
+                }
             }
         }
         catch (HubException ex) when (CanFallBackToCache(ex))
@@ -473,6 +481,9 @@ public sealed partial class FilesClient
 
     [LoggerMessage(EventId = 11, Level = LogLevel.Information, Message = "No paths-info for '{Path}' of {RepoId} ({Reason}); its non-hash etag is checked by size only")]
     private static partial void LogNoPathsInfo(ILogger logger, string path, string repoId, string reason);
+
+    [LoggerMessage(EventId = 13, Level = LogLevel.Warning, Message = "Could not cache the file listing of {RepoId} at {Commit}: {Reason}")]
+    private static partial void LogTreeNotCached(ILogger logger, string repoId, string commit, string reason);
 
     [LoggerMessage(EventId = 12, Level = LogLevel.Warning, Message = "{Description} shares the non-hash etag {Etag} with other content; stored as its own copy in the snapshot")]
     private static partial void LogStandalone(ILogger logger, string description, string etag);
