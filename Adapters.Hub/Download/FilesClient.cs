@@ -458,7 +458,8 @@ public sealed partial class FilesClient
     /// <summary>Downloads and verifies a file into its snapshot entry directly (a copy, not a link into <c>blobs/</c>).</summary>
     private async Task DownloadStandaloneAsync(HubFileMetadata metadata, string blob, string pointer, string description, string? contentHash, ProgressTracker tracker, CancellationToken cancellationToken)
     {
-        var temp = $"{blob}.{Guid.NewGuid().ToString("N")[..8]}.standalone";
+        // Named like a Python 1.18+ partial, so that one a killed process leaves behind is pruned like any other.
+        var temp = $"{blob}.{Guid.NewGuid().ToString("N")[..8]}{PartialDownloads.Suffix}";
         try
         {
             await _downloader.DownloadAsync(metadata, temp, description, tracker.AddBytes, cancellationToken, contentHash).ConfigureAwait(false);
