@@ -87,7 +87,7 @@ public sealed class AdapterConfigFile
     /// <summary>Parses the JSON text of an <c>adapter_config.json</c>.</summary>
     /// <exception cref="AdapterConfigException">The text is not a JSON object.</exception>
     public static AdapterConfigFile Parse(string json, string sourceName = FileName) =>
-        new(PythonJson.Parse(json, sourceName) as JsonObject
+        new(ConfigJson.Parse(json, sourceName) as JsonObject
             ?? throw new AdapterConfigException($"{sourceName} must hold a JSON object."));
 
     /// <summary>Reads and parses a file.</summary>
