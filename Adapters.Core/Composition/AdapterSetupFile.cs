@@ -90,7 +90,7 @@ public sealed class AdapterSetupFile
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         var bytes = new UTF8Encoding(false).GetBytes(ToJsonString());
-        Serialization.AtomicFile.Write(path, stream => stream.Write(bytes));
+        AtomicFile.Write(path, stream => stream.Write(bytes));
     }
 
     /// <summary>Reads an <c>adapter_setup.json</c>.</summary>

@@ -97,12 +97,7 @@ public sealed class AdapterConfigFile
     public string ToJsonString() => PythonJson.Serialize(Document);
 
     /// <summary>Writes the file through a temporary file that replaces the target only once complete.</summary>
-    public void Write(string path)
-    {
-        var temp = path + ".tmp";
-        File.WriteAllText(temp, ToJsonString(), new UTF8Encoding(false));
-        File.Move(temp, path, overwrite: true);
-    }
+    public void Write(string path) => AtomicFile.WriteAllText(path, ToJsonString());
 
     private int? ReadHidden() =>
         Document["hidden_size"] is JsonValue value && value.GetValueKind() == System.Text.Json.JsonValueKind.Number

@@ -1,3 +1,4 @@
+using Adapters.Hub.IO;
 using System.Text;
 
 namespace Adapters.Hub.Cache;
@@ -77,10 +78,7 @@ public sealed class HubCache
         if (revision == commit) return;
         var refPath = RefPath(repoFolder, revision);
         if (File.Exists(refPath) && File.ReadAllText(refPath) == commit) return;
-        Directory.CreateDirectory(Path.GetDirectoryName(refPath)!);
-        var temp = refPath + "." + Guid.NewGuid().ToString("N")[..8] + ".tmp";
-        File.WriteAllText(temp, commit, new UTF8Encoding(false));
-        File.Move(temp, refPath, overwrite: true);
+        AtomicFile.WriteAllText(refPath, commit);
     }
 
     /// <summary>Creates the empty <c>.no_exist</c> marker of a file the Hub reported missing.</summary>
@@ -115,24 +113,20 @@ public sealed class HubCache
     /// <returns>True when a symlink was made, false when the blob was copied.</returns>
     public static bool LinkPointer(string blobPath, string pointerPath, bool useSymlinks)
     {
-        var folder = Path.GetDirectoryName(pointerPath)!;
-        Directory.CreateDirectory(folder);
-        var temp = pointerPath + "." + Guid.NewGuid().ToString("N")[..8] + ".tmp";
+        var folder = Path.GetDirectoryName(Path.GetFullPath(pointerPath))!;
         if (useSymlinks)
         {
             try
             {
-                File.CreateSymbolicLink(temp, Path.GetRelativePath(folder, blobPath));
-                File.Move(temp, pointerPath, overwrite: true);
+                AtomicFile.WriteThroughPath(pointerPath, temp => File.CreateSymbolicLink(temp, Path.GetRelativePath(folder, blobPath)));
                 return true;
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or PlatformNotSupportedException)
             {
-                File.Delete(temp);
+                // Symlinks refused (Windows without developer mode, some network shares): copy instead, as Python does.
             }
         }
-        File.Copy(blobPath, temp, overwrite: true);
-        File.Move(temp, pointerPath, overwrite: true);
+        AtomicFile.WriteThroughPath(pointerPath, temp => File.Copy(blobPath, temp));
         return false;
     }
 
