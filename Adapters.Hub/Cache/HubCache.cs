@@ -1,3 +1,4 @@
+using Adapters.Hub.Text;
 using Adapters.Hub.IO;
 using System.Text;
 
@@ -134,7 +135,9 @@ public sealed class HubCache
         ? commit
         : throw new ArgumentException($"'{commit}' is not a 40-character lowercase hex commit id.", nameof(commit));
 
+    // An etag names a file in the cache, so one that is not a plain name is an unsafe answer from the server:
+    // an integrity failure (exit 3 in the CLI), not a usage error.
     private static string ValidateEtag(string etag) => IsSha1(etag) || IsSha256(etag) || (etag.Length is > 0 and <= 128 && etag.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_'))
         ? etag
-        : throw new ArgumentException($"'{etag}' is not a usable blob name (expected a hex SHA-1/SHA-256 etag).", nameof(etag));
+        : throw new IntegrityException($"The etag {SafeText.Quote(etag)} is not a usable blob name (expected a hex SHA-1/SHA-256 etag).", "a hex SHA-1/SHA-256", etag);
 }

@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using System.Text;
+using Adapters.Hub.Text;
 
 namespace Adapters.Hub.IO;
 
@@ -38,7 +39,7 @@ internal static class AtomicFile
     public static void Write(string path, Action<FileStream> write, WriteDurability durability = WriteDurability.Visible, UnixFileMode? unixMode = null)
     {
         ArgumentNullException.ThrowIfNull(write);
-        var full = PrepareTarget(path);
+        var full = PrepareTarget(path, out var createdFolders);
         var temp = TempPathFor(full);
         try
         {
@@ -52,6 +53,7 @@ internal static class AtomicFile
         catch
         {
             DeleteQuietly(temp);
+            RemoveFolders(createdFolders);
             throw;
         }
     }
@@ -65,7 +67,7 @@ internal static class AtomicFile
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(write);
-        var full = PrepareTarget(path);
+        var full = PrepareTarget(path, out var createdFolders);
         var temp = TempPathFor(full);
         try
         {
@@ -81,6 +83,7 @@ internal static class AtomicFile
         catch
         {
             DeleteQuietly(temp);
+            RemoveFolders(createdFolders);
             throw;
         }
     }
@@ -122,7 +125,7 @@ internal static class AtomicFile
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(write);
-        var full = PrepareTarget(path);
+        var full = PrepareTarget(path, out var createdFolders);
         var temp = TempPathFor(full);
         try
         {
@@ -133,6 +136,7 @@ internal static class AtomicFile
         catch
         {
             DeleteQuietly(temp);
+            RemoveFolders(createdFolders);
             throw;
         }
     }
@@ -177,12 +181,78 @@ internal static class AtomicFile
 
     private static readonly UTF8Encoding s_utf8 = new(encoderShouldEmitUTF8Identifier: false);
 
-    private static string PrepareTarget(string path)
+    private static string PrepareTarget(string path, out List<string> createdFolders)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         var full = Path.GetFullPath(path);
-        Directory.CreateDirectory(Path.GetDirectoryName(full) ?? ".");
+        CheckLength(full);
+        createdFolders = CreateFolders(Path.GetDirectoryName(full) ?? ".");
         return full;
+    }
+
+    /// <summary>
+    /// Refuses, before anything is created, a path the file system would refuse half way down (a server or an
+    /// archive can name one): longer than PATH_MAX, or with a name longer than NAME_MAX.
+    /// </summary>
+    private static void CheckLength(string full)
+    {
+        if (OperatingSystem.IsWindows()) return;
+        var maxPath = OperatingSystem.IsMacOS() ? 1023 : 4095;
+        var bytes = Encoding.UTF8.GetByteCount(full);
+        var longestName = full.Split(Path.DirectorySeparatorChar).Max(Encoding.UTF8.GetByteCount);
+        if (bytes > maxPath || longestName > MaxNameBytes)
+        {
+            throw new PathTooLongException(
+                $"The path {SafeText.Quote(full)} is longer than the file system allows ({bytes} bytes, longest name {longestName}; at most {maxPath} and {MaxNameBytes}).");
+        }
+    }
+
+    private const int MaxNameBytes = 255;
+
+    /// <summary>
+    /// Creates the missing folders of <paramref name="folder"/> and returns them, outermost first, so that a
+    /// failure (a path the file system refuses half way down, a writer that throws) can remove them again
+    /// instead of leaving a trail of empty folders.
+    /// </summary>
+    private static List<string> CreateFolders(string folder)
+    {
+        var missing = new List<string>();
+        for (var current = folder; !string.IsNullOrEmpty(current) && !Directory.Exists(current); current = Path.GetDirectoryName(current))
+        {
+            missing.Add(current);
+        }
+        missing.Reverse();
+        if (missing.Count == 0) return missing;
+        try
+        {
+            Directory.CreateDirectory(folder);
+        }
+        catch
+        {
+            RemoveFolders(missing);
+            throw;
+        }
+        return missing;
+    }
+
+    /// <summary>Removes the folders this write created, deepest first, as long as they are empty (another writer may have filled one).</summary>
+    private static void RemoveFolders(List<string> created)
+    {
+        for (var i = created.Count - 1; i >= 0; i--)
+        {
+            try
+            {
+                Directory.Delete(created[i], recursive: false);
+            }
+            catch (DirectoryNotFoundException)
+            {
+                // Creation stopped above this one.
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                return;
+            }
+        }
     }
 
     private static FileStreamOptions CreateOptions(UnixFileMode? unixMode, FileOptions options)

@@ -1,3 +1,4 @@
+using Adapters.Hub.Text;
 using Adapters.Hub.IO;
 using System.IO.Compression;
 
@@ -43,7 +44,7 @@ public static class LegacyArchiveExtractor
                 var segments = name.Split('/');
                 if (name.StartsWith('/') || (name.Length > 1 && name[1] == ':') || segments.Any(s => s == ".."))
                 {
-                    throw new LegacyArchiveException(zipPath, $"entry '{entry.FullName}' points outside the extraction folder");
+                    throw new LegacyArchiveException(zipPath, $"entry {SafeText.Quote(entry.FullName)} points outside the extraction folder");
                 }
                 if (name.EndsWith('/')) continue;
                 var fileName = segments[^1];
@@ -51,7 +52,7 @@ public static class LegacyArchiveExtractor
                 var target = Path.GetFullPath(Path.Combine(root, fileName));
                 if (!target.StartsWith(root + Path.DirectorySeparatorChar, StringComparison.Ordinal))
                 {
-                    throw new LegacyArchiveException(zipPath, $"entry '{entry.FullName}' points outside the extraction folder");
+                    throw new LegacyArchiveException(zipPath, $"entry {SafeText.Quote(entry.FullName)} points outside the extraction folder");
                 }
                 long entryBytes = 0;
                 var source = await entry.OpenAsync(cancellationToken).ConfigureAwait(false);
@@ -68,7 +69,7 @@ public static class LegacyArchiveExtractor
                             total += read;
                             if (entryBytes > limits.MaxEntryBytes)
                             {
-                                throw new LegacyArchiveException(zipPath, $"entry '{entry.FullName}' inflates past the limit of {limits.MaxEntryBytes} bytes");
+                                throw new LegacyArchiveException(zipPath, $"entry {SafeText.Quote(entry.FullName)} inflates past the limit of {limits.MaxEntryBytes} bytes");
                             }
                             if (total > limits.MaxTotalBytes)
                             {

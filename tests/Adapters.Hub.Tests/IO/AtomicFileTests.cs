@@ -85,6 +85,33 @@ public sealed class AtomicFileTests : IDisposable
     }
 
     [Fact]
+    public void A_failed_write_removes_the_folders_it_created_and_keeps_those_that_were_there()
+    {
+        Directory.CreateDirectory(Path.Combine(_folder, "snapshots"));
+        var target = Path.Combine(_folder, "snapshots", "abc", "deep", "er", "file");
+
+        Assert.Throws<InvalidDataException>(() => AtomicFile.Write(target, _ => throw new InvalidDataException("the writer failed")));
+
+        Assert.Equal(["snapshots"], Directory.EnumerateFileSystemEntries(_folder).Select(Path.GetFileName));
+        Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Combine(_folder, "snapshots")));
+    }
+
+    [Fact]
+    public void A_path_longer_than_the_file_system_allows_is_refused_before_anything_is_created()
+    {
+        if (OperatingSystem.IsWindows()) return; // Windows has no PATH_MAX here; long paths are allowed.
+        var deep = Path.Combine(_folder, string.Join('/', Enumerable.Repeat("d", 2100)), "weights.bin");
+        var longName = Path.Combine(_folder, "dir", new string('n', 256));
+
+        var error = Assert.Throws<PathTooLongException>(() => AtomicFile.WriteAllText(deep, "x"));
+        Assert.Throws<PathTooLongException>(() => AtomicFile.WriteAllText(longName, "x"));
+
+        Assert.InRange(error.Message.Length, 1, 300);
+        Assert.Contains("chars)", error.Message, StringComparison.Ordinal);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(_folder));
+    }
+
+    [Fact]
     public async Task Durable_writes_replace_the_file_and_sync_the_folder()
     {
         var path = Path.Combine(_folder, "commits", "abc.json");
