@@ -142,4 +142,38 @@ public sealed class SummaryCommandTests
         Directory.Delete(gpt2, recursive: true);
         Directory.Delete(llama, recursive: true);
     }
+
+    [Fact]
+    public async Task A_config_file_not_named_config_json_is_the_model_summarised_not_its_folders_config_json()
+    {
+        // The folder's config.json has 2 layers; the file passed has 3. Before the model factory, summary read the
+        // sibling config.json and printed the 2-layer counts for the 3-layer config.
+        var dir = TinyConfigFolder();
+        var other = Path.Combine(dir, "bert-3-layers.json");
+        File.WriteAllText(other,
+            """{"model_type": "bert", "hidden_size": 64, "num_hidden_layers": 3, "num_attention_heads": 4, "intermediate_size": 128, "vocab_size": 100, "max_position_embeddings": 32, "type_vocab_size": 2}""");
+
+        var (exitCode, output, error) = await RunAsync("summary", "--model", other, "--adapter", "ia3", "--json");
+
+        Assert.True(exitCode == 0, error);
+        using var doc = JsonDocument.Parse(output);
+        Assert.Equal(3 * (64 + 64 + 128), doc.RootElement.GetProperty("rows")[0].GetProperty("parameterCount").GetInt64());
+        (exitCode, output, error) = await RunAsync("summary", "--model", dir, "--adapter", "ia3", "--json");
+        Assert.True(exitCode == 0, error);
+        using var folder = JsonDocument.Parse(output);
+        Assert.Equal(2 * (64 + 64 + 128), folder.RootElement.GetProperty("rows")[0].GetProperty("parameterCount").GetInt64());
+        Directory.Delete(dir, recursive: true);
+    }
+
+    [Fact]
+    public async Task A_folder_without_config_json_is_not_found()
+    {
+        var dir = Directory.CreateTempSubdirectory("summary-empty-").FullName;
+
+        var (exitCode, _, error) = await RunAsync("summary", "--model", dir, "--adapter", "ia3");
+
+        Assert.Equal(2, exitCode);
+        Assert.Contains("config.json is missing", error, StringComparison.Ordinal);
+        Directory.Delete(dir);
+    }
 }
