@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using Adapters.Hub.IO;
 using Adapters.Hub.Repositories;
 
 namespace Adapters.Hub.Cache;
@@ -111,16 +112,7 @@ public static class TreeCache
         }
         text.Append(first ? "}\n}" : "\n }\n}");
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        var temp = path + "." + Guid.NewGuid().ToString("N")[..8] + ".tmp";
-        try
-        {
-            File.WriteAllText(temp, text.ToString(), new UTF8Encoding(false));
-            File.Move(temp, path, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(temp)) File.Delete(temp);
-        }
+        AtomicFile.WriteAllText(path, text.ToString());
         return path;
     }
 

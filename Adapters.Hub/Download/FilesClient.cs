@@ -4,6 +4,7 @@ using System.Net.Http.Headers;
 using Adapters.Hub.Cache;
 using Adapters.Hub.Http;
 using Adapters.Hub.Repositories;
+using Adapters.Hub.Text;
 using Microsoft.Extensions.Logging;
 
 namespace Adapters.Hub.Download;
@@ -72,10 +73,9 @@ public sealed partial class FilesClient
         if (!HubCache.IsUsableEtag(etag))
         {
             // The etag names the blob file: one that could escape blobs/ or carry terminal escapes is refused as untrustworthy.
-            var shown = new string(etag.Take(80).Select(c => char.IsControl(c) || c > '~' ? '?' : c).ToArray()) + (etag.Length > 80 ? "..." : "");
             throw new IntegrityException(
-                $"{requestUri} answered the etag '{shown}' ({etag.Length} characters) for '{path}', which is neither a content hash nor a safe blob name (1-128 letters, digits, '-', '_').",
-                "a SHA-1/SHA-256 or a safe blob name", shown);
+                $"{requestUri} answered the etag {SafeText.Quote(etag)} ({etag.Length} characters) for '{path}', which is neither a content hash nor a safe blob name (1-128 letters, digits, '-', '_').",
+                "a SHA-1/SHA-256 or a safe blob name", SafeText.Quote(etag));
         }
         var isRedirect = HubConnection.IsRedirect(response.StatusCode);
         long size;
