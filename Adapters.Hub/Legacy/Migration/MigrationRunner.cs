@@ -1,3 +1,4 @@
+using Adapters.Hub.IO;
 using Adapters.Hub.Text;
 using System.Collections.Concurrent;
 using System.Net;
@@ -89,7 +90,7 @@ public sealed class MigrationRunner
             await ConvertWeightsAsync(output, cancellationToken).ConfigureAwait(false);
 
             var subtask = await _registry.FindSubtaskCardAsync(item.Card.Type, item.Card.Task, item.Card.Subtask, cancellationToken).ConfigureAwait(false);
-            await File.WriteAllTextAsync(Path.Combine(output, "README.md"), LegacyModelCard.Render(item, subtask), new UTF8Encoding(false), cancellationToken).ConfigureAwait(false);
+            await AtomicFile.WriteAllTextAsync(Path.Combine(output, "README.md"), LegacyModelCard.Render(item, subtask), cancellationToken: cancellationToken).ConfigureAwait(false);
 
             var files = Directory.EnumerateFiles(output).Order(StringComparer.Ordinal).ToDictionary(f => Path.GetFileName(f), f => f, StringComparer.Ordinal);
             var hashes = new Dictionary<string, string>(StringComparer.Ordinal);
