@@ -270,7 +270,7 @@ public sealed class PrefixTuningLayer : nn.Module, IAttentionPrefixHook
         if (pad == 0) return mask;
         var shape = mask.shape.ToArray();
         shape[^1] = pad;
-        var blocked = additive ? full(shape, float.MinValue, mask.dtype, mask.device) : zeros(shape, mask.dtype, mask.device);
+        var blocked = additive ? full(shape, Generation.AttentionMasks.MinValue(mask.dtype), mask.dtype, mask.device) : zeros(shape, mask.dtype, mask.device);
         return cat([blocked, mask], -1);
     }
 

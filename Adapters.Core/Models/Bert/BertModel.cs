@@ -100,7 +100,7 @@ public class BertModel : AdapterModel, ITextEncoder
         {
             // transformers' get_extended_attention_mask: (1 - mask) · finfo(dtype).min, broadcast over heads and queries.
             var mask = attentionMask.to(hidden.dtype).unsqueeze(1).unsqueeze(2);
-            extended = (1.0 - mask) * float.MinValue;
+            extended = (1.0 - mask) * Generation.AttentionMasks.MinValue(hidden.dtype);
         }
         foreach (var layer in _layers) hidden = layer.Forward(hidden, extended);
         Tensor? pooled = null;

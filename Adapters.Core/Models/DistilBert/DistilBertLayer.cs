@@ -96,7 +96,7 @@ internal sealed class DistilBertLayer : nn.Module
         if (mask is not null)
         {
             var masked = mask.eq(0).view(batch, 1, 1, -1).expand_as(scores);
-            scores = scores.masked_fill(masked, float.MinValue);
+            scores = scores.masked_fill(masked, Generation.AttentionMasks.MinValue(scores.dtype));
         }
         var weights = nn.functional.dropout(softmax(scores, -1), _attentionDropout, training);
         var context = matmul(weights, v).transpose(1, 2).reshape(batch, length, _heads * _headSize);

@@ -28,7 +28,10 @@ internal sealed class ConversionCase : IDisposable
     /// <summary>The adapter-carrying model inside <see cref="Module"/>.</summary>
     public AdapterModel Adapters { get; }
 
-    /// <summary>Logits for decoders and heads, the last hidden state for bare encoders.</summary>
+    /// <summary>
+    /// Logits for decoders and heads, the last hidden state for bare encoders, with the second row's last two tokens
+    /// padded out so that the additive masks (finfo(dtype).min) run in the model's dtype.
+    /// </summary>
     public Tensor Forward(Tensor inputIds) => _forward(inputIds);
 
     public void Dispose() => Module.Dispose();
@@ -124,7 +127,7 @@ internal static class ConversionCases
         {
             case "gpt2" or "llama":
                 ICausalLM lm = model == "gpt2" ? TinyDecoders.Gpt2(seed) : TinyDecoders.Llama(TinyDecoders.LlamaConfig(), seed);
-                return new ConversionCase((nn.Module)lm, lm.BaseModel, ids => lm.Forward(ids).Logits);
+                return new ConversionCase((nn.Module)lm, lm.BaseModel, ids => lm.Forward(ids, attentionMask: Mask(ids)).Logits);
             default:
                 AdapterModel encoder = model switch
                 {
@@ -132,10 +135,17 @@ internal static class ConversionCases
                     "roberta" => new RobertaModel(TinyModels.TinyBert("roberta")),
                     _ => new DistilBertModel(TinyModels.TinyBert("distilbert")),
                 };
-                if (!heads) return new ConversionCase(encoder, encoder, ids => ((ITextEncoder)encoder).Encode(ids).LastHiddenState);
+                if (!heads) return new ConversionCase(encoder, encoder, ids => ((ITextEncoder)encoder).Encode(ids, Mask(ids)).LastHiddenState);
                 var flex = new FlexHeadModel(encoder);
-                return new ConversionCase(flex, encoder, ids => flex.Forward(ids));
+                return new ConversionCase(flex, encoder, ids => flex.Forward(ids, Mask(ids)));
         }
+    }
+
+    private static Tensor Mask(Tensor ids)
+    {
+        var mask = ones_like(ids);
+        mask[1, TensorIndex.Slice(-2)] = tensor(0L);
+        return mask;
     }
 
     /// <summary>Adds the family's adapter(s) (or head) named <paramref name="name"/>, perturbed and active.</summary>

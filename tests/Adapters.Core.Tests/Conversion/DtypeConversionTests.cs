@@ -67,6 +67,45 @@ public sealed class DtypeConversionTests
     }
 
     [Theory]
+    [InlineData("bert", "unipelt")]
+    [InlineData("distilbert", "compacter[reduction_factor=4]")]
+    [InlineData("gpt2", "lora[r=4, alpha=8, attn_matrices=['q','k','v'], intermediate_lora=True, output_lora=True]")]
+    [InlineData("llama", "dora")]
+    [InlineData("roberta", "heads")]
+    public void Half_and_device_with_dtype_convert_every_tensor(string model, string family)
+    {
+        using var scope = NewDisposeScope();
+        using var built = ConversionCases.Create(model, family);
+
+        built.Module.half();
+        ModuleTensors.AssertAll(built.Module, ScalarType.Float16, DeviceType.CPU);
+
+        built.Module.to(new Device(DeviceType.META), ScalarType.Float64);
+        ModuleTensors.AssertAll(built.Module, ScalarType.Float64, DeviceType.META);
+    }
+
+    [Theory]
+    [InlineData("bert")]
+    [InlineData("gpt2")]
+    public void A_lora_merged_before_conversion_resets_to_the_converted_base_weight(string model)
+    {
+        using var scope = NewDisposeScope();
+        using var built = ConversionCases.Create(model, "lora[r=4, alpha=8, attn_matrices=['q','k','v'], intermediate_lora=True, output_lora=True]");
+        var before = built.Adapters.state_dict().Where(kv => !kv.Key.Contains(".loras.", StringComparison.Ordinal))
+            .ToDictionary(kv => kv.Key, kv => kv.Value.detach().to(ScalarType.Float64));
+        built.Adapters.MergeAdapter("a");
+
+        built.Module.to(ScalarType.Float64);
+        built.Adapters.ResetAdapter();
+
+        foreach (var (key, value) in built.Adapters.state_dict().Where(kv => before.ContainsKey(kv.Key)))
+        {
+            Assert.Equal(ScalarType.Float64, value.dtype);
+            Assert.True(TinyModels.Same(before[key], value), key);
+        }
+    }
+
+    [Theory]
     [MemberData(nameof(Cases))]
     public void Adapters_added_after_conversion_take_the_model_dtype_and_train(string model, string family)
     {
