@@ -3,7 +3,7 @@ using Adapters.Hub.Cli.Serve.Auth;
 namespace Adapters.Hub.Cli.Serve;
 
 /// <summary>Settings of a <see cref="RegistryServer"/>.</summary>
-internal sealed class RegistryServerOptions
+internal sealed record RegistryServerOptions
 {
     /// <summary>The folder that holds the registry (created when missing).</summary>
     public required string RootDirectory { get; init; }

@@ -23,7 +23,12 @@ internal sealed class NdjsonLineReader(Stream body, long maxLineBytes, string wh
         {
             if (_start == _end)
             {
-                if (_ended) return _line.WrittenCount > 0 ? TrimCarriageReturn(_line.WrittenMemory) : null;
+                if (_ended)
+                {
+                    // Not a conditional expression: null would convert to an empty ReadOnlyMemory through byte[].
+                    if (_line.WrittenCount == 0) return null;
+                    return TrimCarriageReturn(_line.WrittenMemory);
+                }
                 _start = 0;
                 _end = await body.ReadAsync(_chunk, cancellationToken).ConfigureAwait(false);
                 if (_end == 0) _ended = true;
