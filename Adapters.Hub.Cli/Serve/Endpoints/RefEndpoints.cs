@@ -70,6 +70,16 @@ internal static class RefEndpoints
         await HttpIo.WriteJsonAsync(context, new { }).ConfigureAwait(false);
     }
 
+    /// <summary><c>POST /api/{type}/{repo}/super-squash/{branch}</c> with <c>{"message": ...}</c>: the branch becomes one root commit.</summary>
+    public static async Task SuperSquashAsync(HttpContext context, ServeServices services, RepoKey key, string branch)
+    {
+        var token = services.RequireWrite(context, key);
+        var body = await HttpIo.ReadOptionalJsonAsync(context, context.RequestAborted).ConfigureAwait(false);
+        var message = HttpIo.String(body, "message") is { Length: > 0 } given ? given : $"Super-squash branch '{branch}'";
+        var commit = await services.Store.SuperSquashAsync(key, branch, message, services.AccountOf(token), context.RequestAborted).ConfigureAwait(false);
+        await HttpIo.WriteJsonAsync(context, new { commitId = commit }).ConfigureAwait(false);
+    }
+
     /// <summary>
     /// <c>GET /api/{type}/{repo}/commits/{rev}[?limit=][&amp;expand[]=formatted]</c>: the history newest first as
     /// <c>{id, title, message, date, authors:[{user, avatar}]}</c>, paginated with <c>Link: rel="next"</c> and

@@ -13,7 +13,7 @@ internal static class ServeRouter
     /// <summary>Words that end a repository id in <c>/api/{type}/...</c> routes.</summary>
     private static readonly HashSet<string> s_apiActions = new(StringComparer.Ordinal)
     {
-        "revision", "tree", "refs", "preupload", "commit", "commits", "branch", "tag", "paths-info", "discussions",
+        "revision", "tree", "refs", "preupload", "commit", "commits", "branch", "tag", "paths-info", "discussions", "super-squash",
     };
 
     public static async Task DispatchAsync(HttpContext context, ServeServices services)
@@ -77,6 +77,7 @@ internal static class ServeRouter
                 if (action.Length == 2 && action[0] == "commit" && Is("POST")) return CommitEndpoints.CommitAsync(context, services, key, action[1]);
                 if (action.Length == 2 && action[0] == "tag" && Is("POST", "DELETE")) return RefEndpoints.TagAsync(context, services, key, action[1]);
                 if (action.Length is 1 or 2 && action[0] == "commits" && Is("GET")) return RefEndpoints.CommitsAsync(context, services, key, action.Length == 2 ? action[1] : RegistryStore.DefaultBranch);
+                if (action.Length == 2 && action[0] == "super-squash" && Is("POST")) return RefEndpoints.SuperSquashAsync(context, services, key, action[1]);
                 if (action.Length >= 1 && action[0] == "discussions")
                 {
                     return DiscussionEndpoints.RouteAsync(context, services, key, action[1..]);

@@ -323,6 +323,44 @@ internal sealed partial class RegistryStore : IDisposable
         }
     }
 
+    /// <summary>
+    /// Replaces the history of <paramref name="branch"/> by one root commit holding its current files
+    /// (<c>super_squash_history</c>). Tags and pull requests are not branches (400); an unknown branch is a
+    /// RevisionNotFound. Older commits stay on disk for the refs that still name them.
+    /// </summary>
+    public async Task<string> SuperSquashAsync(RepoKey key, string branch, string message, string author, CancellationToken cancellationToken)
+    {
+        var gate = LockOf(key);
+        await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            GetRepo(key);
+            if (branch.StartsWith("refs/heads/", StringComparison.Ordinal)) branch = branch["refs/heads/".Length..];
+            var folder = RepoFolder(key);
+            if (branch.StartsWith("refs/", StringComparison.Ordinal) || ContentHashes.IsSha1(branch))
+            {
+                throw RegistryException.BadRequest($"'{branch}' is not a branch; only a branch can be squashed.");
+            }
+            if (!IsValidRefName(branch) || !File.Exists(RefPath(folder, branch))) throw RegistryException.RevisionNotFound(key.ToString(), branch);
+            var head = Resolve(key, branch);
+            var squashed = Seal(new CommitRecord
+            {
+                Parents = [],
+                Title = message,
+                Date = DateTimeOffset.UtcNow,
+                Author = author,
+                Files = new SortedDictionary<string, FileRecord>(head.Commit.Files.ToDictionary(f => f.Key, f => f.Value with { LastCommit = null }, StringComparer.Ordinal), StringComparer.Ordinal),
+            }, head.Commit.Files.Keys.ToList());
+            AtomicFile.Write(CommitPath(folder, squashed.Id), JsonSerializer.SerializeToUtf8Bytes(squashed, s_json));
+            AtomicFile.Write(RefPath(folder, branch), Encoding.ASCII.GetBytes(squashed.Id));
+            return squashed.Id;
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
     private static bool IsShortCommitId(string revision) => revision.Length is >= 5 and < 40 && revision.All(char.IsAsciiHexDigitLower);
 
     /// <summary>

@@ -328,6 +328,30 @@ public sealed partial class ServePythonProtocolTests
     }
 
     [Fact]
+    public async Task Super_squash_history_leaves_one_commit_with_the_same_files_and_refuses_tags_and_unknown_branches()
+    {
+        await using var host = await ServeTestHost.StartAsync(tokens: [Writer]);
+        using var wire = new PythonWire(host.Server.Endpoint, Writer);
+        await PythonWire.JsonOf(await wire.PostJsonAsync("/api/repos/create", new { name = "squash", organization = "me" }));
+        for (var i = 0; i < 3; i++) await PythonWire.JsonOf(await wire.CommitAsync("me/squash", "main", $"Commit {i}", [PythonWire.File($"f{i}.txt", $"{i}")]));
+        await PythonWire.JsonOf(await wire.PostJsonAsync("/api/models/me/squash/tag/main", new { tag = "v1" }));
+
+        await PythonWire.JsonOf(await wire.PostJsonAsync("/api/models/me/squash/super-squash/main", new { message = "Super-squash branch 'main' using huggingface_hub" }));
+        var history = await PythonWire.JsonOf(await wire.GetAsync("/api/models/me/squash/commits/main"));
+        var only = Assert.Single(history.EnumerateArray());
+        Assert.Equal("Super-squash branch 'main' using huggingface_hub", only.GetProperty("title").GetString());
+        var files = (await PythonWire.JsonOf(await wire.GetAsync("/api/models/me/squash"))).GetProperty("siblings").EnumerateArray().Select(f => f.GetProperty("rfilename").GetString()).Order(StringComparer.Ordinal);
+        Assert.Equal([".gitattributes", "f0.txt", "f1.txt", "f2.txt"], files);
+        // The tag still names the old history.
+        Assert.Equal(4, (await PythonWire.JsonOf(await wire.GetAsync("/api/models/me/squash/commits/v1"))).GetArrayLength());
+
+        await PythonWire.ErrorOf(await wire.PostJsonAsync($"/api/models/me/squash/super-squash/{Uri.EscapeDataString("refs/tags/v1")}", new { message = "x" }), 400);
+        using var missing = await wire.PostJsonAsync("/api/models/me/squash/super-squash/nope", new { message = "x" });
+        await PythonWire.ErrorOf(missing, 404);
+        Assert.Equal("RevisionNotFound", PythonWire.ErrorCode(missing));
+    }
+
+    [Fact]
     public async Task A_pull_request_that_conflicts_with_its_target_is_refused_with_the_conflicting_files_and_nothing_moves()
     {
         await using var host = await ServeTestHost.StartAsync();
