@@ -293,7 +293,16 @@ internal sealed partial class RegistryStore : IDisposable
         try
         {
             GetRepo(key);
-            var target = ContentHashes.IsSha1(revision) || !IsShortCommitId(revision) ? Resolve(key, revision) : ResolveCommitPrefix(key, revision);
+            ResolvedRevision target;
+            try
+            {
+                target = Resolve(key, revision);
+            }
+            catch (RegistryException) when (IsShortCommitId(revision))
+            {
+                // Not a ref: a short commit id, as the Hub accepts for tags (7 hex digits from a commit URL).
+                target = ResolveCommitPrefix(key, revision);
+            }
             var path = RefPath(RepoFolder(key), TagRef(tag));
             if (File.Exists(path)) throw new RegistryException(409, null, $"Tag reference {TagRef(tag)} already exists");
             AtomicFile.Write(path, Encoding.ASCII.GetBytes(target.CommitId));
