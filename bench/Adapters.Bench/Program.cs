@@ -29,6 +29,10 @@ public static class Program
         {
             return await Hub.HubRatioMode.RunAsync(hubArgs).ConfigureAwait(false);
         }
+        if (args is [Serve.ServeStreamingRatio.Mode, .. var serveArgs])
+        {
+            return await Serve.ServeStreamingRatio.RunAsync(serveArgs).ConfigureAwait(false);
+        }
         if (args is [Serve.ServeSoak.Mode, .. var soakArgs])
         {
             return await Serve.ServeSoak.RunAsync(soakArgs).ConfigureAwait(false);
@@ -36,10 +40,6 @@ public static class Program
         if (args is [Serve.ServeSoak.HostMode, .. var hostArgs])
         {
             return await Serve.ServeSoak.HostAsync(hostArgs).ConfigureAwait(false);
-        }
-        if (args is [Serve.ServeStreamingRatio.Mode, .. var serveArgs])
-        {
-            return await Serve.ServeStreamingRatio.RunAsync(serveArgs).ConfigureAwait(false);
         }
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
         return 0;
