@@ -1,3 +1,4 @@
+using Adapters.Hub.IO;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
@@ -73,7 +74,7 @@ internal sealed partial class RegistryStore
             }
             var head = Resolve(key, DefaultBranch);
             var pr = OpenPullRequest(key, cleanTitle, description, author, DefaultBranch, head.CommitId, DiscussionStatus.Draft, firstCommit: null);
-            AtomicFile.Write(RefPath(RepoFolder(key), DiscussionRecord.PullRequestRef(pr)), Encoding.ASCII.GetBytes(head.CommitId));
+            AtomicFile.WriteAllBytes(RefPath(RepoFolder(key), DiscussionRecord.PullRequestRef(pr)), Encoding.ASCII.GetBytes(head.CommitId), WriteDurability.FileAndFolderOnDisk);
             return GetDiscussion(key, pr);
         });
 
@@ -186,13 +187,13 @@ internal sealed partial class RegistryStore
                 Files = files,
             }, touched);
             var folder = RepoFolder(key);
-            AtomicFile.Write(CommitPath(folder, merge.Id), JsonSerializer.SerializeToUtf8Bytes(merge, s_json));
+            AtomicFile.WriteAllBytes(CommitPath(folder, merge.Id), JsonSerializer.SerializeToUtf8Bytes(merge, s_json), WriteDurability.FileAndFolderOnDisk);
             var events = discussion.Events.ToList();
             if (!string.IsNullOrWhiteSpace(comment)) events.Add(CommentEvent(author, comment));
             events.Add(NewEvent(DiscussionEventRecord.StatusChange, author) with { Status = DiscussionStatus.Merged });
             // The branch first: after a crash between the two writes the pull request is still open, and merging
             // it again finds its changes already on the branch (nothing is applied twice).
-            AtomicFile.Write(RefPath(folder, targetBranch), Encoding.ASCII.GetBytes(merge.Id));
+            AtomicFile.WriteAllBytes(RefPath(folder, targetBranch), Encoding.ASCII.GetBytes(merge.Id), WriteDurability.FileAndFolderOnDisk);
             WriteDiscussion(key, discussion with { Status = DiscussionStatus.Merged, MergeCommitId = merge.Id, Events = events });
             return merge.Id;
         });
@@ -252,7 +253,7 @@ internal sealed partial class RegistryStore
     }
 
     private void WriteDiscussion(RepoKey key, DiscussionRecord discussion) =>
-        AtomicFile.Write(DiscussionPath(key, discussion.Number), JsonSerializer.SerializeToUtf8Bytes(discussion, s_json));
+        AtomicFile.WriteAllBytes(DiscussionPath(key, discussion.Number), JsonSerializer.SerializeToUtf8Bytes(discussion, s_json), WriteDurability.FileAndFolderOnDisk);
 
     private async Task<T> UnderLockAsync<T>(RepoKey key, CancellationToken cancellationToken, Func<T> action)
     {

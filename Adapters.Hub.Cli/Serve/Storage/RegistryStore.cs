@@ -1,3 +1,4 @@
+using Adapters.Hub.IO;
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
@@ -118,9 +119,9 @@ internal sealed partial class RegistryStore : IDisposable
                 files[path] = new FileRecord(Blobs.PutGitBlob(content), content.Length, Lfs: false);
             }
             var commit = Seal(new CommitRecord { Parents = [], Title = "initial commit", Date = metadata.CreatedAt, Author = "system", Files = files });
-            AtomicFile.Write(Path.Combine(staging, "repo.json"), JsonSerializer.SerializeToUtf8Bytes(metadata, s_json));
-            AtomicFile.Write(CommitPath(staging, commit.Id), JsonSerializer.SerializeToUtf8Bytes(commit, s_json));
-            AtomicFile.Write(RefPath(staging, DefaultBranch), Encoding.ASCII.GetBytes(commit.Id));
+            AtomicFile.WriteAllBytes(Path.Combine(staging, "repo.json"), JsonSerializer.SerializeToUtf8Bytes(metadata, s_json), WriteDurability.FileAndFolderOnDisk);
+            AtomicFile.WriteAllBytes(CommitPath(staging, commit.Id), JsonSerializer.SerializeToUtf8Bytes(commit, s_json), WriteDurability.FileAndFolderOnDisk);
+            AtomicFile.WriteAllBytes(RefPath(staging, DefaultBranch), Encoding.ASCII.GetBytes(commit.Id), WriteDurability.FileAndFolderOnDisk);
             Directory.CreateDirectory(Path.GetDirectoryName(folder)!);
             Directory.Move(staging, folder);
             return metadata;
@@ -248,7 +249,7 @@ internal sealed partial class RegistryStore : IDisposable
             var start = Resolve(key, startingPoint ?? DefaultBranch);
             var path = RefPath(RepoFolder(key), branch);
             if (File.Exists(path)) throw new RegistryException(409, null, $"Reference refs/heads/{branch} already exists");
-            AtomicFile.Write(path, Encoding.ASCII.GetBytes(start.CommitId));
+            AtomicFile.WriteAllBytes(path, Encoding.ASCII.GetBytes(start.CommitId), WriteDurability.FileAndFolderOnDisk);
         }
         finally
         {
@@ -305,7 +306,7 @@ internal sealed partial class RegistryStore : IDisposable
             }
             var path = RefPath(RepoFolder(key), TagRef(tag));
             if (File.Exists(path)) throw new RegistryException(409, null, $"Tag reference {TagRef(tag)} already exists");
-            AtomicFile.Write(path, Encoding.ASCII.GetBytes(target.CommitId));
+            AtomicFile.WriteAllBytes(path, Encoding.ASCII.GetBytes(target.CommitId), WriteDurability.FileAndFolderOnDisk);
         }
         finally
         {
@@ -360,8 +361,8 @@ internal sealed partial class RegistryStore : IDisposable
                 Author = author,
                 Files = new SortedDictionary<string, FileRecord>(head.Commit.Files.ToDictionary(f => f.Key, f => f.Value with { LastCommit = null }, StringComparer.Ordinal), StringComparer.Ordinal),
             }, head.Commit.Files.Keys.ToList());
-            AtomicFile.Write(CommitPath(folder, squashed.Id), JsonSerializer.SerializeToUtf8Bytes(squashed, s_json));
-            AtomicFile.Write(RefPath(folder, branch), Encoding.ASCII.GetBytes(squashed.Id));
+            AtomicFile.WriteAllBytes(CommitPath(folder, squashed.Id), JsonSerializer.SerializeToUtf8Bytes(squashed, s_json), WriteDurability.FileAndFolderOnDisk);
+            AtomicFile.WriteAllBytes(RefPath(folder, branch), Encoding.ASCII.GetBytes(squashed.Id), WriteDurability.FileAndFolderOnDisk);
             return squashed.Id;
         }
         finally
@@ -443,16 +444,16 @@ internal sealed partial class RegistryStore : IDisposable
                 Author = request.Author,
                 Files = files,
             }, touched);
-            AtomicFile.Write(CommitPath(folder, commit.Id), JsonSerializer.SerializeToUtf8Bytes(commit, s_json));
+            AtomicFile.WriteAllBytes(CommitPath(folder, commit.Id), JsonSerializer.SerializeToUtf8Bytes(commit, s_json), WriteDurability.FileAndFolderOnDisk);
 
             if (createPullRequest)
             {
                 // The pull request exists (discussion and ref) once its record is written; the ref comes last.
                 var pullRequest = OpenPullRequest(key, request.Summary, request.Description, request.Author, branch, baseCommit.CommitId, DiscussionStatus.Open, commit);
-                AtomicFile.Write(RefPath(folder, DiscussionRecord.PullRequestRef(pullRequest)), Encoding.ASCII.GetBytes(commit.Id));
+                AtomicFile.WriteAllBytes(RefPath(folder, DiscussionRecord.PullRequestRef(pullRequest)), Encoding.ASCII.GetBytes(commit.Id), WriteDurability.FileAndFolderOnDisk);
                 return new CommitOutcome(commit.Id, pullRequest);
             }
-            AtomicFile.Write(RefPath(folder, branch), Encoding.ASCII.GetBytes(commit.Id));
+            AtomicFile.WriteAllBytes(RefPath(folder, branch), Encoding.ASCII.GetBytes(commit.Id), WriteDurability.FileAndFolderOnDisk);
             if (branch.StartsWith("refs/pr/", StringComparison.Ordinal)) RecordPullRequestCommit(key, branch, commit, request.Author);
             return new CommitOutcome(commit.Id, null);
         }
