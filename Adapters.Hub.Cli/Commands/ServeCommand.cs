@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Adapters.Hub.Cli.Help;
+using Adapters.Hub.Cli.Logging;
 using Adapters.Hub.Cli.Serve;
 using Adapters.Hub.Cli.Serve.Auth;
 
@@ -7,7 +8,8 @@ namespace Adapters.Hub.Cli.Commands;
 
 /// <summary>
 /// <c>adapters-hub serve --root DIR [--host 127.0.0.1] [--port N] [--token [read:|write:]T]...</c>: runs a
-/// Hub-compatible registry until Ctrl+C. Point any Hub client at it with <c>HF_ENDPOINT</c>.
+/// Hub-compatible registry until Ctrl+C. Point any Hub client at it with <c>HF_ENDPOINT</c>. With the global
+/// <c>-v</c>, every request is logged to standard error (method, path, status, time; never a token).
 /// </summary>
 internal static class ServeCommand
 {
@@ -35,11 +37,14 @@ internal static class ServeCommand
         command.WithExamples(
             "adapters-hub serve --root ./registry",
             "adapters-hub serve --root ./registry --port 0 --token read:hf_reader --token write:hf_writer",
+            "adapters-hub serve --root ./registry -v",
             "HF_ENDPOINT=http://127.0.0.1:8787 adapters-hub push ./my-adapter me/my-adapter");
 
         command.SetAction((parseResult, cancellationToken) => CommandErrors.GuardAsync(parseResult, async () =>
         {
             var accepted = (parseResult.GetValue(tokens) ?? []).Select(AccessToken.Parse).ToList();
+            // -v logs one line per request (method, path, status, time) to standard error, tokens masked.
+            using var logging = CliLogging.CreateFactory(parseResult);
             var options = new RegistryServerOptions
             {
                 RootDirectory = parseResult.GetValue(root)!,
@@ -47,6 +52,7 @@ internal static class ServeCommand
                 Port = parseResult.GetValue(port),
                 Tokens = accepted,
                 LfsChunkSize = parseResult.GetValue(chunkSize),
+                RequestLog = logging?.CreateLogger("serve"),
             };
             var output = parseResult.InvocationConfiguration.Output;
             await using var server = await RegistryServer.StartAsync(options, cancellationToken: cancellationToken).ConfigureAwait(false);

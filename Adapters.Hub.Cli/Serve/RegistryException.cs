@@ -13,6 +13,9 @@ internal sealed class RegistryException(int statusCode, string? errorCode, strin
     /// <summary>Headers the error response must carry besides the code (e.g. <c>X-Repo-Commit</c> on EntryNotFound).</summary>
     public IReadOnlyDictionary<string, string> Headers { get; init; } = new Dictionary<string, string>();
 
+    /// <summary>Fields of the JSON body besides <c>error</c>: clients read some (create_repo's 409 must name the repository's <c>url</c>).</summary>
+    public IReadOnlyDictionary<string, object?> BodyFields { get; init; } = new Dictionary<string, object?>();
+
     public static RegistryException RepoNotFound(string repo) =>
         new(404, "RepoNotFound", $"Repository not found: {repo}");
 
@@ -26,4 +29,8 @@ internal sealed class RegistryException(int statusCode, string? errorCode, strin
         };
 
     public static RegistryException BadRequest(string message) => new(400, null, message);
+
+    /// <summary>413: a body over the route's limit, refused while it streams in.</summary>
+    public static RegistryException TooLarge(string what, long limit) =>
+        new(413, null, $"{what} is larger than this registry accepts ({limit} bytes).");
 }

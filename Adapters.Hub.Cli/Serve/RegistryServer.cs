@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -58,14 +59,20 @@ internal sealed class RegistryServer : IAsyncDisposable
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
-            // LFS objects can be many GB; their size is checked against the batch request instead.
-            kestrel.Limits.MaxRequestBodySize = null;
+            // Every body is capped while it streams in: JSON bodies by default, and the routes that take
+            // more (commits, LFS objects) raise the cap for their request only (HttpIo.LimitBody).
+            kestrel.Limits.MaxRequestBodySize = options.MaxJsonBodyBytes;
+            // Slow clients cannot hold connections: headers, idle keep-alives and trickled bodies time out.
+            kestrel.Limits.RequestHeadersTimeout = options.RequestHeadersTimeout;
+            kestrel.Limits.KeepAliveTimeout = options.KeepAliveTimeout;
+            kestrel.Limits.MinRequestBodyDataRate = new MinDataRate(options.MinRequestBodyBytesPerSecond, options.MinBodyRateGracePeriod);
+            kestrel.Limits.MaxConcurrentConnections = options.MaxConcurrentConnections;
             if (options.Host == "localhost") kestrel.ListenLocalhost(options.Port);
             else if (IPAddress.TryParse(options.Host, out var address)) kestrel.Listen(address, options.Port);
             else throw new ArgumentException($"--host '{options.Host}' is not an IP address or 'localhost'.");
         });
         var app = builder.Build();
-        app.Run(context => ServeRouter.DispatchAsync(context, services));
+        app.Run(context => options.RequestLog is { } log ? RequestLog.DispatchLoggedAsync(context, services, log) : ServeRouter.DispatchAsync(context, services));
         string address;
         try
         {

@@ -33,6 +33,14 @@ public static class Program
         {
             return await Serve.ServeStreamingRatio.RunAsync(serveArgs).ConfigureAwait(false);
         }
+        if (args is [Serve.ServeSoak.Mode, .. var soakArgs])
+        {
+            return await Serve.ServeSoak.RunAsync(soakArgs).ConfigureAwait(false);
+        }
+        if (args is [Serve.ServeSoak.HostMode, .. var hostArgs])
+        {
+            return await Serve.ServeSoak.HostAsync(hostArgs).ConfigureAwait(false);
+        }
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
         return 0;
     }

@@ -9,6 +9,11 @@ namespace Adapters.Hub.Cli.Serve.Endpoints;
 /// <summary>The write path: <c>preupload</c> (which files go through LFS) and the NDJSON <c>commit</c>.</summary>
 internal static class CommitEndpoints
 {
+    /// <summary>Lines accepted in one commit (the Hub documents 25,000 LFS files per commit).</summary>
+    public const int MaxCommitLines = 100_000;
+
+    private static readonly JsonDocumentOptions s_lineOptions = new() { MaxDepth = 16 };
+
     /// <summary>
     /// <c>POST /api/{type}/{repo}/preupload/{rev}</c>: LFS for files at least <see cref="RegistryServerOptions.LfsThreshold"/>
     /// bytes, for names the repository's <c>.gitattributes</c> sends to LFS, and for binary samples (a NUL
@@ -17,7 +22,7 @@ internal static class CommitEndpoints
     /// </summary>
     public static async Task PreuploadAsync(HttpContext context, ServeServices services, RepoKey key, string revision)
     {
-        services.Auth.Require(context, AccessLevel.Write);
+        services.RequireWrite(context, key);
         var body = await HttpIo.ReadJsonAsync(context, context.RequestAborted).ConfigureAwait(false);
         var head = services.Store.Resolve(key, revision);
         var lfsPatterns = LfsPatterns(services.Store, head.Commit);
@@ -42,59 +47,65 @@ internal static class CommitEndpoints
     /// <summary>
     /// <c>POST /api/{type}/{repo}/commit/{rev}[?create_pr=1]</c>, <c>application/x-ndjson</c>: a header line,
     /// then <c>file</c> (inline base64 or utf-8), <c>lfsFile</c> (an uploaded object), <c>deletedFile</c> and
-    /// <c>deletedFolder</c> lines. Inline files are stored as blobs while reading; the commit itself is
-    /// applied under the repository's lock, and 412 answers a stale <c>parentCommit</c>.
+    /// <c>deletedFolder</c> lines. The token is checked before the body is read; the body is read one line at
+    /// a time, each line capped (<see cref="RegistryServerOptions.MaxCommitLineBytes"/>) and the whole body too,
+    /// and inline files are stored as blobs while reading. The commit itself is applied under the
+    /// repository's lock, and 412 answers a stale <c>parentCommit</c>.
     /// </summary>
     public static async Task CommitAsync(HttpContext context, ServeServices services, RepoKey key, string revision)
     {
-        services.Auth.Require(context, AccessLevel.Write);
-        services.Store.GetRepo(key);
+        var token = services.RequireWrite(context, key);
+        HttpIo.LimitBody(context, services.Options.MaxCommitBodyBytes);
         string? summary = null;
         var description = "";
         string? parentCommit = null;
         var changes = new List<FileChange>();
-        using var reader = new StreamReader(context.Request.Body, Encoding.UTF8);
+        var reader = new NdjsonLineReader(context.Request.Body, services.Options.MaxCommitLineBytes, "the commit");
         var lineNumber = 0;
         while (await reader.ReadLineAsync(context.RequestAborted).ConfigureAwait(false) is { } line)
         {
             lineNumber++;
-            if (string.IsNullOrWhiteSpace(line)) continue;
-            JsonElement item;
+            if (lineNumber > MaxCommitLines) throw RegistryException.BadRequest($"A commit may have at most {MaxCommitLines} lines.");
+            if (line.Span.Trim(" \t"u8).IsEmpty) continue;
+            JsonDocument document;
             try
             {
-                using var document = JsonDocument.Parse(line);
-                item = document.RootElement.Clone();
+                document = JsonDocument.Parse(line, s_lineOptions);
             }
             catch (JsonException ex)
             {
                 throw RegistryException.BadRequest($"Line {lineNumber} of the commit is not JSON: {ex.Message}");
             }
-            var keyName = HttpIo.String(item, "key");
-            if (!item.TryGetProperty("value", out var value) || value.ValueKind != JsonValueKind.Object)
+            using (document)
             {
-                throw RegistryException.BadRequest($"Line {lineNumber} of the commit has no 'value' object.");
-            }
-            switch (keyName)
-            {
-                case "header":
-                    summary = HttpIo.String(value, "summary");
-                    description = HttpIo.String(value, "description") ?? "";
-                    parentCommit = HttpIo.String(value, "parentCommit");
-                    break;
-                case "file":
-                    changes.Add(InlineFile(services.Store, value, lineNumber));
-                    break;
-                case "lfsFile":
-                    changes.Add(LfsFile(services.Store, value, lineNumber));
-                    break;
-                case "deletedFile":
-                    changes.Add(new FileChange.DeleteFile(RepoFilePaths.Validate(HttpIo.String(value, "path"), $"line {lineNumber} path")));
-                    break;
-                case "deletedFolder":
-                    changes.Add(new FileChange.DeleteFolder(RepoFilePaths.Validate(HttpIo.String(value, "path")?.TrimEnd('/'), $"line {lineNumber} path")));
-                    break;
-                default:
-                    throw RegistryException.BadRequest($"Line {lineNumber} of the commit has key '{keyName}'; expected header, file, lfsFile, deletedFile or deletedFolder.");
+                var item = document.RootElement;
+                var keyName = HttpIo.String(item, "key");
+                if (!item.TryGetProperty("value", out var value) || value.ValueKind != JsonValueKind.Object)
+                {
+                    throw RegistryException.BadRequest($"Line {lineNumber} of the commit has no 'value' object.");
+                }
+                switch (keyName)
+                {
+                    case "header":
+                        summary = HttpIo.String(value, "summary");
+                        description = HttpIo.String(value, "description") ?? "";
+                        parentCommit = HttpIo.String(value, "parentCommit");
+                        break;
+                    case "file":
+                        changes.Add(InlineFile(services.Store, value, lineNumber));
+                        break;
+                    case "lfsFile":
+                        changes.Add(LfsFile(services.Store, value, lineNumber));
+                        break;
+                    case "deletedFile":
+                        changes.Add(new FileChange.DeleteFile(RepoFilePaths.Validate(HttpIo.String(value, "path"), $"line {lineNumber} path")));
+                        break;
+                    case "deletedFolder":
+                        changes.Add(new FileChange.DeleteFolder(RepoFilePaths.Validate(HttpIo.String(value, "path")?.TrimEnd('/'), $"line {lineNumber} path")));
+                        break;
+                    default:
+                        throw RegistryException.BadRequest($"Line {lineNumber} of the commit has key '{keyName}'; expected header, file, lfsFile, deletedFile or deletedFolder.");
+                }
             }
         }
         if (string.IsNullOrWhiteSpace(summary))
@@ -102,7 +113,8 @@ internal static class CommitEndpoints
             throw RegistryException.BadRequest("The commit needs a header line with a non-empty 'summary'.");
         }
         var createPr = HttpIo.QueryFlag(context, "create_pr");
-        var outcome = await services.Store.CommitAsync(key, revision, new CommitRequest(summary, description, parentCommit, changes), createPr, context.RequestAborted).ConfigureAwait(false);
+        var request = new CommitRequest(summary, description, parentCommit, changes) { Author = services.AccountOf(token) };
+        var outcome = await services.Store.CommitAsync(key, revision, request, createPr, context.RequestAborted).ConfigureAwait(false);
         var repoUrl = $"{HttpIo.BaseUrl(context)}/{key.Type.UrlPrefix()}{key.Id}";
         var response = new Dictionary<string, object?>
         {
@@ -118,22 +130,17 @@ internal static class CommitEndpoints
     private static FileChange InlineFile(RegistryStore store, JsonElement value, int lineNumber)
     {
         var path = RepoFilePaths.Validate(HttpIo.String(value, "path"), $"line {lineNumber} path");
-        var content = HttpIo.String(value, "content") ?? "";
+        var hasContent = value.TryGetProperty("content", out var content) && content.ValueKind == JsonValueKind.String;
         byte[] bytes;
         switch (HttpIo.String(value, "encoding") ?? "utf-8")
         {
             case "base64":
-                try
-                {
-                    bytes = Convert.FromBase64String(content);
-                }
-                catch (FormatException)
-                {
-                    throw RegistryException.BadRequest($"The content of '{path}' (line {lineNumber}) is not valid base64.");
-                }
+                // Decoded straight from the line's UTF-8, without a UTF-16 copy of a file-sized string.
+                if (!hasContent) bytes = [];
+                else if (!content.TryGetBytesFromBase64(out bytes!)) throw RegistryException.BadRequest($"The content of '{path}' (line {lineNumber}) is not valid base64.");
                 break;
             case "utf-8":
-                bytes = Encoding.UTF8.GetBytes(content);
+                bytes = hasContent ? Encoding.UTF8.GetBytes(content.GetString()!) : [];
                 break;
             case var other:
                 throw RegistryException.BadRequest($"'{path}' (line {lineNumber}) has encoding '{other}'; expected base64 or utf-8.");

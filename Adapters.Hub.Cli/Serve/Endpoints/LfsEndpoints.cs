@@ -17,13 +17,16 @@ internal static class LfsEndpoints
 {
     private const string LfsMediaType = "application/vnd.git-lfs+json";
 
+    /// <summary>
+    /// <c>POST .../info/lfs/objects/batch</c>. The caller must be able to read the repository before its body
+    /// is read (which operation it asks for is in the body); uploads then need a write token.
+    /// </summary>
     public static async Task BatchAsync(HttpContext context, ServeServices services, RepoKey key)
     {
+        services.RequireRead(context, key);
         var body = await HttpIo.ReadJsonAsync(context, context.RequestAborted).ConfigureAwait(false);
         var operation = HttpIo.String(body, "operation");
-        if (operation == "download") services.RequireRead(context, key);
-        else services.Auth.Require(context, AccessLevel.Write);
-        services.Store.GetRepo(key);
+        if (operation != "download") services.RequireWrite(context, key);
         if (operation is not ("upload" or "download"))
         {
             throw new RegistryException(422, null, $"LFS batch operation '{operation}' is not supported; expected 'upload' or 'download'.");
@@ -121,6 +124,8 @@ internal static class LfsEndpoints
     {
         var session = services.Sessions.Get(sessionId);
         if (session.ChunkSize > 0) throw RegistryException.BadRequest($"Upload {sessionId} is multipart; PUT its parts instead.");
+        // The object streams to disk; the server refuses any byte beyond the size the batch announced.
+        HttpIo.LimitBody(context, session.Size);
         try
         {
             await services.Store.Blobs.PutLfsAsync(context.Request.Body, session.Oid, session.Size, context.RequestAborted).ConfigureAwait(false);
@@ -143,6 +148,7 @@ internal static class LfsEndpoints
             throw RegistryException.BadRequest($"Upload {sessionId} has parts 1 to {session.PartCount}; '{partText}' is not one of them.");
         }
         var expected = session.PartLength(part);
+        HttpIo.LimitBody(context, expected);
         using var md5 = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
         await AtomicFile.WriteAsync(session.PartPath(part), async (file, ct) =>
         {

@@ -11,12 +11,15 @@ namespace Adapters.Hub.Cli.Serve.Endpoints;
 /// </summary>
 internal static class Pagination
 {
-    public static IReadOnlyList<T> Page<T>(HttpContext context, IReadOnlyList<T> items, int pageSize)
+    public static IReadOnlyList<T> Page<T>(HttpContext context, IReadOnlyList<T> items, int pageSize) => Page(context, items, pageSize, pageSize);
+
+    /// <summary>A page of <paramref name="defaultSize"/> items, or of the client's <c>limit</c> up to <paramref name="maxSize"/>.</summary>
+    public static IReadOnlyList<T> Page<T>(HttpContext context, IReadOnlyList<T> items, int defaultSize, int maxSize)
     {
-        var size = pageSize;
+        var size = Math.Min(defaultSize, maxSize);
         if (HttpIo.Query(context, "limit") is { } limitText && int.TryParse(limitText, NumberStyles.None, CultureInfo.InvariantCulture, out var limit) && limit > 0)
         {
-            size = Math.Min(limit, pageSize);
+            size = Math.Min(limit, maxSize);
         }
         var start = 0;
         if (HttpIo.Query(context, "cursor") is { } cursor)
@@ -25,7 +28,7 @@ internal static class Pagination
             {
                 start = int.Parse(Encoding.ASCII.GetString(WebEncoders.Base64UrlDecode(cursor)), NumberStyles.None, CultureInfo.InvariantCulture);
             }
-            catch (FormatException)
+            catch (Exception ex) when (ex is FormatException or OverflowException)
             {
                 throw RegistryException.BadRequest($"'cursor={cursor}' is not a cursor this server handed out.");
             }

@@ -159,51 +159,14 @@ internal static class RepoEndpoints
         await HttpIo.WriteJsonAsync(context, entries).ConfigureAwait(false);
     }
 
-    /// <summary><c>GET /api/{type}/{repo}/refs[?include_prs=1]</c>.</summary>
-    public static Task RefsAsync(HttpContext context, ServeServices services, RepoKey key)
-    {
-        services.RequireRead(context, key);
-        var refs = services.Store.ReadRefs(key);
-        object Ref(string name, string target, string fullName) => new { name, @ref = fullName, targetCommit = target };
-        var body = new Dictionary<string, object?>
-        {
-            ["branches"] = refs.Where(r => !r.Key.StartsWith("refs/", StringComparison.Ordinal)).Select(r => Ref(r.Key, r.Value, "refs/heads/" + r.Key)).ToList(),
-            ["converts"] = Array.Empty<object>(),
-            ["tags"] = Array.Empty<object>(),
-        };
-        if (HttpIo.QueryFlag(context, "include_prs"))
-        {
-            body["pullRequests"] = refs.Where(r => r.Key.StartsWith("refs/pr/", StringComparison.Ordinal)).Select(r => Ref(r.Key, r.Value, r.Key)).ToList();
-        }
-        return HttpIo.WriteJsonAsync(context, body);
-    }
-
-    /// <summary><c>POST</c> (create, optional <c>startingPoint</c>) or <c>DELETE</c> <c>/api/{type}/{repo}/branch/{branch}</c>.</summary>
-    public static async Task BranchAsync(HttpContext context, ServeServices services, RepoKey key, string branch)
-    {
-        services.Auth.Require(context, AccessLevel.Write);
-        if (HttpMethods.IsDelete(context.Request.Method))
-        {
-            await services.Store.DeleteBranchAsync(key, branch, context.RequestAborted).ConfigureAwait(false);
-        }
-        else
-        {
-            string? startingPoint = null;
-            if (context.Request.ContentLength is > 0 || context.Request.Headers.TransferEncoding.Count > 0)
-            {
-                startingPoint = HttpIo.String(await HttpIo.ReadJsonAsync(context, context.RequestAborted).ConfigureAwait(false), "startingPoint");
-            }
-            await services.Store.CreateBranchAsync(key, branch, startingPoint, context.RequestAborted).ConfigureAwait(false);
-        }
-        await HttpIo.WriteJsonAsync(context, new { }).ConfigureAwait(false);
-    }
-
     /// <summary><c>POST /api/repos/create</c> with <c>{name, organization, type, private|visibility, files?}</c>.</summary>
     public static async Task CreateAsync(HttpContext context, ServeServices services)
     {
         services.Auth.Require(context, AccessLevel.Write);
+        HttpIo.LimitBody(context, services.Options.MaxContentJsonBodyBytes);
         var body = await HttpIo.ReadJsonAsync(context, context.RequestAborted).ConfigureAwait(false);
         var key = KeyFromBody(body);
+        var url = $"{HttpIo.BaseUrl(context)}/{key.Type.UrlPrefix()}{key.Id}";
         var isPrivate = HttpIo.String(body, "visibility") is "private" or "protected"
             || (body.TryGetProperty("private", out var p) && p.ValueKind == JsonValueKind.True);
         var files = new List<(string Path, byte[] Content)>();
@@ -216,13 +179,17 @@ internal static class RepoEndpoints
                 files.Add((path, HttpIo.String(file, "encoding") == "base64" ? Base64(content, path) : Encoding.UTF8.GetBytes(content)));
             }
         }
-        var metadata = await services.Store.CreateRepoAsync(key, isPrivate, files, context.RequestAborted).ConfigureAwait(false);
-        await HttpIo.WriteJsonAsync(context, new
+        RepoMetadata metadata;
+        try
         {
-            url = $"{HttpIo.BaseUrl(context)}/{key.Type.UrlPrefix()}{key.Id}",
-            name = key.Id,
-            id = metadata.ObjectId,
-        }).ConfigureAwait(false);
+            metadata = await services.Store.CreateRepoAsync(key, isPrivate, files, context.RequestAborted).ConfigureAwait(false);
+        }
+        catch (RegistryException exists) when (exists.StatusCode == StatusCodes.Status409Conflict)
+        {
+            // Python's create_repo(exist_ok=True) returns the 409 body's url: without it, it fails with a KeyError.
+            throw new RegistryException(exists.StatusCode, exists.ErrorCode, exists.Message) { BodyFields = new Dictionary<string, object?> { ["url"] = url } };
+        }
+        await HttpIo.WriteJsonAsync(context, new { url, name = key.Id, id = metadata.ObjectId }).ConfigureAwait(false);
     }
 
     /// <summary><c>DELETE /api/repos/delete</c> with <c>{name, organization, type}</c>; answers <c>OK</c>.</summary>
@@ -239,7 +206,7 @@ internal static class RepoEndpoints
     {
         var token = services.Auth.Identify(context)
             ?? throw new RegistryException(401, null, "Invalid user token. Send 'Authorization: Bearer <token>'.");
-        var name = services.Auth.IsOpen ? "anonymous" : "local";
+        var name = services.AccountOf(token);
         return HttpIo.WriteJsonAsync(context, new Dictionary<string, object?>
         {
             ["type"] = "user",
@@ -265,10 +232,29 @@ internal static class RepoEndpoints
         });
     }
 
-    /// <summary><c>POST /api/validate-yaml</c>: checks a README's front matter with the card parser.</summary>
+    /// <summary>
+    /// <c>POST /api/validate-yaml</c> with <c>{content, repoType}</c>: checks a README's front matter with the card
+    /// parser, whose depth and alias limits make hostile YAML a 400 like any other invalid card. No token is
+    /// needed (as on the Hub), so the body is capped before it is read.
+    /// </summary>
     public static async Task ValidateYamlAsync(HttpContext context, ServeServices services)
     {
         services.Auth.Identify(context);
+        HttpIo.LimitBody(context, services.Options.MaxContentJsonBodyBytes);
+        // Anyone may call this: a few bodies at a time, so a flood of large posts cannot add up in memory.
+        await services.ContentParsing.WaitAsync(context.RequestAborted).ConfigureAwait(false);
+        try
+        {
+            await ValidateYamlCoreAsync(context).ConfigureAwait(false);
+        }
+        finally
+        {
+            services.ContentParsing.Release();
+        }
+    }
+
+    private static async Task ValidateYamlCoreAsync(HttpContext context)
+    {
         var body = await HttpIo.ReadJsonAsync(context, context.RequestAborted).ConfigureAwait(false);
         try
         {

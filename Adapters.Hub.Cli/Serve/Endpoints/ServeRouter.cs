@@ -13,7 +13,7 @@ internal static class ServeRouter
     /// <summary>Words that end a repository id in <c>/api/{type}/...</c> routes.</summary>
     private static readonly HashSet<string> s_apiActions = new(StringComparer.Ordinal)
     {
-        "revision", "tree", "refs", "preupload", "commit", "branch", "paths-info",
+        "revision", "tree", "refs", "preupload", "commit", "commits", "branch", "tag", "paths-info", "discussions", "super-squash",
     };
 
     public static async Task DispatchAsync(HttpContext context, ServeServices services)
@@ -26,9 +26,14 @@ internal static class ServeRouter
         {
             await HttpIo.WriteErrorAsync(context, error).ConfigureAwait(false);
         }
+        catch (BadHttpRequestException tooLarge) when (tooLarge.StatusCode == StatusCodes.Status413PayloadTooLarge && !context.Response.HasStarted)
+        {
+            var limit = context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>()?.MaxRequestBodySize;
+            await HttpIo.WriteErrorAsync(context, RegistryException.TooLarge($"The body of {context.Request.Method} {HttpIo.RawPath(context)}", limit ?? 0)).ConfigureAwait(false);
+        }
         catch (BadHttpRequestException) when (context.RequestAborted.IsCancellationRequested || !context.Response.HasStarted)
         {
-            // The client went away mid-body (an abandoned upload): nothing was stored, nothing to answer.
+            // The client went away mid-body (an abandoned upload) or sent it too slowly: nothing was stored.
             if (!context.Response.HasStarted) context.Response.StatusCode = StatusCodes.Status400BadRequest;
         }
         catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
@@ -59,17 +64,24 @@ internal static class ServeRouter
             {
                 if (s.Length == 2 && Is("GET", "HEAD")) return RepoEndpoints.ListAsync(context, services, type);
                 var rest = s[2..];
-                var idLength = rest.Length >= 2 && !s_apiActions.Contains(rest[1]) ? 2 : 1;
+                var idLength = IdLength(rest, type, services);
                 var key = RepoKey.Parse(type, string.Join('/', rest[..idLength]));
                 var action = rest[idLength..];
                 if (action.Length == 0 && Is("GET", "HEAD")) return RepoEndpoints.InfoAsync(context, services, key, RegistryStore.DefaultBranch);
                 if (action.Length == 2 && action[0] == "revision" && Is("GET", "HEAD")) return RepoEndpoints.InfoAsync(context, services, key, action[1]);
                 if (action.Length >= 2 && action[0] == "tree" && Is("GET")) return RepoEndpoints.TreeAsync(context, services, key, action[1], string.Join('/', action[2..]));
                 if (action.Length == 2 && action[0] == "paths-info" && Is("POST")) return RepoEndpoints.PathsInfoAsync(context, services, key, action[1]);
-                if (action.Length == 1 && action[0] == "refs" && Is("GET")) return RepoEndpoints.RefsAsync(context, services, key);
-                if (action.Length == 2 && action[0] == "branch" && Is("POST", "DELETE")) return RepoEndpoints.BranchAsync(context, services, key, action[1]);
+                if (action.Length == 1 && action[0] == "refs" && Is("GET")) return RefEndpoints.RefsAsync(context, services, key);
+                if (action.Length == 2 && action[0] == "branch" && Is("POST", "DELETE")) return RefEndpoints.BranchAsync(context, services, key, action[1]);
                 if (action.Length == 2 && action[0] == "preupload" && Is("POST")) return CommitEndpoints.PreuploadAsync(context, services, key, action[1]);
                 if (action.Length == 2 && action[0] == "commit" && Is("POST")) return CommitEndpoints.CommitAsync(context, services, key, action[1]);
+                if (action.Length == 2 && action[0] == "tag" && Is("POST", "DELETE")) return RefEndpoints.TagAsync(context, services, key, action[1]);
+                if (action.Length is 1 or 2 && action[0] == "commits" && Is("GET")) return RefEndpoints.CommitsAsync(context, services, key, action.Length == 2 ? action[1] : RegistryStore.DefaultBranch);
+                if (action.Length == 2 && action[0] == "super-squash" && Is("POST")) return RefEndpoints.SuperSquashAsync(context, services, key, action[1]);
+                if (action.Length >= 1 && action[0] == "discussions")
+                {
+                    return DiscussionEndpoints.RouteAsync(context, services, key, action[1..]);
+                }
             }
             throw NotFound(context);
         }
@@ -109,6 +121,21 @@ internal static class ServeRouter
             }
         }
         throw NotFound(context);
+    }
+
+    /// <summary>
+    /// How many segments of <paramref name="rest"/> name the repository: one (<c>gpt2/refs</c>) or two
+    /// (<c>me/model/refs</c>). When both readings fit the URL, the one naming an existing repository wins.
+    /// </summary>
+    private static int IdLength(string[] rest, RepoType type, ServeServices services)
+    {
+        var two = rest.Length >= 2 && RepoKey.IsValidSegment(rest[0]) && RepoKey.IsValidSegment(rest[1]) && (rest.Length == 2 || s_apiActions.Contains(rest[2]));
+        var one = rest.Length == 1 || (rest.Length >= 2 && s_apiActions.Contains(rest[1]));
+        if (two && one)
+        {
+            return services.Store.FindRepo(new RepoKey(type, rest[0])) is not null && services.Store.FindRepo(new RepoKey(type, $"{rest[0]}/{rest[1]}")) is null ? 1 : 2;
+        }
+        return one ? 1 : rest.Length >= 2 ? 2 : 1;
     }
 
     private static bool TryType(string segment, out RepoType type)

@@ -19,6 +19,9 @@ internal sealed record CommitRecord
 
     [JsonPropertyName("date")] public DateTimeOffset Date { get; init; }
 
+    /// <summary>The account that made the commit; <c>system</c> for a repository's initial commit (absent in records written before authors were kept).</summary>
+    [JsonPropertyName("author"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public string? Author { get; init; }
+
     [JsonPropertyName("files")] public SortedDictionary<string, FileRecord> Files { get; init; } = new(StringComparer.Ordinal);
 }
 

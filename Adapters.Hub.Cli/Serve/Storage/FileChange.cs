@@ -11,7 +11,11 @@ internal abstract record FileChange(string Path)
 }
 
 /// <summary>A commit request: the header line and the changes in order.</summary>
-internal sealed record CommitRequest(string Summary, string Description, string? ParentCommit, IReadOnlyList<FileChange> Changes);
+internal sealed record CommitRequest(string Summary, string Description, string? ParentCommit, IReadOnlyList<FileChange> Changes)
+{
+    /// <summary>The account making the commit (see <see cref="CommitRecord.Author"/>).</summary>
+    public string Author { get; init; } = "local";
+}
 
 /// <summary>The outcome of a commit: its id and, for a pull request, its number.</summary>
 internal sealed record CommitOutcome(string CommitId, int? PullRequestNumber);

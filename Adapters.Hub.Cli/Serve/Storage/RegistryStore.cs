@@ -3,6 +3,7 @@ using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using Adapters.Hub.Cache;
 
 namespace Adapters.Hub.Cli.Serve.Storage;
 
@@ -11,14 +12,16 @@ namespace Adapters.Hub.Cli.Serve.Storage;
 /// <code>
 /// repos/&lt;type&gt;/&lt;ns--name&gt;/repo.json           metadata
 /// repos/&lt;type&gt;/&lt;ns--name&gt;/commits/&lt;id&gt;.json  immutable snapshots (full manifests)
-/// repos/&lt;type&gt;/&lt;ns--name&gt;/refs/&lt;branch&gt;       40-hex commit id, replaced atomically
+/// repos/&lt;type&gt;/&lt;ns--name&gt;/refs/&lt;ref&gt;          40-hex commit id, replaced atomically; the ref name is
+///                                            escaped: a branch, refs%2Ftags%2F&lt;tag&gt; or refs%2Fpr%2F&lt;num&gt;
+/// repos/&lt;type&gt;/&lt;ns--name&gt;/discussions/&lt;num&gt;.json discussions and pull requests
 /// objects/lfs|git/..                         content-addressed blobs (see <see cref="BlobStore"/>)
 /// tmp/                                       uploads in progress, emptied at start
 /// </code>
 /// A commit becomes visible only when its ref is renamed into place, after the commit file and every
 /// blob it names are on disk; a crash at any point leaves the previous head intact.
 /// </summary>
-internal sealed class RegistryStore : IDisposable
+internal sealed partial class RegistryStore : IDisposable
 {
     /// <summary>The branch a new repository gets and that <c>HEAD</c> names.</summary>
     public const string DefaultBranch = "main";
@@ -57,7 +60,10 @@ internal sealed class RegistryStore : IDisposable
 
     private string RepoFolder(RepoKey key) => Path.Combine(_reposRoot, key.Type.ApiSegment(), key.FolderName);
 
-    private static string RefPath(string repoFolder, string branch) => Path.Combine(repoFolder, "refs", Uri.EscapeDataString(branch));
+    private static string RefPath(string repoFolder, string refName) => Path.Combine(repoFolder, "refs", Uri.EscapeDataString(refName));
+
+    /// <summary>The stored ref name of a tag.</summary>
+    public static string TagRef(string tag) => "refs/tags/" + tag;
 
     private static string CommitPath(string repoFolder, string id) => Path.Combine(repoFolder, "commits", id + ".json");
 
@@ -112,7 +118,7 @@ internal sealed class RegistryStore : IDisposable
                 RepoFilePaths.Validate(path);
                 files[path] = new FileRecord(Blobs.PutGitBlob(content), content.Length, Lfs: false);
             }
-            var commit = Seal(new CommitRecord { Parents = [], Title = "initial commit", Date = metadata.CreatedAt, Files = files });
+            var commit = Seal(new CommitRecord { Parents = [], Title = "initial commit", Date = metadata.CreatedAt, Author = "system", Files = files });
             AtomicFile.WriteAllBytes(Path.Combine(staging, "repo.json"), JsonSerializer.SerializeToUtf8Bytes(metadata, s_json), WriteDurability.FileAndFolderOnDisk);
             AtomicFile.WriteAllBytes(CommitPath(staging, commit.Id), JsonSerializer.SerializeToUtf8Bytes(commit, s_json), WriteDurability.FileAndFolderOnDisk);
             AtomicFile.WriteAllBytes(RefPath(staging, DefaultBranch), Encoding.ASCII.GetBytes(commit.Id), WriteDurability.FileAndFolderOnDisk);
@@ -145,7 +151,7 @@ internal sealed class RegistryStore : IDisposable
         }
     }
 
-    /// <summary>Every ref of the repository (branches, and <c>refs/pr/N</c> for pull requests) and its commit.</summary>
+    /// <summary>Every ref of the repository (branches, <c>refs/tags/T</c> for tags, <c>refs/pr/N</c> for pull requests) and its commit.</summary>
     public IReadOnlyDictionary<string, string> ReadRefs(RepoKey key)
     {
         GetRepo(key);
@@ -168,18 +174,21 @@ internal sealed class RegistryStore : IDisposable
             ?? throw new InvalidDataException($"{path} is not a commit record.");
     }
 
-    /// <summary>Resolves a branch (also <c>HEAD</c>, <c>refs/heads/x</c>, <c>refs/pr/N</c>) or a full commit id.</summary>
+    /// <summary>
+    /// Resolves a branch (also <c>HEAD</c>, <c>refs/heads/x</c>), a tag (<c>v1</c> or <c>refs/tags/v1</c>; a branch
+    /// of the same name wins, as in git), a pull request (<c>refs/pr/N</c>) or a full commit id.
+    /// </summary>
     public ResolvedRevision Resolve(RepoKey key, string revision)
     {
         var repo = GetRepo(key);
         var folder = RepoFolder(key);
-        var name = revision == "HEAD" ? DefaultBranch
-            : revision.StartsWith("refs/heads/", StringComparison.Ordinal) ? revision["refs/heads/".Length..]
-            : revision;
-        if (IsValidBranchName(name) && File.Exists(RefPath(folder, name)))
+        foreach (var name in RefCandidates(revision))
         {
-            var id = File.ReadAllText(RefPath(folder, name), Encoding.ASCII).Trim();
-            return new ResolvedRevision(repo, id, ReadCommit(key, id));
+            if (IsValidRefName(name) && File.Exists(RefPath(folder, name)))
+            {
+                var id = File.ReadAllText(RefPath(folder, name), Encoding.ASCII).Trim();
+                return new ResolvedRevision(repo, id, ReadCommit(key, id));
+            }
         }
         if (ContentHashes.IsSha1(revision) && File.Exists(CommitPath(folder, revision)))
         {
@@ -188,10 +197,48 @@ internal sealed class RegistryStore : IDisposable
         throw RegistryException.RevisionNotFound(key.ToString(), revision);
     }
 
+    private static IEnumerable<string> RefCandidates(string revision)
+    {
+        if (revision == "HEAD")
+        {
+            yield return DefaultBranch;
+        }
+        else if (revision.StartsWith("refs/heads/", StringComparison.Ordinal))
+        {
+            yield return revision["refs/heads/".Length..];
+        }
+        else
+        {
+            yield return revision;
+            if (!revision.StartsWith("refs/", StringComparison.Ordinal)) yield return TagRef(revision);
+        }
+    }
+
+    /// <summary>
+    /// The commits reachable from <paramref name="commitId"/>, newest first (git log order by date; a merge
+    /// lists both sides). Bounded by the repository's own commit files, so a cycle cannot loop.
+    /// </summary>
+    public IReadOnlyList<CommitRecord> History(RepoKey key, string commitId)
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal) { commitId };
+        var pending = new Queue<string>([commitId]);
+        var commits = new List<CommitRecord>();
+        while (pending.TryDequeue(out var id))
+        {
+            var commit = ReadCommit(key, id);
+            commits.Add(commit);
+            foreach (var parent in commit.Parents)
+            {
+                if (seen.Add(parent) && File.Exists(CommitPath(RepoFolder(key), parent))) pending.Enqueue(parent);
+            }
+        }
+        return commits.OrderByDescending(c => c.Date).ToList();
+    }
+
     /// <summary>Creates <paramref name="branch"/> at <paramref name="startingPoint"/> (default: the head of main).</summary>
     public async Task CreateBranchAsync(RepoKey key, string branch, string? startingPoint, CancellationToken cancellationToken)
     {
-        if (!IsValidBranchName(branch) || branch.StartsWith("refs/", StringComparison.Ordinal))
+        if (!IsValidRefName(branch) || branch.StartsWith("refs/", StringComparison.Ordinal))
         {
             throw RegistryException.BadRequest($"'{branch}' is not a valid branch name.");
         }
@@ -201,7 +248,7 @@ internal sealed class RegistryStore : IDisposable
         {
             var start = Resolve(key, startingPoint ?? DefaultBranch);
             var path = RefPath(RepoFolder(key), branch);
-            if (File.Exists(path)) throw new RegistryException(409, null, $"Reference already exists: refs/heads/{branch}");
+            if (File.Exists(path)) throw new RegistryException(409, null, $"Reference refs/heads/{branch} already exists");
             AtomicFile.WriteAllBytes(path, Encoding.ASCII.GetBytes(start.CommitId), WriteDurability.FileAndFolderOnDisk);
         }
         finally
@@ -219,7 +266,11 @@ internal sealed class RegistryStore : IDisposable
             GetRepo(key);
             if (branch == DefaultBranch) throw RegistryException.BadRequest("The default branch cannot be deleted.");
             var path = RefPath(RepoFolder(key), branch);
-            if (!IsValidBranchName(branch) || !File.Exists(path)) throw RegistryException.RevisionNotFound(key.ToString(), branch);
+            // Tags and pull requests are refs/ names: they are not branches and have their own routes.
+            if (!IsValidRefName(branch) || branch.StartsWith("refs/", StringComparison.Ordinal) || !File.Exists(path))
+            {
+                throw RegistryException.RevisionNotFound(key.ToString(), branch);
+            }
             File.Delete(path);
         }
         finally
@@ -227,6 +278,100 @@ internal sealed class RegistryStore : IDisposable
             gate.Release();
         }
     }
+
+    /// <summary>
+    /// Tags the commit <paramref name="revision"/> resolves to (a branch, tag, full or unambiguous short commit
+    /// id). An existing tag is a 409, an unknown revision a RevisionNotFound.
+    /// </summary>
+    public async Task CreateTagAsync(RepoKey key, string revision, string tag, CancellationToken cancellationToken)
+    {
+        if (!IsValidRefName(tag) || tag.StartsWith("refs/", StringComparison.Ordinal))
+        {
+            throw RegistryException.BadRequest($"'{tag}' is not a valid tag name: no spaces, '..', '~', '^', ':', '?', '*', '[', '\\', control characters or empty parts.");
+        }
+        var gate = LockOf(key);
+        await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            GetRepo(key);
+            ResolvedRevision target;
+            try
+            {
+                target = Resolve(key, revision);
+            }
+            catch (RegistryException) when (IsShortCommitId(revision))
+            {
+                // Not a ref: a short commit id, as the Hub accepts for tags (7 hex digits from a commit URL).
+                target = ResolveCommitPrefix(key, revision);
+            }
+            var path = RefPath(RepoFolder(key), TagRef(tag));
+            if (File.Exists(path)) throw new RegistryException(409, null, $"Tag reference {TagRef(tag)} already exists");
+            AtomicFile.WriteAllBytes(path, Encoding.ASCII.GetBytes(target.CommitId), WriteDurability.FileAndFolderOnDisk);
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    /// <summary>Deletes a tag (<c>v1</c> or <c>refs/tags/v1</c>); a missing one is a RevisionNotFound.</summary>
+    public async Task DeleteTagAsync(RepoKey key, string tag, CancellationToken cancellationToken)
+    {
+        var name = tag.StartsWith("refs/tags/", StringComparison.Ordinal) ? tag : TagRef(tag);
+        var gate = LockOf(key);
+        await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            GetRepo(key);
+            var path = RefPath(RepoFolder(key), name);
+            if (!IsValidRefName(name) || !File.Exists(path)) throw RegistryException.RevisionNotFound(key.ToString(), tag);
+            File.Delete(path);
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    /// <summary>
+    /// Replaces the history of <paramref name="branch"/> by one root commit holding its current files
+    /// (<c>super_squash_history</c>). Tags and pull requests are not branches (400); an unknown branch is a
+    /// RevisionNotFound. Older commits stay on disk for the refs that still name them.
+    /// </summary>
+    public async Task<string> SuperSquashAsync(RepoKey key, string branch, string message, string author, CancellationToken cancellationToken)
+    {
+        var gate = LockOf(key);
+        await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            GetRepo(key);
+            if (branch.StartsWith("refs/heads/", StringComparison.Ordinal)) branch = branch["refs/heads/".Length..];
+            var folder = RepoFolder(key);
+            if (branch.StartsWith("refs/", StringComparison.Ordinal) || ContentHashes.IsSha1(branch))
+            {
+                throw RegistryException.BadRequest($"'{branch}' is not a branch; only a branch can be squashed.");
+            }
+            if (!IsValidRefName(branch) || !File.Exists(RefPath(folder, branch))) throw RegistryException.RevisionNotFound(key.ToString(), branch);
+            var head = Resolve(key, branch);
+            var squashed = Seal(new CommitRecord
+            {
+                Parents = [],
+                Title = message,
+                Date = DateTimeOffset.UtcNow,
+                Author = author,
+                Files = new SortedDictionary<string, FileRecord>(head.Commit.Files.ToDictionary(f => f.Key, f => f.Value with { LastCommit = null }, StringComparer.Ordinal), StringComparer.Ordinal),
+            }, head.Commit.Files.Keys.ToList());
+            AtomicFile.WriteAllBytes(CommitPath(folder, squashed.Id), JsonSerializer.SerializeToUtf8Bytes(squashed, s_json), WriteDurability.FileAndFolderOnDisk);
+            AtomicFile.WriteAllBytes(RefPath(folder, branch), Encoding.ASCII.GetBytes(squashed.Id), WriteDurability.FileAndFolderOnDisk);
+            return squashed.Id;
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    private static bool IsShortCommitId(string revision) => revision.Length is >= 5 and < 40 && revision.All(char.IsAsciiHexDigitLower);
 
     /// <summary>
     /// Applies <paramref name="request"/> on top of <paramref name="branch"/> under the repository's lock.
@@ -242,7 +387,14 @@ internal sealed class RegistryStore : IDisposable
             var folder = RepoFolder(key);
             GetRepo(key);
             if (branch == "HEAD") branch = DefaultBranch;
-            if (!IsValidBranchName(branch) || !File.Exists(RefPath(folder, branch)))
+            if (branch.StartsWith("refs/heads/", StringComparison.Ordinal)) branch = branch["refs/heads/".Length..];
+            // Commits go to branches and pull requests; a tag never moves.
+            var committable = !branch.StartsWith("refs/", StringComparison.Ordinal) || branch.StartsWith("refs/pr/", StringComparison.Ordinal);
+            if (!committable || !IsValidRefName(branch) || !File.Exists(RefPath(folder, branch)))
+            {
+                throw RegistryException.RevisionNotFound(key.ToString(), branch);
+            }
+            if (createPullRequest && branch.StartsWith("refs/", StringComparison.Ordinal))
             {
                 throw RegistryException.RevisionNotFound(key.ToString(), branch);
             }
@@ -289,22 +441,21 @@ internal sealed class RegistryStore : IDisposable
                 Title = request.Summary,
                 Description = request.Description,
                 Date = DateTimeOffset.UtcNow,
+                Author = request.Author,
                 Files = files,
             }, touched);
             AtomicFile.WriteAllBytes(CommitPath(folder, commit.Id), JsonSerializer.SerializeToUtf8Bytes(commit, s_json), WriteDurability.FileAndFolderOnDisk);
 
-            int? pullRequest = null;
-            var target = branch;
             if (createPullRequest)
             {
-                pullRequest = ReadRefs(key).Keys
-                    .Where(r => r.StartsWith("refs/pr/", StringComparison.Ordinal))
-                    .Select(r => int.TryParse(r["refs/pr/".Length..], out var n) ? n : 0)
-                    .DefaultIfEmpty(0).Max() + 1;
-                target = $"refs/pr/{pullRequest}";
+                // The pull request exists (discussion and ref) once its record is written; the ref comes last.
+                var pullRequest = OpenPullRequest(key, request.Summary, request.Description, request.Author, branch, baseCommit.CommitId, DiscussionStatus.Open, commit);
+                AtomicFile.WriteAllBytes(RefPath(folder, DiscussionRecord.PullRequestRef(pullRequest)), Encoding.ASCII.GetBytes(commit.Id), WriteDurability.FileAndFolderOnDisk);
+                return new CommitOutcome(commit.Id, pullRequest);
             }
-            AtomicFile.WriteAllBytes(RefPath(folder, target), Encoding.ASCII.GetBytes(commit.Id), WriteDurability.FileAndFolderOnDisk);
-            return new CommitOutcome(commit.Id, pullRequest);
+            AtomicFile.WriteAllBytes(RefPath(folder, branch), Encoding.ASCII.GetBytes(commit.Id), WriteDurability.FileAndFolderOnDisk);
+            if (branch.StartsWith("refs/pr/", StringComparison.Ordinal)) RecordPullRequestCommit(key, branch, commit, request.Author);
+            return new CommitOutcome(commit.Id, null);
         }
         finally
         {
@@ -352,9 +503,14 @@ internal sealed class RegistryStore : IDisposable
         return commit with { Id = id, Files = stamped };
     }
 
-    public static bool IsValidBranchName(string name) =>
-        name.Length is > 0 and <= 200 && !name.StartsWith('/') && !name.EndsWith('/') && !name.Contains("..", StringComparison.Ordinal)
-        && !name.Contains("//", StringComparison.Ordinal) && !name.Any(c => char.IsControl(c) || c is ' ' or '~' or '^' or ':' or '?' or '*' or '[' or '\\')
+    /// <summary>
+    /// A branch, tag or <c>refs/...</c> name git would accept, which is also a revision the Hub client can
+    /// store under its cache's <c>refs/</c> (<see cref="RepoPaths.IsSafe"/>: what serve hands out, clients accept).
+    /// </summary>
+    public static bool IsValidRefName(string name) =>
+        name.Length is > 0 and <= 200 && RepoPaths.IsSafe(name) && !name.EndsWith('/') && !name.Contains("..", StringComparison.Ordinal)
+        && !name.EndsWith(".lock", StringComparison.Ordinal)
+        && !name.Any(c => char.IsControl(c) || c is ' ' or '~' or '^' or ':' or '?' or '*' or '[' or '\\')
         && name != "HEAD";
 
     private const string DefaultGitAttributes =

@@ -67,6 +67,46 @@ public sealed class ServeCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task Serve_with_verbose_logs_each_request_to_standard_error_without_the_token()
+    {
+        var inner = new StringWriter();
+        var output = TextWriter.Synchronized(inner);
+        var errorInner = new StringWriter();
+        var error = TextWriter.Synchronized(errorInner);
+        using var stop = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        const string token = "hf_verbose_secret_token";
+        var serving = CliApplication.RunAsync(["serve", "--root", Path.Combine(_scratch.FullName, "registry"), "--port", "0", "--token", "write:" + token, "-v"], output, error, stop.Token);
+        string? endpoint = null;
+        for (var attempt = 0; attempt < 200 && endpoint is null && !serving.IsCompleted; attempt++)
+        {
+            await Task.Delay(50);
+            string text;
+            lock (output) text = inner.ToString();
+            endpoint = text.Split('\n').Select(l => l.Trim()).FirstOrDefault(l => l.StartsWith("HF_ENDPOINT=", StringComparison.Ordinal))?["HF_ENDPOINT=".Length..];
+        }
+        Assert.True(endpoint is not null, $"serve printed no HF_ENDPOINT line: {inner} {errorInner}");
+        try
+        {
+            using var http = new HttpClient();
+            using var whoami = new HttpRequestMessage(HttpMethod.Get, endpoint + "/api/whoami-v2");
+            whoami.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+            (await http.SendAsync(whoami)).EnsureSuccessStatusCode();
+            Assert.Equal(System.Net.HttpStatusCode.Unauthorized, (await http.GetAsync(endpoint + "/api/models/me/absent")).StatusCode);
+        }
+        finally
+        {
+            await stop.CancelAsync();
+        }
+        Assert.Equal(0, await serving);
+        string log;
+        lock (error) log = errorInner.ToString();
+        Assert.Matches(@"(?m)^info: serve: GET /api/whoami-v2 200 \d+\.\d ms\r?$", log);
+        Assert.Matches(@"(?m)^info: serve: GET /api/models/me/absent 401 \d+\.\d ms\r?$", log);
+        Assert.DoesNotContain(token, log);
+        lock (output) Assert.DoesNotContain(token, inner.ToString());
+    }
+
+    [Fact]
     public async Task Serve_refuses_a_token_with_an_unknown_scope_on_one_line()
     {
         using var output = new StringWriter();

@@ -8,10 +8,13 @@ internal sealed class ServeTestHost : IAsyncDisposable
 {
     private readonly List<HubClient> _clients = [];
 
-    private ServeTestHost(RegistryServer server, DirectoryInfo scratch)
+    private readonly Func<RegistryServerOptions, RegistryServerOptions> _customize;
+
+    private ServeTestHost(RegistryServer server, DirectoryInfo scratch, Func<RegistryServerOptions, RegistryServerOptions> customize)
     {
         Server = server;
         Scratch = scratch;
+        _customize = customize;
     }
 
     public RegistryServer Server { get; private set; }
@@ -20,11 +23,13 @@ internal sealed class ServeTestHost : IAsyncDisposable
 
     public string Root => Path.Combine(Scratch.FullName, "registry");
 
-    public static async Task<ServeTestHost> StartAsync(IReadOnlyList<string>? tokens = null, long lfsChunkSize = 64L * 1024 * 1024, int pageSize = 1000)
+    public static async Task<ServeTestHost> StartAsync(
+        IReadOnlyList<string>? tokens = null, long lfsChunkSize = 64L * 1024 * 1024, int pageSize = 1000, Func<RegistryServerOptions, RegistryServerOptions>? customize = null)
     {
         var scratch = Directory.CreateTempSubdirectory("adapters-serve-");
-        var server = await RegistryServer.StartAsync(Options(Path.Combine(scratch.FullName, "registry"), tokens, lfsChunkSize, pageSize));
-        return new ServeTestHost(server, scratch);
+        customize ??= o => o;
+        var server = await RegistryServer.StartAsync(customize(Options(Path.Combine(scratch.FullName, "registry"), tokens, lfsChunkSize, pageSize)));
+        return new ServeTestHost(server, scratch, customize);
     }
 
     private static RegistryServerOptions Options(string root, IReadOnlyList<string>? tokens, long lfsChunkSize, int pageSize) => new()
@@ -36,11 +41,11 @@ internal sealed class ServeTestHost : IAsyncDisposable
         PageSize = pageSize,
     };
 
-    /// <summary>Stops the server and starts a new one on the same root (a restart, e.g. after a crash).</summary>
+    /// <summary>Stops the server and starts a new one on the same root (a restart, e.g. after a crash), with the same customization but no tokens.</summary>
     public async Task RestartAsync()
     {
         await Server.DisposeAsync();
-        Server = await RegistryServer.StartAsync(Options(Root, null, 64L * 1024 * 1024, 1000));
+        Server = await RegistryServer.StartAsync(_customize(Options(Root, null, 64L * 1024 * 1024, 1000)));
     }
 
     /// <summary>A client of this registry with its own empty cache.</summary>
