@@ -42,8 +42,8 @@ public static class ModelFactory
         if (!File.Exists(configPath)) throw new FileNotFoundException($"'{path}' is not a model folder: config.json is missing.", configPath);
         if (DecoderModels.IsDecoder(DecoderModels.ReadModelType(configPath)))
             return Wrap(PretrainedDecoders.Load(path, dtype, requireWeights), path);
-        var encoder = PretrainedEncoders.Load(path, requireWeights);
-        return ConvertEncoder(encoder, dtype, path);
+        var encoder = PretrainedEncoders.Load(path, requireWeights, dtype);
+        return new PretrainedModel(encoder, encoder, null, path);
     }
 
     /// <summary>Builds a randomly initialised model from the config file at <paramref name="configPath"/> (any file name).</summary>
@@ -67,7 +67,8 @@ public static class ModelFactory
             return Wrap(DecoderModels.Create(configJson, sourceName, dtype: dtype), sourceName);
         if (modelType is null)
             throw new AdapterConfigException($"{sourceName}: \"model_type\" is missing; expected one of bert, roberta, xlm-roberta, distilbert, {string.Join(", ", DecoderModels.ModelTypes)}.");
-        return ConvertEncoder(EncoderModels.Create(EncoderConfig.Parse(configJson, sourceName)), dtype, sourceName);
+        var encoder = EncoderModels.Create(EncoderConfig.Parse(configJson, sourceName), dtype: dtype);
+        return new PretrainedModel(encoder, encoder, null, sourceName);
     }
 
     /// <summary>Builds a randomly initialised encoder (BERT, RoBERTa, XLM-R, DistilBERT) from a config object.</summary>
@@ -75,7 +76,8 @@ public static class ModelFactory
     public static PretrainedModel FromConfig(EncoderConfig config, ScalarType? dtype = null)
     {
         ArgumentNullException.ThrowIfNull(config);
-        return ConvertEncoder(EncoderModels.Create(config), dtype, $"{config.ModelType} config");
+        var encoder = EncoderModels.Create(config, dtype: dtype);
+        return new PretrainedModel(encoder, encoder, null, $"{config.ModelType} config");
     }
 
     /// <summary>Builds a randomly initialised GPT-2 causal LM from a config object.</summary>
@@ -93,18 +95,4 @@ public static class ModelFactory
     }
 
     private static PretrainedModel Wrap(ICausalLM model, string source) => new((nn.Module)model, model.BaseModel, model, source);
-
-    private static PretrainedModel ConvertEncoder(AdapterModel encoder, ScalarType? dtype, string source)
-    {
-        try
-        {
-            if (dtype is { } target && target != ScalarType.Float32) encoder.to(target);
-            return new PretrainedModel(encoder, encoder, null, source);
-        }
-        catch
-        {
-            encoder.Dispose();
-            throw;
-        }
-    }
 }
