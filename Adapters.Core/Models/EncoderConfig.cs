@@ -86,7 +86,8 @@ public sealed record EncoderConfig
         {
             ModelType = type,
             NameOrPath = name,
-            VocabSize = Int(obj, "vocab_size", 30522),
+            // transformers' RobertaConfig defaults to roberta-base's 50,265 tokens; BertConfig and XLMRobertaConfig to 30,522.
+            VocabSize = Int(obj, "vocab_size", type == "roberta" ? 50265 : 30522),
             HiddenSize = Int(obj, "hidden_size", 768),
             NumHiddenLayers = Int(obj, "num_hidden_layers", 12),
             NumAttentionHeads = Int(obj, "num_attention_heads", 12),

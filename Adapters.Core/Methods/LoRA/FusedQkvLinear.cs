@@ -83,7 +83,7 @@ public sealed class FusedQkvLinear : nn.Module<Tensor, Tensor>
         var active = _setup.ActiveAt(Loras, LayerIndex);
         if (active.Count == 0) return output;
         if (active.Count > 1)
-            throw new InvalidOperationException($"A fused q/k/v projection runs one LoRA adapter at a time (as Python's LoRAMergedLinear); active here: {string.Join(", ", active)}.");
+            throw new Composition.AdapterCompositionException($"A fused q/k/v projection runs one LoRA adapter at a time (as Python's LoRAMergedLinear); active here: {string.Join(", ", active)}.");
         return Loras.Get<FusedQkvLoRA>(active[0])!.Apply(output, input);
     }
 

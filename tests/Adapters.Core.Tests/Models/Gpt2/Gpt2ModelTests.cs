@@ -154,7 +154,7 @@ public sealed class Gpt2ModelTests
         model.Transformer.AddAdapter("y", new LoRAConfig());
         model.Transformer.SetActiveAdapters("x", "y");
         using var prompt = TinyDecoders.Prompt();
-        Assert.Throws<InvalidOperationException>(() => model.Forward(prompt));
+        Assert.Throws<Adapters.Core.Composition.AdapterCompositionException>(() => model.Forward(prompt));
     }
 
     [Fact]
