@@ -16,6 +16,7 @@ public sealed class FusedQkvLoRA : nn.Module
 {
     private readonly Parameter? _a;
     private readonly Parameter _b;
+    private readonly Linear? _gate;
 
     /// <summary>Creates the module for a fused projection of width <paramref name="inFeatures"/> → <paramref name="outFeatures"/> (all three parts).</summary>
     /// <exception cref="AdapterConfigException">The config asks for something Python's <c>LoRAMergedLinear</c> cannot do.</exception>
@@ -27,7 +28,6 @@ public sealed class FusedQkvLoRA : nn.Module
         Groups = Enabled.Count(e => e);
         if (Groups == 0) throw new AdapterConfigException("selfattn_lora on a fused q/k/v projection needs at least one of q, k, v in attn_matrices.");
         if (outFeatures % 3 != 0) throw new AdapterConfigException($"A fused q/k/v projection must have an output width divisible by 3, got {outFeatures}.");
-        if (config.UseGating) throw new AdapterConfigException("use_gating is not supported on a fused q/k/v projection (GPT-2 c_attn); Python's LoRAMergedLinear pads the gate to the wrong width.");
         if (config.UseDora) throw new AdapterConfigException("use_dora is not supported on a fused q/k/v projection (GPT-2 c_attn); Python's LoRAMergedLinear never applies the DoRA rescale.");
         if (config.IsVera) throw new AdapterConfigException("VeRA is not supported on a fused q/k/v projection (GPT-2 c_attn).");
         if (config.R <= 0) throw new AdapterConfigException($"LoRA r must be positive, got {config.R}.");
@@ -45,6 +45,7 @@ public sealed class FusedQkvLoRA : nn.Module
             _b = new Parameter(zeros([PartWidth * Groups, 1], dtype, device));
             using (no_grad()) LoRAInit.Scale(_b, config.InitWeights);
             register_parameter("lora_B", _b);
+            _gate = CreateGate(config, inFeatures, device, dtype);
             return;
         }
         _a = new Parameter(zeros([config.R * Groups, inFeatures], dtype, device));
@@ -52,6 +53,18 @@ public sealed class FusedQkvLoRA : nn.Module
         using (no_grad()) LoRAInit.LowRank(_a, _b, config.InitWeights, allowVera: false, "LoRA on a fused q/k/v projection");
         register_parameter("lora_A", _a);
         register_parameter("lora_B", _b);
+        _gate = CreateGate(config, inFeatures, device, dtype);
+    }
+
+    private Linear? CreateGate(LoRAConfig config, long inFeatures, Device? device, ScalarType? dtype)
+    {
+        if (!config.UseGating) return null;
+        // Python's LoRA gate with one head per enabled part: Linear(in, n), weight N(0, 0.02), PyTorch-default bias;
+        // registered after the factors.
+        var gate = nn.Linear(inFeatures, Groups, true, device, dtype);
+        using (no_grad()) nn.init.normal_(gate.weight, 0.0, 0.02);
+        register_module("gate", gate);
+        return gate;
     }
 
     /// <summary>Children are registered explicitly under Python's names; field-based registration would add C# field names.</summary>
@@ -74,19 +87,41 @@ public sealed class FusedQkvLoRA : nn.Module
 
     private double Scale => IsScale ? Config.Alpha : (double)Config.Alpha / Config.R;
 
-    /// <summary>The frozen projection output <paramref name="output"/> (…, out) combined with this module's update for input <paramref name="input"/>.</summary>
-    public Tensor Apply(Tensor output, Tensor input)
+    /// <summary>Whether the weight can absorb this module (gated modules cannot, as in Python).</summary>
+    public bool CanMerge => _gate is null;
+
+    /// <summary>
+    /// The frozen projection output <paramref name="output"/> (…, out) combined with this module's update for input
+    /// <paramref name="input"/>; <paramref name="gate"/> holds the gate values (B, n), one per enabled part, when gated, else null.
+    /// </summary>
+    public Tensor Apply(Tensor output, Tensor input, out Tensor? gate)
     {
         ArgumentNullException.ThrowIfNull(output);
         ArgumentNullException.ThrowIfNull(input);
-        if (IsScale) return output * (Pad(_b.reshape(-1), 1.0) * Scale);
+        gate = null;
+        var gateFactor = _gate is null ? null : GateFactor(input, out gate);
+        // A gate replaces alpha/r (alpha for IA³), as in Python.
+        Tensor Scaled(Tensor t) => gateFactor is null ? t * Scale : t * gateFactor;
+        if (IsScale) return output * Scaled(Pad(_b.reshape(-1), 1.0));
         var x = Config.Dropout > 0 ? nn.functional.dropout(input, Config.Dropout, training) : input;
         var afterA = nn.functional.linear(x, _a!);
         var shape = afterA.shape;
         var grouped = afterA.reshape(-1, Groups, Config.R);
         var b = _b.reshape(Groups, PartWidth, Config.R);
         var delta = einsum("tgr,gor->tgo", grouped, b).reshape([.. shape[..^1], Groups * PartWidth]);
-        return output + Pad(delta, 0.0) * Scale;
+        return output + Scaled(Pad(delta, 0.0));
+    }
+
+    /// <summary>
+    /// Python's gate on a fused projection: <c>g = mean_seq(sigmoid(gate(x)))</c> with one gate per enabled part
+    /// (B, n), each repeated over its part's width and padded with 1 for the parts without LoRA.
+    /// </summary>
+    private Tensor GateFactor(Tensor input, out Tensor gate)
+    {
+        var values = sigmoid(_gate!.call(input));
+        gate = input.dim() == 3 ? values.mean([1]) : values;
+        var padded = Pad(gate.repeat_interleave(PartWidth, dim: -1), 1.0);
+        return input.dim() == 3 ? padded.unsqueeze(1) : padded;
     }
 
     /// <summary>The (out, in) update that merging adds to (LoRA) or multiplies into (IA³) the frozen weight, scaling included.</summary>
