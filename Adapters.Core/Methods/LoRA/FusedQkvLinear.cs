@@ -76,9 +76,9 @@ public sealed class FusedQkvLinear : nn.Module<Tensor, Tensor>
         if (setup.Children.Count != 1 || setup.Children[0].Adapter is not { } name || Loras.Get<FusedQkvLoRA>(name) is not { } lora)
             throw new AdapterCompositionException(
                 $"A fused q/k/v projection (layer {LayerIndex}) runs one LoRA adapter at a time, as Python's LoRAMergedLinear; the setup {setup} composes it with others.");
-        var result = lora.Apply(output, input, out var gate);
+        var result = lora.Combine(output, lora.Contribution(null, input), weight);
         // Python stores the fused projection's gate under the self-attention LoRA location.
-        if (gate is not null) GatingScoreRecorder.Record(name, LayerIndex, "selfattn", gate);
+        if (lora.LastGate is { } gate) GatingScoreRecorder.Record(name, LayerIndex, "selfattn", gate);
         return result;
     }
 
