@@ -1,5 +1,6 @@
 using Adapters.Core.Composition;
 using Adapters.Core.Configuration;
+using Adapters.Core.Conversion;
 using Adapters.Core.Methods.Gating;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -17,6 +18,8 @@ public sealed class FusedQkvLinear : nn.Module<Tensor, Tensor>
 {
     private readonly ActiveAdapterSetup _setup;
     private Tensor? _weightBeforeMerge;
+    private Parameter _weight;
+    private Parameter _bias;
 
     /// <summary>Creates the projection with zero weights; the model initialises them.</summary>
     public FusedQkvLinear(long inFeatures, long outFeatures, ActiveAdapterSetup setup, int layerIndex, Device? device = null, ScalarType? dtype = null)
@@ -26,10 +29,10 @@ public sealed class FusedQkvLinear : nn.Module<Tensor, Tensor>
         InFeatures = inFeatures;
         OutFeatures = outFeatures;
         LayerIndex = layerIndex;
-        weight = new Parameter(zeros([inFeatures, outFeatures], dtype, device));
-        bias = new Parameter(zeros([outFeatures], dtype, device));
-        register_parameter("weight", weight);
-        register_parameter("bias", bias);
+        _weight = new Parameter(zeros([inFeatures, outFeatures], dtype, device));
+        _bias = new Parameter(zeros([outFeatures], dtype, device));
+        register_parameter("weight", _weight);
+        register_parameter("bias", _bias);
         register_module("loras", Loras);
     }
 
@@ -37,10 +40,18 @@ public sealed class FusedQkvLinear : nn.Module<Tensor, Tensor>
     protected override void RegisterComponents() { }
 
     /// <summary>The weight, stored (in, out) as <c>Conv1D</c> stores it.</summary>
-    public Parameter weight { get; }
+    public Parameter weight
+    {
+        get => _weight;
+        set => _weight = ParameterReplacement.Replace(nameof(FusedQkvLinear), nameof(weight), _weight, value, p => ConditionallyRegisterParameter(nameof(weight), p));
+    }
 
     /// <summary>The bias.</summary>
-    public Parameter bias { get; }
+    public Parameter bias
+    {
+        get => _bias;
+        set => _bias = ParameterReplacement.Replace(nameof(FusedQkvLinear), nameof(bias), _bias, value, p => ConditionallyRegisterParameter(nameof(bias), p));
+    }
 
     /// <summary>Input width.</summary>
     public long InFeatures { get; }
