@@ -24,10 +24,8 @@ public static class CompositionRules
 
     private static readonly HashSet<string> s_parallelModels = new(StringComparer.Ordinal)
     {
-        // Python also lists gpt2, gptj, llama and mistral; our decoders do not yet replicate the batch through their
-        // KV cache and attention masks, so Parallel is refused there rather than computing wrong shapes.
         "albert", "bert", "roberta", "distilbert", "deberta-v2", "deberta", "bart", "mbart", "mt5", "plbart",
-        "t5", "vit", "xlm-roberta", "bert-generation", "electra", "whisper", "xmod",
+        "t5", "vit", "xlm-roberta", "bert-generation", "electra", "whisper", "xmod", "gpt2", "gptj", "llama", "mistral",
     };
 
     /// <summary>The child kinds a block of type <paramref name="parent"/> may hold (<c>"str"</c> for an adapter name).</summary>

@@ -11,7 +11,11 @@ namespace Adapters.Core.Generation;
 /// </summary>
 public static class TextGenerator
 {
-    /// <summary>Generates continuations of <paramref name="inputIds"/> (batch, prompt).</summary>
+    /// <summary>
+    /// Generates continuations of <paramref name="inputIds"/> (batch, prompt). Under an active
+    /// <see cref="Composition.Parallel"/> block of N children the result holds N × batch sequences, child i in rows
+    /// i·batch … (i+1)·batch − 1, as Python's <c>generate</c> returns them.
+    /// </summary>
     /// <param name="model">The language model; it runs in eval mode for the call and gets its mode back afterwards.</param>
     /// <param name="inputIds">(batch, prompt) token ids, left-padded when prompts differ in length.</param>
     /// <param name="options">Decoding settings.</param>
@@ -26,6 +30,15 @@ public static class TextGenerator
         var module = (nn.Module)model.BaseModel;
         var wasTraining = module.training;
         module.eval();
+        // With a Parallel block active, every prompt is decoded once per channel, as Python pre-replicates the inputs:
+        // the result then holds channels × batch sequences, channel-major.
+        var channels = model.BaseModel.Setup.Effective?.ParallelChannels ?? 1;
+        using var parallelized = channels > 1 ? model.BaseModel.Setup.ParallelizedInput() : null;
+        if (channels > 1)
+        {
+            inputIds = Composition.ParallelBatch.Repeat(inputIds, channels);
+            if (attentionMask is not null) attentionMask = Composition.ParallelBatch.Repeat(attentionMask, channels);
+        }
         var batch = (int)inputIds.shape[0];
         var stopIds = (options.StopTokenIds ?? model.EosTokenIds).ToHashSet();
         var padId = model.PadTokenId ?? (stopIds.Count > 0 ? stopIds.First() : 0);

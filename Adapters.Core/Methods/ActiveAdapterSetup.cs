@@ -32,6 +32,13 @@ public sealed class ActiveAdapterSetup
     /// </summary>
     public AdapterCompositionBlock? Effective => _scoped.Value is { } scoped ? scoped.Setup : Composition;
 
+    /// <summary>
+    /// Whether forward passes on this async flow get inputs already replicated once per child of the effective
+    /// <see cref="Parallel"/> block (Python's <c>adapter_input_parallelized=True</c>, set by generation); see
+    /// <see cref="ParallelizedInput"/>.
+    /// </summary>
+    public bool InputParallelized => _scoped.Value is { InputParallelized: true };
+
     /// <summary>Whether an <see cref="Override"/> is in force on this async flow.</summary>
     public bool IsOverridden => _scoped.Value is not null;
 
@@ -77,6 +84,19 @@ public sealed class ActiveAdapterSetup
     {
         var previous = _scoped.Value;
         var scoped = new ScopedSetup(setup, setup?.Flatten() ?? []);
+        _scoped.Value = scoped;
+        return new Restore(this, scoped, previous);
+    }
+
+    /// <summary>
+    /// Until the returned handle is disposed, forward passes on this async flow take their inputs as already
+    /// replicated for the effective Parallel block, as generation feeds them (Python pre-replicates in
+    /// <c>_prepare_model_inputs</c>); the setup in force stays the same.
+    /// </summary>
+    public IDisposable ParallelizedInput()
+    {
+        var previous = _scoped.Value;
+        var scoped = new ScopedSetup(Effective, Names) { InputParallelized = true };
         _scoped.Value = scoped;
         return new Restore(this, scoped, previous);
     }
@@ -135,7 +155,10 @@ public sealed class ActiveAdapterSetup
         return result ?? (IReadOnlyList<string>)[];
     }
 
-    private sealed record ScopedSetup(AdapterCompositionBlock? Setup, IReadOnlyList<string> Names);
+    private sealed record ScopedSetup(AdapterCompositionBlock? Setup, IReadOnlyList<string> Names)
+    {
+        public bool InputParallelized { get; init; }
+    }
 
     private sealed class Restore(ActiveAdapterSetup owner, ScopedSetup scoped, ScopedSetup? previous) : IDisposable
     {

@@ -1,5 +1,6 @@
 using Adapters.Core.Composition;
 using Adapters.Core.Configuration;
+using Adapters.Core.Methods;
 using Adapters.Core.Methods.LoRA;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -9,9 +10,6 @@ namespace Adapters.Core.Models;
 /// <summary>Creating an adapter as a weighted combination of others (Python's <c>average_adapter</c>).</summary>
 public abstract partial class AdapterModel
 {
-    private static readonly string[] s_keyPatterns =
-        ["_adapters.{0}.", ".adapters.{0}.", ".loras.{0}.", ".shared_parameters.{0}.", ".prefix_tunings.{0}.", ".prefix_gates.{0}.", ".refts.{0}.", ".prompt_tunings.{0}."];
-
     /// <summary>
     /// Adds adapter <paramref name="name"/> as a weighted combination of <paramref name="adapters"/>, as Python's
     /// <c>average_adapter</c>. All inputs must have the same config up to <c>dropout</c> and <c>init_weights</c>
@@ -117,15 +115,5 @@ public abstract partial class AdapterModel
         }
     }
 
-    private static string RenameForAveraging(string key, string from, string to)
-    {
-        foreach (var pattern in s_keyPatterns)
-        {
-            var old = string.Format(System.Globalization.CultureInfo.InvariantCulture, pattern, from);
-            var index = key.IndexOf(old, StringComparison.Ordinal);
-            if (index >= 0)
-                return string.Concat(key.AsSpan(0, index), string.Format(System.Globalization.CultureInfo.InvariantCulture, pattern, to), key.AsSpan(index + old.Length));
-        }
-        return key;
-    }
+    private static string RenameForAveraging(string key, string from, string to) => AdapterWeightKeys.RenameFirst(key, from, to);
 }

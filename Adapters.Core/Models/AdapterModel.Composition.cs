@@ -1,5 +1,6 @@
 using Adapters.Core.Composition;
 using Adapters.Core.Configuration;
+using Adapters.Core.Methods;
 
 namespace Adapters.Core.Models;
 
@@ -73,7 +74,7 @@ public abstract partial class AdapterModel
         {
             var vera = _configs[name] is LoRAConfig { IsVera: true };
             foreach (var (key, parameter) in AdapterParameters(name))
-                parameter.requires_grad = !(vera && key.Contains($".shared_parameters.{name}.", StringComparison.Ordinal));
+                parameter.requires_grad = !(vera && AdapterWeightKeys.IsSharedParameter(key, name));
         }
         SetActiveAdapters(setup);
     }

@@ -47,6 +47,33 @@ public abstract partial class AdapterModel
     }
 
     /// <summary>
+    /// Replicates a decoder step's inputs once per child of the active <see cref="Composition.Parallel"/> block before
+    /// the first layer, so that every layer, mask, rotary table and cache row sees the same N·B batch (Python
+    /// replicates at the first adapter layer, where all copies are still equal, so the outputs agree; it
+    /// pre-replicates for generation). Inputs already replicated (<see cref="Methods.ActiveAdapterSetup.InputParallelized"/>)
+    /// are only recorded as such. Call inside the pass's forward context; without a Parallel block nothing changes.
+    /// </summary>
+    /// <exception cref="Composition.AdapterCompositionException">Pre-replicated inputs whose rows do not divide into the channels.</exception>
+    protected (Tensor Embeds, Tensor? AttentionMask, Tensor? PositionIds) ReplicateForParallel(Tensor embeds, Tensor? attentionMask, Tensor? positionIds)
+    {
+        ArgumentNullException.ThrowIfNull(embeds);
+        var channels = Setup.Effective?.ParallelChannels ?? 1;
+        if (channels <= 1) return (embeds, attentionMask, positionIds);
+        var context = Setup.RequireForward(Setup.Effective!);
+        var rows = embeds.shape[0];
+        if (Setup.InputParallelized)
+        {
+            if (rows % channels != 0)
+                throw new Composition.AdapterCompositionException($"The input of {rows} rows was marked as replicated for a Parallel block of {channels} channels, but does not divide into them.");
+            context.MarkParallelized(rows / channels);
+            return (embeds, attentionMask, positionIds);
+        }
+        context.MarkParallelized(rows);
+        Tensor? Repeat(Tensor? t) => t is null ? null : Composition.ParallelBatch.Repeat(t, channels);
+        return (Repeat(embeds)!, Repeat(attentionMask), Repeat(positionIds));
+    }
+
+    /// <summary>
     /// Labels for a forward whose sequence grew by a prompt: the prompt positions get -100 in front, as Python's LM heads
     /// prepend for prompt tuning. Returns <paramref name="labels"/> unchanged when the lengths agree.
     /// </summary>

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Adapters.Core.Composition;
 using Adapters.Core.Configuration;
+using Adapters.Core.Methods;
 using Adapters.Core.Methods.Bottleneck;
 using Adapters.Core.Methods.Fusion;
 using Adapters.Core.Training;
@@ -107,7 +108,7 @@ public abstract partial class AdapterModel : ITrainingRegularizer
         {
             foreach (var name in setup.Flatten())
                 foreach (var (key, parameter) in AdapterParameters(name))
-                    if (!key.Contains(".shared_parameters.", StringComparison.Ordinal)) parameter.requires_grad = true;
+                    if (!AdapterWeightKeys.IsSharedParameter(key, name)) parameter.requires_grad = true;
         }
         var fused = new List<string>();
         if (setup is Fuse top) fused.Add(top.Name);
@@ -151,7 +152,7 @@ public abstract partial class AdapterModel : ITrainingRegularizer
     public Dictionary<string, Tensor> GetAdapterFusionStateDict(string name)
     {
         GetFusionConfig(name);
-        var marker = $".adapter_fusion_layer.{name}.";
+        var marker = $".{AdapterWeightKeys.FusionContainer}.{name}.";
         var result = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         foreach (var (key, tensor) in state_dict())
         {
@@ -208,7 +209,7 @@ public abstract partial class AdapterModel : ITrainingRegularizer
             {
                 foreach (var (key, tensor) in weights)
                 {
-                    var renamed = Unprefixed(key.Replace($"adapter_fusion_layer.{saved}.", $"adapter_fusion_layer.{name}.", StringComparison.Ordinal));
+                    var renamed = Unprefixed(key.Replace($"{AdapterWeightKeys.FusionContainer}.{saved}.", $"{AdapterWeightKeys.FusionContainer}.{name}.", StringComparison.Ordinal));
                     if (!expected.Contains(renamed) || !modelTensors.TryGetValue(renamed, out var target))
                     {
                         unexpected.Add(key);
@@ -247,5 +248,5 @@ public abstract partial class AdapterModel : ITrainingRegularizer
     private IEnumerable<BottleneckSite> BottleneckSites() =>
         Interface.Layers.SelectMany(l => new[] { l.AttentionAdapters, l.OutputAdapters }).OfType<BottleneckSite>();
 
-    private static bool IsFusionKey(string key) => key.Contains(".adapter_fusion_layer.", StringComparison.Ordinal) || key.StartsWith("adapter_fusion_layer.", StringComparison.Ordinal);
+    private static bool IsFusionKey(string key) => AdapterWeightKeys.IsFusion(key);
 }

@@ -173,7 +173,7 @@ public abstract partial class AdapterModel : nn.Module
             var vera = _configs[name] is LoRAConfig { IsVera: true };
             foreach (var (key, parameter) in AdapterParameters(name))
             {
-                var frozenShared = vera && key.Contains($".shared_parameters.{name}.", StringComparison.Ordinal);
+                var frozenShared = vera && AdapterWeightKeys.IsSharedParameter(key, name);
                 parameter.requires_grad = !frozenShared;
             }
         }
@@ -522,16 +522,8 @@ public abstract partial class AdapterModel : nn.Module
 
     private bool IsAdapterKey(string prefixedKey) => _configs.Keys.Any(name => MatchesAdapter(prefixedKey, name));
 
-    /// <summary>Python's <c>AdapterLoader.filter_func</c> for the methods this port has.</summary>
-    internal static bool MatchesAdapter(string key, string name) =>
-        key.Contains($"_adapters.{name}.", StringComparison.Ordinal)
-        || key.Contains($".adapters.{name}.", StringComparison.Ordinal)
-        || key.Contains($".loras.{name}.", StringComparison.Ordinal)
-        || key.Contains($".shared_parameters.{name}.", StringComparison.Ordinal)
-        || key.Contains($".prefix_tunings.{name}.", StringComparison.Ordinal)
-        || key.Contains($".prefix_gates.{name}.", StringComparison.Ordinal)
-        || key.Contains($".refts.{name}.", StringComparison.Ordinal)
-        || key.Contains($".prompt_tunings.{name}.", StringComparison.Ordinal);
+    /// <summary>Python's <c>AdapterLoader.filter_func</c> for the methods this port has (see <see cref="AdapterWeightKeys"/>).</summary>
+    internal static bool MatchesAdapter(string key, string name) => AdapterWeightKeys.BelongsTo(key, name);
 
     /// <summary>Python's <c>AdapterLoader.rename_func</c> plus the adapter-transformers module renames.</summary>
     internal static string RenameAdapterKey(string key, string oldName, string newName)
@@ -542,13 +534,6 @@ public abstract partial class AdapterModel : nn.Module
             .Replace("layer_text_task_adapters", "adapters")
             .Replace("layer_text_lang_adapters", "adapters")
             .Replace("invertible_lang_adapters", "invertible_adapters");
-        if (oldName != newName)
-        {
-            foreach (var pattern in new[] { "adapters.{0}.", ".prefix_tunings.{0}.", ".prefix_gates.{0}.", ".loras.{0}.", ".shared_parameters.{0}.", ".refts.{0}." })
-            {
-                builder.Replace(string.Format(CultureInfo.InvariantCulture, pattern, oldName), string.Format(CultureInfo.InvariantCulture, pattern, newName));
-            }
-        }
-        return builder.ToString();
+        return AdapterWeightKeys.RenameAll(builder.ToString(), oldName, newName);
     }
 }

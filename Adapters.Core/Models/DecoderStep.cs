@@ -19,7 +19,11 @@ internal sealed class DecoderStep
         _maskFor = maskFor;
         Cos = cos;
         Sin = sin;
+        Past = cache?.Length ?? 0;
     }
+
+    /// <summary>The number of cached tokens before this step (read before any layer extends the cache).</summary>
+    public long Past { get; }
 
     public KeyValueCache? Cache { get; }
     public IAttentionPrefix? Prefix { get; }

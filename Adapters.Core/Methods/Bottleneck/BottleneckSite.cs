@@ -24,6 +24,7 @@ public sealed class BottleneckSite
         _setup = setup ?? throw new ArgumentNullException(nameof(setup));
         LayerIndex = layerIndex;
         Location = location;
+        Module = AdapterModuleDict.Of(("adapters", Adapters), ("adapter_fusion_layer", FusionLayers));
     }
 
     /// <summary>The adapters at this site, by name.</summary>
@@ -31,6 +32,13 @@ public sealed class BottleneckSite
 
     /// <summary>The AdapterFusion layers at this site, by fusion name (<c>"a,b"</c> by default).</summary>
     public AdapterModuleDict FusionLayers { get; } = new();
+
+    /// <summary>
+    /// <see cref="Adapters"/> and <see cref="FusionLayers"/> under Python's <c>adapters</c> and <c>adapter_fusion_layer</c>:
+    /// the module a layer registers as <c>attention_adapters</c> / <c>output_adapters</c> (DistilBERT, GPT-2, Llama), so
+    /// that every model keys bottleneck and fusion weights the same way.
+    /// </summary>
+    public AdapterModuleDict Module { get; }
 
     /// <summary>The layer index.</summary>
     public int LayerIndex { get; }

@@ -47,7 +47,11 @@ public sealed class GatingScoreRecorder : IDisposable
         if (!layers.TryGetValue(layer, out var locations)) layers[layer] = locations = new(StringComparer.Ordinal);
         var batch = gate.shape[0];
         var value = gate.detach().reshape(batch, -1);
-        locations[location] = value.shape[1] == 1 ? value.reshape(batch) : value;
+        value = value.shape[1] == 1 ? value.reshape(batch) : value;
+        // Decoder layers run in their own dispose scopes; the kept copy must outlive them.
+        var kept = value.clone().DetachFromDisposeScope();
+        if (locations.TryGetValue(location, out var previous)) previous.Dispose();
+        locations[location] = kept;
     }
 
     /// <summary>Stops recording; the scores stay readable.</summary>

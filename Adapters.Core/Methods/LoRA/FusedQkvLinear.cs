@@ -1,5 +1,7 @@
+using Adapters.Core.Composition;
 using Adapters.Core.Configuration;
 using Adapters.Core.Conversion;
+using Adapters.Core.Methods.Gating;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -10,7 +12,7 @@ namespace Adapters.Core.Methods.LoRA;
 /// A fused q/k/v projection stored as transformers' <c>Conv1D</c> (GPT-2's <c>c_attn</c>): <c>weight</c> (in, 3·part),
 /// <c>bias</c> (3·part), <c>y = x·W + b</c>. It carries LoRA/IA³ modules under <c>loras.&lt;name&gt;</c> with the
 /// semantics of Python's <c>LoRAMergedLinear</c> (<see cref="FusedQkvLoRA"/>): one active adapter at a time, no
-/// composition, no gating, no DoRA.
+/// composition, no DoRA.
 /// </summary>
 public sealed class FusedQkvLinear : nn.Module<Tensor, Tensor>
 {
@@ -80,11 +82,15 @@ public sealed class FusedQkvLinear : nn.Module<Tensor, Tensor>
     {
         var output = addmm(bias, input.reshape(-1, InFeatures), weight, 1, 1).reshape([.. input.shape[..^1], OutFeatures]);
         if (MergedAdapter is not null) return output;
-        var active = _setup.ActiveAt(Loras, LayerIndex);
-        if (active.Count == 0) return output;
-        if (active.Count > 1)
-            throw new Composition.AdapterCompositionException($"A fused q/k/v projection runs one LoRA adapter at a time (as Python's LoRAMergedLinear); active here: {string.Join(", ", active)}.");
-        return Loras.Get<FusedQkvLoRA>(active[0])!.Apply(output, input);
+        if (_setup.SetupAt(Loras, LayerIndex) is not { } setup) return output;
+        // Python's LoRAMergedLinear runs a setup of exactly one adapter; any composition block with LoRA here fails.
+        if (setup.Children.Count != 1 || setup.Children[0].Adapter is not { } name || Loras.Get<FusedQkvLoRA>(name) is not { } lora)
+            throw new AdapterCompositionException(
+                $"A fused q/k/v projection (layer {LayerIndex}) runs one LoRA adapter at a time, as Python's LoRAMergedLinear; the setup {setup} composes it with others.");
+        var result = lora.Combine(output, lora.Contribution(null, input), weight);
+        // Python stores the fused projection's gate under the self-attention LoRA location.
+        if (lora.LastGate is { } gate) GatingScoreRecorder.Record(name, LayerIndex, "selfattn", gate);
+        return result;
     }
 
     /// <summary>Folds adapter <paramref name="name"/> into the weight.</summary>
@@ -93,6 +99,7 @@ public sealed class FusedQkvLinear : nn.Module<Tensor, Tensor>
     {
         var module = Loras.Get<FusedQkvLoRA>(name) ?? throw new ArgumentException($"No LoRA module \"{name}\" on this layer.", nameof(name));
         if (MergedAdapter == name) return;
+        if (!module.CanMerge) throw new InvalidOperationException($"Adapter \"{name}\" is gated (use_gating); a gated LoRA cannot be merged, as in Python.");
         if (MergedAdapter is not null)
             throw new InvalidOperationException($"Adapter \"{MergedAdapter}\" is already merged into this layer; reset it first.");
         using var _ = no_grad();

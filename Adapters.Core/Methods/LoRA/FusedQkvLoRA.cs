@@ -11,9 +11,10 @@ namespace Adapters.Core.Methods.LoRA;
 /// <c>n</c> enabled matrices of <c>attn_matrices</c>: <c>lora_A</c> (r·n, in) and <c>lora_B</c> (out/3·n, r), where
 /// group <c>g</c> pairs rows <c>[g·r, (g+1)·r)</c> of A with rows <c>[g·out/3, (g+1)·out/3)</c> of B (Python's grouped
 /// <c>conv1d</c>), so the update is block-diagonal. IA³ (<c>composition_mode="scale"</c>) has only <c>lora_B</c>
-/// (out/3·n, 1).
+/// (out/3·n, 1). It is a <see cref="LoRALayer"/> like every LoRA-family module (gate, scaling, combine and merge
+/// rules shared); a gate has one head per enabled part, as Python's.
 /// </summary>
-public sealed class FusedQkvLoRA : nn.Module
+public sealed class FusedQkvLoRA : LoRALayer
 {
     // Named after the registered parameter, so that Module.to(dtype/device) stores the converted tensor here too.
     [ComponentName(Name = "lora_A")]
@@ -23,46 +24,54 @@ public sealed class FusedQkvLoRA : nn.Module
 
     /// <summary>Creates the module for a fused projection of width <paramref name="inFeatures"/> → <paramref name="outFeatures"/> (all three parts).</summary>
     /// <exception cref="AdapterConfigException">The config asks for something Python's <c>LoRAMergedLinear</c> cannot do.</exception>
-    public FusedQkvLoRA(LoRAConfig config, long inFeatures, long outFeatures, Device? device, ScalarType? dtype) : base(nameof(FusedQkvLoRA))
+    public FusedQkvLoRA(LoRAConfig config, long inFeatures, long outFeatures, Device? device, ScalarType? dtype)
+        : base(nameof(FusedQkvLoRA), Checked(config, outFeatures), inFeatures, outFeatures, null, device, dtype, gateHeads: EnabledParts(config).Count(e => e))
     {
-        ArgumentNullException.ThrowIfNull(config);
-        Config = config;
-        Enabled = [config.AttnMatrices.Contains("q"), config.AttnMatrices.Contains("k"), config.AttnMatrices.Contains("v")];
+        Enabled = EnabledParts(config);
         Groups = Enabled.Count(e => e);
-        if (Groups == 0) throw new AdapterConfigException("selfattn_lora on a fused q/k/v projection needs at least one of q, k, v in attn_matrices.");
-        if (outFeatures % 3 != 0) throw new AdapterConfigException($"A fused q/k/v projection must have an output width divisible by 3, got {outFeatures}.");
-        if (config.UseGating) throw new AdapterConfigException("use_gating is not supported on a fused q/k/v projection (GPT-2 c_attn); Python's LoRAMergedLinear pads the gate to the wrong width.");
-        if (config.UseDora) throw new AdapterConfigException("use_dora is not supported on a fused q/k/v projection (GPT-2 c_attn); Python's LoRAMergedLinear never applies the DoRA rescale.");
-        if (config.IsVera) throw new AdapterConfigException("VeRA is not supported on a fused q/k/v projection (GPT-2 c_attn).");
-        if (config.R <= 0) throw new AdapterConfigException($"LoRA r must be positive, got {config.R}.");
         PartWidth = outFeatures / 3;
-        IsScale = config.CompositionMode switch
-        {
-            "add" => false,
-            "scale" => true,
-            var other => throw new AdapterConfigException($"Unknown composition_mode \"{other}\"; expected \"add\" or \"scale\"."),
-        };
+        IsScale = config.CompositionMode == "scale";
         if (IsScale)
         {
-            if (config.R != 1) throw new AdapterConfigException($"composition_mode \"scale\" needs r=1, got r={config.R}.");
-            if (config.Dropout > 0) throw new AdapterConfigException("composition_mode \"scale\" does not support dropout.");
             _b = new Parameter(zeros([PartWidth * Groups, 1], dtype, device));
             using (no_grad()) LoRAInit.Scale(_b, config.InitWeights);
             register_parameter("lora_B", _b);
-            return;
         }
-        _a = new Parameter(zeros([config.R * Groups, inFeatures], dtype, device));
-        _b = new Parameter(zeros([PartWidth * Groups, config.R], dtype, device));
-        using (no_grad()) LoRAInit.LowRank(_a, _b, config.InitWeights, allowVera: false, "LoRA on a fused q/k/v projection");
-        register_parameter("lora_A", _a);
-        register_parameter("lora_B", _b);
+        else
+        {
+            _a = new Parameter(zeros([config.R * Groups, inFeatures], dtype, device));
+            _b = new Parameter(zeros([PartWidth * Groups, config.R], dtype, device));
+            using (no_grad()) LoRAInit.LowRank(_a, _b, config.InitWeights, allowVera: false, "LoRA on a fused q/k/v projection");
+            register_parameter("lora_A", _a);
+            register_parameter("lora_B", _b);
+        }
+        RegisterCommon();
     }
 
-    /// <summary>Children are registered explicitly under Python's names; field-based registration would add C# field names.</summary>
-    protected override void RegisterComponents() { }
+    private static bool[] EnabledParts(LoRAConfig config) =>
+        [config.AttnMatrices.Contains("q"), config.AttnMatrices.Contains("k"), config.AttnMatrices.Contains("v")];
 
-    /// <summary>The config this module was built from.</summary>
-    public LoRAConfig Config { get; }
+    private static LoRAConfig Checked(LoRAConfig config, long outFeatures)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        if (!EnabledParts(config).Any(e => e)) throw new AdapterConfigException("selfattn_lora on a fused q/k/v projection needs at least one of q, k, v in attn_matrices.");
+        if (outFeatures % 3 != 0) throw new AdapterConfigException($"A fused q/k/v projection must have an output width divisible by 3, got {outFeatures}.");
+        if (config.UseDora) throw new AdapterConfigException("use_dora is not supported on a fused q/k/v projection (GPT-2 c_attn); Python's LoRAMergedLinear never applies the DoRA rescale.");
+        if (config.IsVera) throw new AdapterConfigException("VeRA is not supported on a fused q/k/v projection (GPT-2 c_attn).");
+        if (config.R <= 0) throw new AdapterConfigException($"LoRA r must be positive, got {config.R}.");
+        switch (config.CompositionMode)
+        {
+            case "add":
+                break;
+            case "scale":
+                if (config.R != 1) throw new AdapterConfigException($"composition_mode \"scale\" needs r=1, got r={config.R}.");
+                if (config.Dropout > 0) throw new AdapterConfigException("composition_mode \"scale\" does not support dropout.");
+                break;
+            default:
+                throw new AdapterConfigException($"Unknown composition_mode \"{config.CompositionMode}\"; expected \"add\" or \"scale\".");
+        }
+        return config;
+    }
 
     /// <summary>Which of q, k, v (in that order) carry an update.</summary>
     public bool[] Enabled { get; }
@@ -76,31 +85,52 @@ public sealed class FusedQkvLoRA : nn.Module
     /// <summary>Whether this is IA³ (multiplicative) rather than LoRA (additive).</summary>
     public bool IsScale { get; }
 
-    private double Scale => IsScale ? Config.Alpha : (double)Config.Alpha / Config.R;
+    /// <inheritdoc />
+    protected override double Scale => IsScale ? Config.Alpha : base.Scale;
 
-    /// <summary>The frozen projection output <paramref name="output"/> (…, out) combined with this module's update for input <paramref name="input"/>.</summary>
-    public Tensor Apply(Tensor output, Tensor input)
+    /// <summary>
+    /// The padded update for input <paramref name="layerInput"/> (…, out), scaled by alpha/r (alpha for IA³) or, when
+    /// gated, by each enabled part's gate <c>mean_seq(sigmoid(gate(x)))</c>; the fused projection runs one adapter, so
+    /// <paramref name="previous"/> is always null.
+    /// </summary>
+    public override Tensor Contribution(Tensor? previous, Tensor layerInput)
     {
-        ArgumentNullException.ThrowIfNull(output);
-        ArgumentNullException.ThrowIfNull(input);
-        if (IsScale) return output * (Pad(_b.reshape(-1), 1.0) * Scale);
-        var x = Config.Dropout > 0 ? nn.functional.dropout(input, Config.Dropout, training) : input;
-        var afterA = nn.functional.linear(x, _a!);
+        ArgumentNullException.ThrowIfNull(layerInput);
+        var gate = GateHeads(layerInput);
+        Tensor Scaled(Tensor t)
+        {
+            if (gate is null) return t * Scale;
+            var padded = Pad(gate.repeat_interleave(PartWidth, dim: -1), 1.0);
+            return t * (layerInput.dim() == 3 ? padded.unsqueeze(1) : padded);
+        }
+        if (IsScale) return Scaled(Pad(_b.reshape(-1), 1.0));
+        var afterA = nn.functional.linear(InputDropout(layerInput), _a!);
         var shape = afterA.shape;
         var grouped = afterA.reshape(-1, Groups, Config.R);
         var b = _b.reshape(Groups, PartWidth, Config.R);
         var delta = einsum("tgr,gor->tgo", grouped, b).reshape([.. shape[..^1], Groups * PartWidth]);
-        return output + Pad(delta, 0.0) * Scale;
+        return Scaled(Pad(delta, 0.0));
     }
+
+    /// <inheritdoc />
+    public override Tensor Combine(Tensor layerOutput, Tensor contribution, Tensor weight) =>
+        IsScale ? layerOutput * contribution : base.Combine(layerOutput, contribution, weight);
 
     /// <summary>The (out, in) update that merging adds to (LoRA) or multiplies into (IA³) the frozen weight, scaling included.</summary>
     public Tensor MergeDelta(long inFeatures)
     {
         if (IsScale) return Pad(_b.reshape(-1), 1.0).unsqueeze(1) * Scale;
-        var a = _a!.reshape(Groups, Config.R, inFeatures);
+        return UnscaledDelta() * Scale;
+    }
+
+    /// <inheritdoc />
+    protected override Tensor UnscaledDelta()
+    {
+        if (IsScale) throw new InvalidOperationException("IA3 on a fused projection has no additive weight update.");
+        var a = _a!.reshape(Groups, Config.R, InFeatures);
         var b = _b.reshape(Groups, PartWidth, Config.R);
-        var blocks = matmul(b, a).reshape(Groups * PartWidth, inFeatures);
-        return Pad(blocks.t(), 0.0).t() * Scale;
+        var blocks = matmul(b, a).reshape(Groups * PartWidth, InFeatures);
+        return Pad(blocks.t(), 0.0).t();
     }
 
     /// <summary>Python's <c>pad</c>: scatters the enabled parts into q/k/v thirds of the last dimension, filling the rest.</summary>

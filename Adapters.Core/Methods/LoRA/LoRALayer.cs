@@ -8,30 +8,33 @@ namespace Adapters.Core.Methods.LoRA;
 
 /// <summary>
 /// The common shape of the LoRA family at one wrapped linear layer (<see cref="LoRAModule"/>, <see cref="IA3Module"/>,
-/// <see cref="VeraModule"/>): a contribution computed from the layer input, a rule to combine it with the frozen
-/// output, and a weight update for merging.
+/// <see cref="VeraModule"/>, and <see cref="FusedQkvLoRA"/> on a fused q/k/v projection): a contribution computed from
+/// the layer input, a rule to combine it with the frozen output, and a weight update for merging.
 /// </summary>
 public abstract class LoRALayer : nn.Module
 {
     private readonly Linear? _gate;
     private readonly Linear? _magnitude;
 
-    /// <summary>Creates the shared parts: optional gate <c>Linear(in, 1)</c> and, for DoRA, the magnitude <c>m</c>.</summary>
-    protected LoRALayer(string name, LoRAConfig config, long inFeatures, long outFeatures, Tensor baseWeight, Device? device, ScalarType? dtype)
+    /// <summary>
+    /// Creates the shared parts: optional gate <c>Linear(in, gateHeads)</c> (one head, or one per part of a fused
+    /// projection) and, for DoRA, the magnitude <c>m</c> from <paramref name="baseWeight"/>.
+    /// </summary>
+    protected LoRALayer(string name, LoRAConfig config, long inFeatures, long outFeatures, Tensor? baseWeight, Device? device, ScalarType? dtype, int gateHeads = 1)
         : base(name)
     {
         ArgumentNullException.ThrowIfNull(config);
-        ArgumentNullException.ThrowIfNull(baseWeight);
         Config = config;
         InFeatures = inFeatures;
         OutFeatures = outFeatures;
         if (config.UseGating)
         {
-            _gate = nn.Linear(inFeatures, 1, true, device, dtype);
+            _gate = nn.Linear(inFeatures, gateHeads, true, device, dtype);
             using (no_grad()) nn.init.normal_(_gate.weight, 0.0, 0.02);
         }
         if (config.UseDora)
         {
+            ArgumentNullException.ThrowIfNull(baseWeight);
             _magnitude = nn.Linear(1, outFeatures, false, device, dtype);
             using (no_grad()) _magnitude.weight.copy_(baseWeight.detach().norm(1, keepdim: true));
         }
@@ -50,7 +53,7 @@ public abstract class LoRALayer : nn.Module
     public long OutFeatures { get; }
 
     /// <summary>The gate value of the last forward while a <see cref="GatingScoreRecorder"/> was open, else null.</summary>
-    internal Tensor? LastGate { get; private set; }
+    internal Tensor? LastGate { get; private protected set; }
 
     /// <summary>Whether the weight can absorb this module (gated modules cannot).</summary>
     public bool CanMerge => _gate is null;
@@ -120,6 +123,16 @@ public abstract class LoRALayer : nn.Module
     {
         var gate = torch.sigmoid(_gate!.call(layerInput));
         gate = layerInput.dim() == 3 ? gate.mean([1]).unsqueeze(-1) : gate;
+        LastGate = GatingScoreRecorder.IsRecording ? gate : null;
+        return gate;
+    }
+
+    /// <summary>The gate's per-head values averaged over the sequence (B, heads), without reshaping; null when not gated.</summary>
+    protected Tensor? GateHeads(Tensor layerInput)
+    {
+        if (_gate is null) return null;
+        var gate = torch.sigmoid(_gate.call(layerInput));
+        gate = layerInput.dim() == 3 ? gate.mean([1]) : gate;
         LastGate = GatingScoreRecorder.IsRecording ? gate : null;
         return gate;
     }

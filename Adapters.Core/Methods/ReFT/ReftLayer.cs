@@ -30,11 +30,14 @@ public sealed class ReftLayer : nn.Module
     /// <summary>The interventions by adapter name.</summary>
     public AdapterModuleDict Refts { get; } = new();
 
-    /// <summary>Applies the first active adapter's intervention to the layer output (B, S, H), if it has one here.</summary>
-    public Tensor Forward(Tensor hidden)
+    /// <summary>
+    /// Applies the first active adapter's intervention to the layer output (B, S, H), if it has one here;
+    /// <paramref name="past"/> is the number of cached tokens before this decoder step.
+    /// </summary>
+    public Tensor Forward(Tensor hidden, long past = 0)
     {
         ArgumentNullException.ThrowIfNull(hidden);
         if (_setup.ActiveAt(Refts, LayerIndex).Count == 0) return hidden;
-        return Refts.Get<ReftModule>(_setup.Names[0]) is { } reft ? reft.Forward(hidden) : hidden;
+        return Refts.Get<ReftModule>(_setup.Names[0]) is { } reft ? reft.Forward(hidden, past) : hidden;
     }
 }

@@ -36,8 +36,13 @@ public sealed class ReftModule : nn.Module
     /// <summary>The units (one when tied, else two).</summary>
     public IReadOnlyList<ReftUnit> Units => _units;
 
-    /// <summary>Rewrites the selected positions of a layer output (B, S, H).</summary>
-    public Tensor Forward(Tensor hidden)
+    /// <summary>
+    /// Rewrites the selected positions of a layer output (B, S, H). On a cached decoder step, <paramref name="past"/>
+    /// tokens precede <paramref name="hidden"/>: positions count from the start of the whole sequence (the forward
+    /// context's mask covers it), and only those that fall in this step are rewritten, so that a cached generation
+    /// intervenes where a full recompute would for prefix positions.
+    /// </summary>
+    public Tensor Forward(Tensor hidden, long past = 0)
     {
         ArgumentNullException.ThrowIfNull(hidden);
         var batch = hidden.shape[0];
@@ -58,8 +63,9 @@ public sealed class ReftModule : nn.Module
         else
         {
             first = zeros([batch], ScalarType.Int64, hidden.device);
-            end = full([batch], length, ScalarType.Int64, hidden.device);
+            end = full([batch], past + length, ScalarType.Int64, hidden.device);
         }
+        if (past > 0) return ForwardInWindow(hidden, past, first, end);
         Tensor Indices(Tensor start, long from, int count) =>
             (start.view(-1, 1, 1) + arange(from, from + count, ScalarType.Int64, hidden.device).view(1, -1, 1)).expand(batch, count, width);
         var prefixIndex = prefixCount > 0 ? Indices(first, 0, prefixCount) : null;
@@ -81,6 +87,21 @@ public sealed class ReftModule : nn.Module
         if (prefixIndex is not null) hidden = hidden.scatter(1, prefixIndex, adapted.narrow(1, 0, prefixCount));
         if (suffixIndex is not null) hidden = hidden.scatter(1, suffixIndex, adapted.narrow(1, adapted.shape[1] - suffixCount, suffixCount));
         return hidden;
+    }
+
+    /// <summary>
+    /// A cached step holds positions <c>past … past+S−1</c>; each selected one among them is rewritten by its unit
+    /// (the suffix unit wins where both select a position, as the scatter order does on a full pass).
+    /// </summary>
+    private Tensor ForwardInWindow(Tensor hidden, long past, Tensor first, Tensor end)
+    {
+        var positions = arange(past, past + hidden.shape[1], ScalarType.Int64, hidden.device).view(1, -1);
+        Tensor Between(Tensor from, Tensor to) => positions.ge(from.view(-1, 1)).logical_and(positions.lt(to.view(-1, 1))).unsqueeze(-1);
+        var prefix = Between(first, first + Config.PrefixPositions);
+        var suffix = Between(end - Config.SuffixPositions, end);
+        if (!prefix.logical_or(suffix).any().item<bool>()) return hidden;
+        if (Config.TiedWeights) return where(prefix.logical_or(suffix), _units[0].Forward(hidden), hidden);
+        return where(suffix, _units[1].Forward(hidden), where(prefix, _units[0].Forward(hidden), hidden));
     }
 
     private static void CheckRange(Tensor? index, long length)

@@ -53,8 +53,8 @@ internal sealed class DistilBertLayer : nn.Module
         register_module("sa_layer_norm", _saNorm);
         register_module("ffn", AdapterModuleDict.Of(("lin1", Lin1), ("lin2", Lin2)));
         register_module("output_layer_norm", _outputNorm);
-        register_module("attention_adapters", AdapterModuleDict.Of(("adapters", AttentionAdapters.Adapters), ("adapter_fusion_layer", AttentionAdapters.FusionLayers)));
-        register_module("output_adapters", AdapterModuleDict.Of(("adapters", OutputAdapters.Adapters), ("adapter_fusion_layer", OutputAdapters.FusionLayers)));
+        register_module("attention_adapters", AttentionAdapters.Module);
+        register_module("output_adapters", OutputAdapters.Module);
         register_module("reft_layer", Reft);
     }
 

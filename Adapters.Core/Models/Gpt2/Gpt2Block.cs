@@ -2,6 +2,7 @@ using Adapters.Core.Methods;
 using Adapters.Core.Methods.Bottleneck;
 using Adapters.Core.Methods.LoRA;
 using Adapters.Core.Methods.PrefixTuning;
+using Adapters.Core.Methods.ReFT;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -45,12 +46,14 @@ internal sealed class Gpt2Block : nn.Module
         OutputAdapters = new BottleneckSite(setup, index, BottleneckLocation.Output);
         // Python's GPT2AttentionAdaptersMixin adds prefix_tuning to the attention: transformer.h.N.attn.prefix_tuning.
         Prefix = new PrefixTuningLayer(setup, index, _heads, hidden);
+        Reft = new ReftLayer(setup, index);
         register_module("ln_1", _ln1);
         register_module("attn", AdapterModuleDict.Of(("c_attn", Attention), ("c_proj", AttentionProjection), ("prefix_tuning", Prefix)));
         register_module("ln_2", _ln2);
         register_module("mlp", AdapterModuleDict.Of(("c_fc", FeedForwardIn), ("c_proj", FeedForwardOut)));
-        register_module("attention_adapters", AdapterModuleDict.Of(("adapters", AttentionAdapters.Adapters)));
-        register_module("output_adapters", AdapterModuleDict.Of(("adapters", OutputAdapters.Adapters)));
+        register_module("attention_adapters", AttentionAdapters.Module);
+        register_module("output_adapters", OutputAdapters.Module);
+        register_module("reft_layer", Reft);
     }
 
     /// <summary>Children are registered explicitly under Python's names; field-based registration would add C# field names.</summary>
@@ -64,9 +67,10 @@ internal sealed class Gpt2Block : nn.Module
     public BottleneckSite AttentionAdapters { get; }
     public BottleneckSite OutputAdapters { get; }
     public PrefixTuningLayer Prefix { get; }
+    public ReftLayer Reft { get; }
 
     public AdapterLayerInterface Describe() =>
-        new(Index, null, null, null, FeedForwardIn, FeedForwardOut, AttentionAdapters, OutputAdapters) { FusedQkv = Attention, Prefix = Prefix };
+        new(Index, null, null, null, FeedForwardIn, FeedForwardOut, AttentionAdapters, OutputAdapters) { FusedQkv = Attention, Prefix = Prefix, Reft = Reft };
 
     public Tensor Forward(Tensor hidden, DecoderStep step)
     {
@@ -95,7 +99,7 @@ internal sealed class Gpt2Block : nn.Module
         var afterAttention = AttentionAdapters.Forward(attention, hidden, null);
         var mlp = FeedForwardOut.call(_activation(FeedForwardIn.call(_ln2.call(afterAttention))));
         mlp = nn.functional.dropout(mlp, _residDropout, training);
-        return OutputAdapters.Forward(mlp, afterAttention, null).MoveToOuterDisposeScope();
+        return Reft.Forward(OutputAdapters.Forward(mlp, afterAttention, null), step.Past).MoveToOuterDisposeScope();
     }
 
     public void InitWeights(double std, int layers)

@@ -112,6 +112,7 @@ public sealed class Gpt2Model : AdapterModel
         var embeds = inputsEmbeds ?? _tokens.call(inputIds ?? throw new ArgumentException("Give inputIds or inputsEmbeds."));
         // The prompt joins the token embeddings, so its positions get learned position embeddings like tokens.
         (embeds, attentionMask, positionIds) = ApplyDecoderPromptTuning(embeds, cache, attentionMask, positionIds);
+        (embeds, attentionMask, positionIds) = ReplicateForParallel(embeds, attentionMask, positionIds);
         var batch = embeds.shape[0];
         var length = embeds.shape[1];
         var past = cache?.Length ?? 0;

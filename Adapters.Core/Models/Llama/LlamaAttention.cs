@@ -38,8 +38,9 @@ internal sealed class LlamaAttention : nn.Module
         register_module("k_proj", Key);
         register_module("v_proj", Value);
         register_module("o_proj", _output);
-        // Python's LlamaAttentionMixin: prefixes per key/value head (num_key_value_heads), head width hidden/heads.
-        Prefix = new PrefixTuningLayer(setup, index, _kvHeads, hidden, headDim: _headDim);
+        // Python's Llama attention adds prefixes after repeat_kv, so they have one head per attention head
+        // (num_attention_heads, not num_key_value_heads) of width head_dim.
+        Prefix = new PrefixTuningLayer(setup, index, _heads, hidden, headDim: _headDim);
         register_module("prefix_tuning", Prefix);
     }
 
@@ -63,16 +64,16 @@ internal sealed class LlamaAttention : nn.Module
         q = RotaryEmbedding.Apply(q, step.Cos!, step.Sin!);
         k = RotaryEmbedding.Apply(k, step.Cos!, step.Sin!);
         (k, v) = step.Attend(Index, k, v);
-        // As in Python: after RoPE and the cache update (prefix keys get no rotation and are never cached), before
-        // the key/value heads are repeated for grouped-query attention.
-        var (prefixedKeys, prefixedValues, mask) = Prefix.Apply(k, v, DecoderStep.PerBatch(step.MaskFor(Index), batch), additiveMask: true, hidden);
-        k = prefixedKeys;
-        v = prefixedValues;
         if (_kvHeads != _heads)
         {
             k = k.repeat_interleave(_heads / _kvHeads, dim: 1);
             v = v.repeat_interleave(_heads / _kvHeads, dim: 1);
         }
+        // As in Python: after RoPE, the cache update (prefix keys get no rotation and are never cached) and the
+        // repetition of key/value heads for grouped-query attention.
+        var (prefixedKeys, prefixedValues, mask) = Prefix.Apply(k, v, DecoderStep.PerBatch(step.MaskFor(Index), batch), additiveMask: true, hidden);
+        k = prefixedKeys;
+        v = prefixedValues;
         var scores = matmul(q, k.transpose(-1, -2)) * (1.0 / Math.Sqrt(_headDim));
         if (mask is not null) scores = scores + mask;
         var probs = scores.to(ScalarType.Float32).softmax(-1).to(q.dtype);

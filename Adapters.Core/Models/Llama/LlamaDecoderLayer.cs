@@ -1,6 +1,7 @@
 using Adapters.Core.Methods;
 using Adapters.Core.Methods.Bottleneck;
 using Adapters.Core.Methods.LoRA;
+using Adapters.Core.Methods.ReFT;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -37,12 +38,14 @@ internal sealed class LlamaDecoderLayer : nn.Module
         _postAttentionNorm = new RmsNorm(hidden, config.RmsNormEps, device, dtype);
         AttentionAdapters = new BottleneckSite(setup, index, BottleneckLocation.Attention);
         OutputAdapters = new BottleneckSite(setup, index, BottleneckLocation.Output);
+        Reft = new ReftLayer(setup, index);
         register_module("self_attn", Attention);
         register_module("mlp", AdapterModuleDict.Of(("gate_proj", _gate), ("up_proj", Up), ("down_proj", Down)));
         register_module("input_layernorm", _inputNorm);
         register_module("post_attention_layernorm", _postAttentionNorm);
-        register_module("attention_adapters", AdapterModuleDict.Of(("adapters", AttentionAdapters.Adapters)));
-        register_module("output_adapters", AdapterModuleDict.Of(("adapters", OutputAdapters.Adapters)));
+        register_module("attention_adapters", AttentionAdapters.Module);
+        register_module("output_adapters", OutputAdapters.Module);
+        register_module("reft_layer", Reft);
         IntermediateIsUp = config.IntermediateIsUpProj;
     }
 
@@ -56,10 +59,11 @@ internal sealed class LlamaDecoderLayer : nn.Module
     public Linear Gate => _gate;
     public BottleneckSite AttentionAdapters { get; }
     public BottleneckSite OutputAdapters { get; }
+    public ReftLayer Reft { get; }
     private bool IntermediateIsUp { get; }
 
     public AdapterLayerInterface Describe() => new(Index, Attention.Query, Attention.Key, Attention.Value,
-        IntermediateIsUp ? Up : Down, IntermediateIsUp ? Down : Up, AttentionAdapters, OutputAdapters) { Prefix = Attention.Prefix };
+        IntermediateIsUp ? Up : Down, IntermediateIsUp ? Down : Up, AttentionAdapters, OutputAdapters) { Prefix = Attention.Prefix, Reft = Reft };
 
     public Tensor Forward(Tensor hidden, DecoderStep step)
     {
@@ -68,6 +72,6 @@ internal sealed class LlamaDecoderLayer : nn.Module
         var afterAttention = AttentionAdapters.Forward(attention, hidden, null);
         var normed = _postAttentionNorm.call(afterAttention);
         var mlp = Down.call(_activation(_gate.call(normed)) * Up.call(normed));
-        return OutputAdapters.Forward(mlp, afterAttention, null).MoveToOuterDisposeScope();
+        return Reft.Forward(OutputAdapters.Forward(mlp, afterAttention, null), step.Past).MoveToOuterDisposeScope();
     }
 }

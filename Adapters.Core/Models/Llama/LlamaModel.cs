@@ -111,6 +111,7 @@ public sealed class LlamaModel : AdapterModel
         using var adapterForward = BeginAdapterForward(attentionMask);
         var hidden = inputsEmbeds ?? _embeddings.call(inputIds ?? throw new ArgumentException("Give inputIds or inputsEmbeds."));
         (hidden, attentionMask, positionIds) = ApplyDecoderPromptTuning(hidden, cache, attentionMask, positionIds);
+        (hidden, attentionMask, positionIds) = ReplicateForParallel(hidden, attentionMask, positionIds);
         hidden = ApplyInvertibleAdapter(hidden);
         var batch = hidden.shape[0];
         var length = hidden.shape[1];

@@ -45,8 +45,8 @@ public sealed class DecoderAdapterMethodTests
 
     [Theory]
     [InlineData("gpt2", "transformer.h.1.attn.prefix_tuning.pool.prefix_tunings.p.self_prefix.wte.weight", 128)]
-    [InlineData("llama", "model.layers.1.self_attn.prefix_tuning.pool.prefix_tunings.p.self_prefix.wte.weight", 64)]
-    [InlineData("qwen2", "model.layers.1.self_attn.prefix_tuning.pool.prefix_tunings.p.self_prefix.wte.weight", 64)]
+    [InlineData("llama", "model.layers.1.self_attn.prefix_tuning.pool.prefix_tunings.p.self_prefix.wte.weight", 128)]
+    [InlineData("qwen2", "model.layers.1.self_attn.prefix_tuning.pool.prefix_tunings.p.self_prefix.wte.weight", 128)]
     public void Prefix_tuning_keys_and_counts_follow_pythons_formula(string modelType, string layerKey, long controlWidth)
     {
         using var scope = NewDisposeScope();
@@ -57,7 +57,7 @@ public sealed class DecoderAdapterMethodTests
         var prefix = model.BaseModel.Interface.BaseModelPrefix;
 
         Assert.Contains(layerKey, state.Keys);
-        // n_layers·2·n_heads·head_dim with n_heads = num_key_value_heads: GPT-2 2·2·4·8, tiny Llama (4 heads, 2 kv heads) 2·2·2·8.
+        // n_layers·2·n_heads·head_dim with n_heads = num_attention_heads (Python prefixes after repeat_kv): 2·2·4·8 for GPT-2 and for tiny Llama (4 heads, 2 kv heads).
         Assert.Equal([controlWidth, 16L], state[$"{prefix}.prefix_tuning.prefix_tunings.p.self_prefix.control_trans.2.weight"].shape);
         // P·H + (H·b + b) + (b·n + n)
         Assert.Equal(5 * 32 + (32 * 16 + 16) + (16 * controlWidth + controlWidth), model.BaseModel.AdapterSummaryRows()[0].ParameterCount);
@@ -65,23 +65,36 @@ public sealed class DecoderAdapterMethodTests
     }
 
     [Fact]
-    public void Llama_prefix_keys_are_not_rotated_and_are_laid_out_per_key_value_head()
+    public void Llama_prefix_keys_are_not_rotated_and_are_laid_out_per_attention_head_after_repeat_kv()
     {
         using var scope = NewDisposeScope();
         var model = (Adapters.Core.Models.Llama.LlamaForCausalLM)Create("llama");
         model.Model.AddAdapter("p", "prefix_tuning_flat[prefix_length=3]", setActive: true);
         Perturb(model.Model, "p");
+        // Python's layout [P][layer][k/v][head][dim] with one head per attention head (4), not per kv head (2).
+        var flat = model.Model.GetAdapterStateDict("p")["model.prefix_tuning.prefix_tunings.p.self_prefix.control_trans"];
+        var heads = flat.view(3, 4, 4, 8);
+        // Equal prefixes on the two attention heads that share a kv head make the prefix equal to one put in front of
+        // the kv heads before repeat_kv, which the unrotated IAttentionPrefix extension point does.
+        using (no_grad())
+        {
+            heads.select(2, 1).copy_(heads.select(2, 0));
+            heads.select(2, 3).copy_(heads.select(2, 2));
+        }
         using var prompt = TinyDecoders.Prompt(batch: 2, length: 5);
         var withAdapter = model.Forward(prompt).Logits;
-        // Python's layout [P][layer][k/v][head][dim] → per layer (1, kv_heads, P, dim), added as an unrotated attention prefix.
-        var flat = model.Model.GetAdapterStateDict("p")["model.prefix_tuning.prefix_tunings.p.self_prefix.control_trans"];
-        var states = flat.view(1, 3, 4, 2, 8).permute(2, 0, 3, 1, 4);
+        var states = heads.index_select(2, tensor(new long[] { 0, 2 })).unsqueeze(0).permute(2, 0, 3, 1, 4);
         model.Model.SetActiveAdapters();
         model.Model.AttentionPrefix = new StatesPrefix(states);
 
         var withPrefix = model.Forward(prompt).Logits;
 
         Assert.True(TinyDecoders.MaxDiff(withAdapter, withPrefix) < 1e-5);
+        // Different prefixes on heads that share a kv head give a different result: the prefix is per attention head.
+        using (no_grad()) heads.select(2, 1).add_(1.0);
+        model.Model.AttentionPrefix = null;
+        model.Model.SetActiveAdapters("p");
+        Assert.True(TinyDecoders.MaxDiff(withAdapter, model.Forward(prompt).Logits) > 1e-4);
         model.Dispose();
     }
 

@@ -1,3 +1,4 @@
+using Adapters.Core.Composition;
 using Adapters.Core.Configuration;
 using Adapters.Core.Generation;
 using Adapters.Core.Models.Gpt2;
@@ -148,13 +149,22 @@ public sealed class Gpt2ModelTests
     public void Fused_LoRA_rejects_what_pythons_merged_linear_cannot_do()
     {
         using var model = TinyDecoders.Gpt2();
-        Assert.Throws<AdapterConfigException>(() => model.Transformer.AddAdapter("g", new LoRAConfig { UseGating = true }));
-        Assert.False(model.Transformer.HasAdapter("g"));
+        Assert.Throws<AdapterConfigException>(() => model.Transformer.AddAdapter("d", new LoRAConfig { UseDora = true }));
+        Assert.False(model.Transformer.HasAdapter("d"));
         model.Transformer.AddAdapter("x", new LoRAConfig());
         model.Transformer.AddAdapter("y", new LoRAConfig());
-        model.Transformer.SetActiveAdapters("x", "y");
+        model.Transformer.AddAdapter("s", "seq_bn");
         using var prompt = TinyDecoders.Prompt();
-        Assert.Throws<Adapters.Core.Composition.AdapterCompositionException>(() => model.Forward(prompt));
+        // Python's LoRAMergedLinear runs a setup of one adapter only: any block with LoRA at c_attn fails.
+        foreach (var setup in new[] { "Stack(x, y)", "Stack(s, x)", "BatchSplit(x, s, batch_sizes=[1, 0])" })
+        {
+            model.Transformer.SetActiveAdapters(CompositionParser.Parse(setup));
+            Assert.Throws<AdapterCompositionException>(() => model.Forward(prompt));
+        }
+        // A gated LoRA runs (UniPELT) but cannot be merged.
+        model.Transformer.AddAdapter("g", new LoRAConfig { UseGating = true }, setActive: true);
+        model.Forward(prompt);
+        Assert.Throws<InvalidOperationException>(() => model.Transformer.MergeAdapter("g"));
     }
 
     [Fact]

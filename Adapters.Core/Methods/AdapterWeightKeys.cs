@@ -1,0 +1,72 @@
+namespace Adapters.Core.Methods;
+
+/// <summary>
+/// The one definition of how adapter weights are keyed: every method family keeps its modules in a container named
+/// after the method, holding one entry per adapter name, so a weight belongs to adapter <c>n</c> when its key holds
+/// <c>&lt;container&gt;.n.</c> (Python's <c>AdapterLoader</c> filter and rename functions). Filtering, renaming on load
+/// and renaming for averaging all read this list; a new method family adds its container here.
+/// </summary>
+internal static class AdapterWeightKeys
+{
+    /// <summary>
+    /// The containers, each with the character before it: <c>_adapters</c> (invertible adapters), <c>.adapters</c>
+    /// (bottlenecks), <c>.loras</c> (LoRA, IA³, DoRA, VeRA), <c>.shared_parameters</c> (Compacter's phm_rule, VeRA's
+    /// shared matrices), <c>.prefix_tunings</c> and <c>.prefix_gates</c> (prefix tuning), <c>.refts</c> (ReFT),
+    /// <c>.prompt_tunings</c> (prompt tuning).
+    /// </summary>
+    private static readonly string[] s_containers =
+        ["_adapters.", ".adapters.", ".loras.", ".shared_parameters.", ".prefix_tunings.", ".prefix_gates.", ".refts.", ".prompt_tunings."];
+
+    /// <summary>The container of AdapterFusion layers, keyed by fusion name (<c>adapter_fusion_layer.a,b.</c>).</summary>
+    public const string FusionContainer = "adapter_fusion_layer";
+
+    /// <summary>Whether <paramref name="key"/> is a weight of adapter <paramref name="name"/>.</summary>
+    public static bool BelongsTo(string key, string name)
+    {
+        foreach (var container in s_containers)
+            if (IndexOf(key, container, name) >= 0) return true;
+        return false;
+    }
+
+    /// <summary>Whether <paramref name="key"/> lies in an adapter's shared parameters (<c>.shared_parameters.name.</c>).</summary>
+    public static bool IsSharedParameter(string key, string name) => IndexOf(key, ".shared_parameters.", name) >= 0;
+
+    /// <summary>Whether <paramref name="key"/> (with or without the base prefix) is an AdapterFusion weight.</summary>
+    public static bool IsFusion(string key) =>
+        key.Contains("." + FusionContainer + ".", StringComparison.Ordinal) || key.StartsWith(FusionContainer + ".", StringComparison.Ordinal);
+
+    /// <summary>
+    /// <paramref name="key"/> with adapter <paramref name="from"/> renamed to <paramref name="to"/> in every container it
+    /// appears in (loading under another name).
+    /// </summary>
+    public static string RenameAll(string key, string from, string to)
+    {
+        if (from == to) return key;
+        foreach (var container in s_containers)
+            key = key.Replace(container + from + ".", container + to + ".", StringComparison.Ordinal);
+        return key;
+    }
+
+    /// <summary><paramref name="key"/> with the first container entry of <paramref name="from"/> renamed to <paramref name="to"/> (averaging).</summary>
+    public static string RenameFirst(string key, string from, string to)
+    {
+        foreach (var container in s_containers)
+        {
+            var index = IndexOf(key, container, from);
+            if (index >= 0)
+                return string.Concat(key[..index], container, to, key[(index + container.Length + from.Length)..]);
+        }
+        return key;
+    }
+
+    private static int IndexOf(string key, string container, string name)
+    {
+        for (var start = key.IndexOf(container, StringComparison.Ordinal); start >= 0; start = key.IndexOf(container, start + 1, StringComparison.Ordinal))
+        {
+            var after = start + container.Length;
+            if (string.CompareOrdinal(key, after, name, 0, name.Length) == 0 && key.Length > after + name.Length && key[after + name.Length] == '.')
+                return start;
+        }
+        return -1;
+    }
+}
