@@ -14,6 +14,9 @@ namespace Adapters.Core.Configuration;
 /// </summary>
 public static class PythonJson
 {
+    /// <summary>The deepest nesting <see cref="Parse"/> accepts (configs nest three or four levels).</summary>
+    public const int MaxDepth = 64;
+
     /// <summary>Serialises <paramref name="node"/> the way Python's <c>json.dump(indent=2, sort_keys=True)</c> does.</summary>
     /// <param name="node">The value to write; integers and floats keep their Python type (see <see cref="IsFloat"/>).</param>
     /// <param name="sortKeys">Sort object keys (Python's <c>sort_keys</c>); false keeps insertion order.</param>
@@ -34,17 +37,21 @@ public static class PythonJson
         return builder.ToString();
     }
 
-    /// <summary>Parses JSON text into a mutable node tree, keeping the int/float distinction of every number literal.</summary>
-    /// <exception cref="AdapterConfigException">The text is not valid JSON.</exception>
+    /// <summary>
+    /// Parses JSON text into a mutable node tree, keeping the int/float distinction of every number literal.
+    /// Duplicate keys are refused here, while parsing (the node tree would otherwise fail later, on first access,
+    /// with a message that names no file), and nesting is bounded at <see cref="MaxDepth"/>.
+    /// </summary>
+    /// <exception cref="AdapterConfigException">The text is not valid JSON, repeats a key, or nests too deeply; the message names <paramref name="sourceName"/>.</exception>
     public static JsonNode? Parse(string json, string sourceName)
     {
         try
         {
-            return JsonNode.Parse(json);
+            return JsonNode.Parse(json, documentOptions: new JsonDocumentOptions { AllowDuplicateProperties = false, MaxDepth = MaxDepth });
         }
         catch (JsonException ex)
         {
-            throw new AdapterConfigException($"{sourceName} is not valid JSON: {ex.Message}", ex);
+            throw new AdapterConfigException($"{sourceName} is not valid JSON: {ex.Message.ReplaceLineEndings(" ")}", ex);
         }
     }
 

@@ -390,7 +390,7 @@ public sealed class TorchPickleFile : TensorFile
         {
             magic = Next(plain, out _, out _);
         }
-        catch (TensorFormatException ex) when (ex is not UnsafePickleException)
+        catch (TensorFormatException ex) when (ex is not UnsafePickleException and not TensorLimitException)
         {
             throw _source.Error("not a safetensors or torch file (neither a zip archive nor a legacy torch pickle)", ex);
         }
