@@ -16,10 +16,18 @@ internal static class BoundedYaml
     public static YamlStream Load(string text, YamlLimits? limits)
     {
         ArgumentNullException.ThrowIfNull(text);
-        Check(text, limits ?? YamlLimits.Default);
-        var stream = new YamlStream();
-        stream.Load(new StringReader(text));
-        return stream;
+        try
+        {
+            Check(text, limits ?? YamlLimits.Default);
+            var stream = new YamlStream();
+            stream.Load(new StringReader(text));
+            return stream;
+        }
+        catch (InvalidOperationException ex)
+        {
+            // YamlDotNet's scanner reports some malformed input as an internal inconsistency, not a YamlException.
+            throw new YamlException(Mark.Empty, Mark.Empty, "malformed YAML: " + ex.Message, ex);
+        }
     }
 
     private static void Check(string text, YamlLimits limits)
