@@ -15,22 +15,26 @@ public sealed class PyTuple
         var depth = 0;
         long values = 1;
         var hash = 17;
+        string? unhashable = null;
         foreach (var item in items)
         {
             if (item is PyTuple inner)
             {
+                unhashable ??= inner.Unhashable;
                 depth = Math.Max(depth, inner.Depth);
                 values = values > long.MaxValue - inner.ExpandedValues ? long.MaxValue : values + inner.ExpandedValues;
             }
-            else if (values < long.MaxValue)
+            else
             {
-                values++;
+                unhashable ??= PyValues.UnhashableType(item);
+                if (values < long.MaxValue) values++;
             }
             hash = unchecked(hash * 31 + (item is null ? 0 : PyKeyComparer.Instance.GetHashCode(item)));
         }
         Depth = depth + 1;
         ExpandedValues = values;
         KeyHash = hash;
+        Unhashable = unhashable;
     }
 
     /// <summary>The elements.</summary>
@@ -44,6 +48,9 @@ public sealed class PyTuple
 
     /// <summary>The hash as a dict key, computed from the items' hashes so that hashing never recurses.</summary>
     internal int KeyHash { get; }
+
+    /// <summary>Why this tuple cannot be a dict key (it holds a list, dict or set, at any depth), or null.</summary>
+    internal string? Unhashable { get; }
 
     /// <inheritdoc/>
     public override string ToString() => PyValues.Repr(this);
@@ -313,26 +320,16 @@ public static class PyValues
 
     /// <summary>
     /// Why <paramref name="key"/> cannot be a dict key (Python's "unhashable type", or a tuple key expanding to more
-    /// than <paramref name="maxValues"/> values), or null when it can. Walks tuples with an explicit stack.
+    /// than <paramref name="maxValues"/> values), or null when it can. Constant time: tuples know both already.
     /// </summary>
     internal static string? Unhashable(object? key, int maxValues)
     {
-        if (key is not PyTuple root) return UnhashableType(key);
-        if (root.ExpandedValues > maxValues) return $"a tuple key expanding to more than {maxValues} values";
-        var pending = new Stack<PyTuple>();
-        pending.Push(root);
-        while (pending.Count > 0)
-        {
-            foreach (var item in pending.Pop().Items)
-            {
-                if (item is PyTuple inner) pending.Push(inner);
-                else if (UnhashableType(item) is string problem) return problem;
-            }
-        }
-        return null;
+        if (key is not PyTuple tuple) return UnhashableType(key);
+        if (tuple.ExpandedValues > maxValues) return $"a tuple key expanding to more than {maxValues} values";
+        return tuple.Unhashable;
     }
 
-    private static string? UnhashableType(object? value) => value switch
+    internal static string? UnhashableType(object? value) => value switch
     {
         PyList => "unhashable type: 'list'",
         PyDict => "unhashable type: 'dict'",

@@ -128,6 +128,22 @@ public sealed class HostileTensorFileTests
     }
 
     [Fact]
+    public void One_large_tuple_key_reused_a_million_times_stays_linear()
+    {
+        // t = (((1, 1), (1, 1)), ...) twelve levels deep (8,191 values once expanded), then d[t] = None a million times.
+        var pickle = new List<byte> { 0x80, 4, (byte)'K', 1 };
+        for (var level = 0; level < 12; level++) pickle.AddRange([(byte)'2', 0x86]);
+        pickle.AddRange([0x94, (byte)'0', (byte)'}']);
+        for (var i = 0; i < 1_000_000; i++) pickle.AddRange([(byte)'h', 0, (byte)'N', (byte)'s']);
+        pickle.Add((byte)'.');
+        var zip = TorchZip([.. pickle]);
+        using var file = Bounded(() => TorchPickleFile.FromBytes(zip, "reused-key.bin"));
+        var dict = Assert.IsType<PyDict>(file.Root);
+        Assert.Equal(1, dict.Count);
+        Assert.Equal(8_191, ((PyTuple)dict.Items[0].Key!).ExpandedValues);
+    }
+
+    [Fact]
     public void A_dict_that_contains_itself_ends_in_a_typed_error()
     {
         // d = {}; d['a'] = d
