@@ -29,9 +29,14 @@ public static class PretrainedDecoders
     /// <c>torch_dtype</c> when there are no weights; else float32).
     /// </param>
     /// <param name="requireWeights">Fail instead of returning random weights when no weight file exists.</param>
+    /// <param name="device">The device of the parameters; the CPU when null.</param>
     /// <exception cref="AdapterLoadException">The folder has no config.json, or weights are missing or misshapen.</exception>
     /// <exception cref="AdapterConfigException">config.json is invalid or not a supported decoder.</exception>
-    public static ICausalLM Load(string folder, ScalarType? dtype = null, bool requireWeights = false)
+    public static ICausalLM Load(string folder, ScalarType? dtype = null, bool requireWeights = false, Device? device = null) =>
+        Load(folder, dtype, requireWeights, device, onRead: null);
+
+    /// <summary><see cref="Load(string, ScalarType?, bool, Device?)"/> that shows <paramref name="onRead"/> every checkpoint tensor as read.</summary>
+    internal static ICausalLM Load(string folder, ScalarType? dtype, bool requireWeights, Device? device, Action<string, Tensor>? onRead)
     {
         ArgumentException.ThrowIfNullOrEmpty(folder);
         var configPath = Path.Combine(folder, "config.json");
@@ -42,16 +47,16 @@ public static class PretrainedDecoders
             throw new AdapterLoadException($"'{folder}' has no weights: expected {string.Join(", ", s_weightFiles)}.");
         if (weightsPath is null)
         {
-            var random = DecoderModels.Create(configJson, configPath, dtype: dtype ?? ConfigDtype(configJson, configPath));
+            var random = DecoderModels.Create(configJson, configPath, device, dtype ?? ConfigDtype(configJson, configPath));
             ((nn.Module)random).eval();
             return random;
         }
         using var file = TensorFiles.Open(weightsPath);
         var stored = file.Tensors.Select(t => t.DType.ScalarType()).FirstOrDefault(t => t is ScalarType.Float32 or ScalarType.Float16 or ScalarType.BFloat16 or ScalarType.Float64);
-        var model = DecoderModels.Create(configJson, configPath, dtype: dtype ?? stored ?? ScalarType.Float32);
+        var model = DecoderModels.Create(configJson, configPath, device, dtype ?? stored ?? ScalarType.Float32);
         try
         {
-            LoadWeights(model, file, weightsPath);
+            LoadWeights(model, file, weightsPath, onRead);
             ((nn.Module)model).eval();
             return model;
         }
@@ -98,7 +103,7 @@ public static class PretrainedDecoders
         }
     }
 
-    private static void LoadWeights(ICausalLM model, TensorFile file, string path)
+    private static void LoadWeights(ICausalLM model, TensorFile file, string path, Action<string, Tensor>? onRead)
     {
         var targets = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         foreach (var (key, tensor) in WeightKeys(model)) targets[key] = tensor;
@@ -116,7 +121,9 @@ public static class PretrainedDecoders
             }
             if (!target.shape.SequenceEqual(spec.Shape))
                 throw new AdapterLoadException($"{path}: weight \"{spec.Name}\" has shape {TensorShapes.Format(spec.Shape)} but the model expects {TensorShapes.Format(target.shape)}.");
+            // Read in the stored dtype; copy_ converts straight into the target's dtype and device.
             using var value = file.LoadTensor(spec.Name);
+            onRead?.Invoke(spec.Name, value);
             target.copy_(value);
             loaded.Add(key);
         }

@@ -3,7 +3,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
-namespace Adapters.Core.Configuration;
+namespace Adapters.Hub.Json;
 
 /// <summary>
 /// Python's <c>json</c> module, byte for byte: <c>json.dump(obj, f, indent=2, sort_keys=True)</c> as the adapters
@@ -12,11 +12,12 @@ namespace Adapters.Core.Configuration;
 /// ends with an indent), strings use <c>ensure_ascii</c> escaping, keys sort by code point, and numbers render as
 /// Python renders the int or float the value came from. No trailing newline.
 /// </summary>
+/// <remarks>
+/// It lives in the Hub client, the lowest project, because the legacy AdapterHub ids hash Python's JSON text;
+/// <c>Adapters.Core</c> parses config files with it through <c>ConfigJson</c>.
+/// </remarks>
 public static class PythonJson
 {
-    /// <summary>The deepest nesting <see cref="Parse"/> accepts (configs nest three or four levels).</summary>
-    public const int MaxDepth = 64;
-
     /// <summary>Serialises <paramref name="node"/> the way Python's <c>json.dump(indent=2, sort_keys=True)</c> does.</summary>
     /// <param name="node">The value to write; integers and floats keep their Python type (see <see cref="IsFloat"/>).</param>
     /// <param name="sortKeys">Sort object keys (Python's <c>sort_keys</c>); false keeps insertion order.</param>
@@ -35,24 +36,6 @@ public static class PythonJson
         var builder = new StringBuilder();
         Write(builder, value, indent, 0, sortKeys: true);
         return builder.ToString();
-    }
-
-    /// <summary>
-    /// Parses JSON text into a mutable node tree, keeping the int/float distinction of every number literal.
-    /// Duplicate keys are refused here, while parsing (the node tree would otherwise fail later, on first access,
-    /// with a message that names no file), and nesting is bounded at <see cref="MaxDepth"/>.
-    /// </summary>
-    /// <exception cref="AdapterConfigException">The text is not valid JSON, repeats a key, or nests too deeply; the message names <paramref name="sourceName"/>.</exception>
-    public static JsonNode? Parse(string json, string sourceName)
-    {
-        try
-        {
-            return JsonNode.Parse(json, documentOptions: new JsonDocumentOptions { AllowDuplicateProperties = false, MaxDepth = MaxDepth });
-        }
-        catch (JsonException ex)
-        {
-            throw new AdapterConfigException($"{sourceName} is not valid JSON: {ex.Message.ReplaceLineEndings(" ")}", ex);
-        }
     }
 
     /// <summary>Whether a JSON number is a Python <c>float</c> (written with a fraction or exponent) rather than an <c>int</c>.</summary>
@@ -260,10 +243,10 @@ public static class PythonJson
                 else if (value.TryGetValue<long>(out var longValue)) builder.Append(longValue.ToString(CultureInfo.InvariantCulture));
                 else if (value.TryGetValue<int>(out var intValue)) builder.Append(intValue.ToString(CultureInfo.InvariantCulture));
                 else if (value.TryGetValue<ulong>(out var ulongValue)) builder.Append(ulongValue.ToString(CultureInfo.InvariantCulture));
-                else throw new AdapterConfigException($"Cannot write the JSON number {value.ToJsonString()} as Python JSON.");
+                else throw new ArgumentException($"Cannot write the JSON number {value.ToJsonString()} as Python JSON.", nameof(value));
                 break;
             default:
-                throw new AdapterConfigException($"A {value.GetValueKind()} value cannot be written as Python JSON.");
+                throw new ArgumentException($"A {value.GetValueKind()} value cannot be written as Python JSON.", nameof(value));
         }
     }
 
