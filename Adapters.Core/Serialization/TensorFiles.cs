@@ -12,9 +12,16 @@ public static class TensorFiles
     /// <summary>Extensions written as a torch zip pickle.</summary>
     public static IReadOnlyList<string> TorchExtensions { get; } = [".bin", ".pt", ".pth", ".ckpt"];
 
-    /// <summary>Opens any supported tensor file for lazy reading; dispose the result.</summary>
-    /// <exception cref="TensorFormatException">Missing, unrecognised, malformed or unsafe.</exception>
-    public static TensorFile Open(string path)
+    /// <summary>Opens any supported tensor file for lazy reading within the default parser limits; dispose the result.</summary>
+    /// <exception cref="TensorFormatException">Missing, unrecognised, malformed, unsafe or beyond a limit.</exception>
+    public static TensorFile Open(string path) => Open(path, null, null);
+
+    /// <summary>
+    /// Opens any supported tensor file for lazy reading; torch pickles are decoded within <paramref name="pickleLimits"/>
+    /// and <paramref name="zipLimits"/> (null: the defaults). Dispose the result.
+    /// </summary>
+    /// <exception cref="TensorFormatException">Missing, unrecognised, malformed, unsafe or beyond a limit (<see cref="TensorLimitException"/>).</exception>
+    public static TensorFile Open(string path, PickleLimits? pickleLimits, ZipLimits? zipLimits)
     {
         ArgumentNullException.ThrowIfNull(path);
         if (Directory.Exists(path)) throw new TensorFormatException(path, "is a directory, not a tensor file");
@@ -23,7 +30,7 @@ public static class TensorFiles
         {
             TensorFileFormat.SafetensorsSharded => ShardedSafeTensorsFile.Open(path),
             TensorFileFormat.Safetensors => SafeTensorsFile.Open(path),
-            _ => TorchPickleFile.Open(path),
+            _ => TorchPickleFile.Open(path, pickleLimits, zipLimits),
         };
     }
 
@@ -66,6 +73,11 @@ public static class TensorFiles
         if (!IsSafetensorsPath(output) && !IsTorchPath(output))
             throw new ArgumentException($"{output}: unknown output extension (use .safetensors, .bin, .pt or .pth)", nameof(output));
         using var file = Open(input);
+        // Refuse views that would expand (stride 0 over a small storage) before the output exists at all.
+        if (file is TorchPickleFile pickle)
+        {
+            foreach (var spec in pickle.Tensors) pickle.EnsureMaterializable(spec.Name);
+        }
         var metadata = file.Format is TensorFileFormat.Safetensors or TensorFileFormat.SafetensorsSharded && file.Metadata is not null
             ? file.Metadata
             : SafeTensorsWriter.DefaultMetadata;

@@ -1,10 +1,14 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
+using System.Numerics;
 using System.Text;
 
 namespace Adapters.Core.Serialization;
 
-/// <summary>A minimal, bounds-checked zip reader (stored and deflated entries, ZIP64) over a <see cref="ByteSource"/>.</summary>
+/// <summary>
+/// A minimal, bounds-checked zip reader (stored and deflated entries, ZIP64) over a <see cref="ByteSource"/>. Entry
+/// counts, in-memory sizes and compression ratios are bounded by <see cref="ZipLimits"/> before anything is inflated.
+/// </summary>
 internal sealed class ZipContainer
 {
     private const uint EocdSignature = 0x06054b50;
@@ -12,9 +16,8 @@ internal sealed class ZipContainer
     private const uint Zip64LocatorSignature = 0x07064b50;
     private const uint CentralSignature = 0x02014b50;
     private const uint LocalSignature = 0x04034b50;
-    private const long MaxInflatedEntry = 1L << 31;
-
     private readonly ByteSource _source;
+    private readonly ZipLimits _limits;
     private readonly Dictionary<string, Entry> _entries = new(StringComparer.Ordinal);
 
     /// <summary>An entry of the central directory.</summary>
@@ -23,7 +26,11 @@ internal sealed class ZipContainer
     /// <summary>Entries in central-directory order.</summary>
     public List<Entry> Entries { get; } = [];
 
-    private ZipContainer(ByteSource source) => _source = source;
+    private ZipContainer(ByteSource source, ZipLimits limits)
+    {
+        _source = source;
+        _limits = limits;
+    }
 
     /// <summary>Whether the data starts with a local file header (<c>PK\x03\x04</c>).</summary>
     public static bool LooksLikeZip(ByteSource source)
@@ -35,9 +42,9 @@ internal sealed class ZipContainer
     }
 
     /// <summary>Reads the central directory.</summary>
-    public static ZipContainer Open(ByteSource source)
+    public static ZipContainer Open(ByteSource source, ZipLimits limits)
     {
-        var zip = new ZipContainer(source);
+        var zip = new ZipContainer(source, limits);
         zip.ReadDirectory();
         return zip;
     }
@@ -51,22 +58,25 @@ internal sealed class ZipContainer
     public (ByteSource Source, long Offset) Locate(Entry entry)
     {
         var header = _source.ReadArray(entry.LocalHeaderOffset, 30, $"local header of {entry.Name}");
-        if (BinaryPrimitives.ReadUInt32LittleEndian(header) != LocalSignature) throw _source.Error($"zip entry {entry.Name}: bad local header signature");
+        if (BinaryPrimitives.ReadUInt32LittleEndian(header) != LocalSignature) throw _source.Error($"zip entry {Name(entry)}: bad local header signature");
         var nameLength = BinaryPrimitives.ReadUInt16LittleEndian(header.AsSpan(26));
         var extraLength = BinaryPrimitives.ReadUInt16LittleEndian(header.AsSpan(28));
         var dataOffset = entry.LocalHeaderOffset + 30 + nameLength + extraLength;
         if (!_source.Contains(dataOffset, entry.CompressedSize))
-            throw _source.Error($"zip entry {entry.Name}: {entry.CompressedSize} bytes at offset {dataOffset} lie outside the file");
+            throw _source.Error($"zip entry {Name(entry)}: {entry.CompressedSize} bytes at offset {dataOffset} lie outside the file");
         switch (entry.Method)
         {
             case 0:
-                if (entry.CompressedSize != entry.UncompressedSize) throw _source.Error($"zip entry {entry.Name}: stored entry sizes differ");
+                if (entry.CompressedSize != entry.UncompressedSize) throw _source.Error($"zip entry {Name(entry)}: stored entry sizes differ");
                 return (_source, dataOffset);
             case 8:
                 {
-                    if (entry.UncompressedSize > MaxInflatedEntry) throw _source.Error($"zip entry {entry.Name}: deflated entry too large ({entry.UncompressedSize} bytes)");
-                    var compressed = _source.ReadArray(dataOffset, entry.CompressedSize, $"zip entry {entry.Name}");
-                    var output = new byte[entry.UncompressedSize];
+                    CheckInMemory(entry);
+                    if (entry.UncompressedSize > (BigInteger)entry.CompressedSize * _limits.MaxCompressionRatio)
+                        throw new TensorLimitException(_source.Path, $"zip entry {Name(entry)} declares {entry.UncompressedSize} bytes deflated from {entry.CompressedSize}",
+                            "ZipLimits." + nameof(ZipLimits.MaxCompressionRatio), _limits.MaxCompressionRatio);
+                    var compressed = _source.ReadArray(dataOffset, entry.CompressedSize, $"zip entry {Name(entry)}");
+                    var output = GC.AllocateUninitializedArray<byte>((int)entry.UncompressedSize);
                     try
                     {
                         using var inflate = new DeflateStream(new MemoryStream(compressed), CompressionMode.Decompress);
@@ -77,25 +87,38 @@ internal sealed class ZipContainer
                             if (n == 0) break;
                             read += n;
                         }
-                        if (read != output.Length) throw _source.Error($"zip entry {entry.Name}: inflated to {read} bytes, expected {output.Length}");
+                        if (read != output.Length) throw _source.Error($"zip entry {Name(entry)}: inflated to {read} bytes, expected {output.Length}");
+                        // The declared size bounded the buffer; data that inflates further is a lie, not to be read on.
+                        if (inflate.Read(new byte[1], 0, 1) != 0) throw _source.Error($"zip entry {Name(entry)}: inflates to more than the {output.Length} bytes it declares");
                     }
                     catch (InvalidDataException ex)
                     {
-                        throw _source.Error($"zip entry {entry.Name}: corrupt deflate data", ex);
+                        throw _source.Error($"zip entry {Name(entry)}: corrupt deflate data", ex);
                     }
                     return (ByteSource.FromArray(output, _source.Path), 0);
                 }
             default:
-                throw _source.Error($"zip entry {entry.Name}: unsupported compression method {entry.Method}");
+                throw _source.Error($"zip entry {Name(entry)}: unsupported compression method {entry.Method}");
         }
     }
 
     /// <summary>Reads a whole entry into memory.</summary>
     public byte[] ReadAll(Entry entry)
     {
+        CheckInMemory(entry);
         var (source, offset) = Locate(entry);
-        return source.ReadArray(offset, entry.UncompressedSize, $"zip entry {entry.Name}");
+        return source.ReadArray(offset, entry.UncompressedSize, $"zip entry {Name(entry)}");
     }
+
+    private void CheckInMemory(Entry entry)
+    {
+        var max = Math.Min(_limits.MaxEntryBytesInMemory, Array.MaxLength);
+        if (entry.UncompressedSize > max)
+            throw new TensorLimitException(_source.Path, $"zip entry {Name(entry)} declares {entry.UncompressedSize} bytes to hold in memory",
+                "ZipLimits." + nameof(ZipLimits.MaxEntryBytesInMemory), max);
+    }
+
+    private static string Name(Entry entry) => Pickle.PyValues.Printable(entry.Name);
 
     private void ReadDirectory()
     {
@@ -125,6 +148,8 @@ internal sealed class ZipContainer
             cdSize = BinaryPrimitives.ReadInt64LittleEndian(z64.AsSpan(40));
             cdOffset = BinaryPrimitives.ReadInt64LittleEndian(z64.AsSpan(48));
         }
+        if (count > _limits.MaxEntries)
+            throw new TensorLimitException(_source.Path, $"zip archive declares {count} entries", "ZipLimits." + nameof(ZipLimits.MaxEntries), _limits.MaxEntries);
         if (cdSize < 0 || cdOffset < 0 || count < 0 || count > cdSize / 46 + 1)
             throw _source.Error($"corrupt zip archive: central directory of {count} entries in {cdSize} bytes");
         var cd = _source.ReadArray(cdOffset, cdSize, "zip central directory");

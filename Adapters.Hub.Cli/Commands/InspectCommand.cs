@@ -46,7 +46,8 @@ internal static class InspectCommand
             spec.DType.SafetensorsName() ?? spec.DType.TorchName(),
             spec.Shape,
             spec.ByteLength,
-            Hash(file, spec.Name))).ToList();
+            Hash(file, spec.Name),
+            ViewNote(file, spec.Name))).ToList();
         var metadata = file.Metadata?.ToDictionary(kv => kv.Key, kv => kv.Value);
         return file switch
         {
@@ -58,11 +59,23 @@ internal static class InspectCommand
         };
     }
 
-    private static string Hash(TensorFile file, string name)
+    private static string? Hash(TensorFile file, string name)
     {
+        // A view that expands a small storage (stride 0) is described, never materialised just to be hashed.
+        if (file is TorchPickleFile pickle && !pickle.IsMaterializable(name)) return null;
         using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         file.ReadValues(name, chunk => sha.AppendData(chunk));
         return Convert.ToHexStringLower(sha.GetHashAndReset());
+    }
+
+    private static string? ViewNote(TensorFile file, string name)
+    {
+        if (file is not TorchPickleFile pickle || pickle.ExpandedViewBytes(name) == 0) return null;
+        var t = pickle.TensorRefs[name];
+        var note = $"view of storage '{PyValues.Printable(t.Storage.Key)}' ({t.Storage.ByteLength} bytes) at offset {t.StorageOffset} with stride [{string.Join(", ", t.Stride)}]";
+        return pickle.IsMaterializable(name)
+            ? note
+            : $"{note}; values not hashed: they expand beyond the {pickle.Limits.MaxExpandedViewBytes}-byte view limit";
     }
 
     private static void WriteText(TextWriter output, InspectReport report)
@@ -84,7 +97,8 @@ internal static class InspectCommand
         var nameWidth = Math.Min(60, report.Tensors.Select(t => t.Name.Length).DefaultIfEmpty(4).Max());
         foreach (var t in report.Tensors)
         {
-            output.WriteLine($"  {t.Name.PadRight(nameWidth)}  {t.Dtype,-8} {"[" + string.Join(", ", t.Shape) + "]",-16} {t.Sha256}");
+            output.WriteLine($"  {t.Name.PadRight(nameWidth)}  {t.Dtype,-8} {"[" + string.Join(", ", t.Shape) + "]",-16} {t.Sha256 ?? "-"}");
+            if (t.View is not null) output.WriteLine($"  {new string(' ', nameWidth)}  ({t.View})");
         }
     }
 }
@@ -102,5 +116,9 @@ internal sealed record InspectReport(
     long TotalBytes,
     IReadOnlyList<InspectTensor> Tensors);
 
-/// <summary>One tensor in the report; the hash covers its contiguous row-major little-endian values.</summary>
-internal sealed record InspectTensor(string Name, string Dtype, long[] Shape, long Bytes, string Sha256);
+/// <summary>
+/// One tensor in the report; the hash covers its contiguous row-major little-endian values (null for a view too
+/// large to materialise); <c>View</c> describes a view that reuses storage elements, null otherwise.
+/// </summary>
+internal sealed record InspectTensor(string Name, string Dtype, long[] Shape, long Bytes, string? Sha256,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] string? View);

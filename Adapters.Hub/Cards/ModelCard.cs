@@ -1,6 +1,7 @@
 using Adapters.Hub.IO;
 using System.Text;
 using YamlDotNet.Core;
+using Adapters.Hub.Yaml;
 using YamlDotNet.RepresentationModel;
 
 namespace Adapters.Hub.Cards;
@@ -38,9 +39,13 @@ public sealed class ModelCard
     /// <exception cref="ModelCardException">The front matter is not valid YAML or not a mapping.</exception>
     public static ModelCard Load(string path) => Parse(File.ReadAllText(path, Encoding.UTF8), path);
 
-    /// <summary>Parses card text; <paramref name="source"/> names it in errors.</summary>
-    /// <exception cref="ModelCardException">The front matter is not valid YAML or not a mapping.</exception>
-    public static ModelCard Parse(string text, string source = "README.md")
+    /// <summary>Parses card text within the default <see cref="YamlLimits"/>; <paramref name="source"/> names it in errors.</summary>
+    /// <exception cref="ModelCardException">The front matter is not valid YAML, exceeds a limit, or is not a mapping.</exception>
+    public static ModelCard Parse(string text, string source = "README.md") => Parse(text, source, YamlLimits.Default);
+
+    /// <summary>Parses card text within <paramref name="limits"/>; <paramref name="source"/> names it in errors.</summary>
+    /// <exception cref="ModelCardException">The front matter is not valid YAML, exceeds a limit, or is not a mapping.</exception>
+    public static ModelCard Parse(string text, string source, YamlLimits limits)
     {
         ArgumentNullException.ThrowIfNull(text);
         var normalized = text.Replace("\r\n", "\n", StringComparison.Ordinal);
@@ -65,10 +70,10 @@ public sealed class ModelCard
         }
         string body = normalized[bodyStart..];
 
-        var stream = new YamlStream();
+        YamlStream stream;
         try
         {
-            stream.Load(new StringReader(yaml));
+            stream = BoundedYaml.Load(yaml, limits);
         }
         catch (YamlException ex)
         {

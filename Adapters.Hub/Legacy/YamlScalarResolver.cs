@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using YamlDotNet.Core;
+using Adapters.Hub.Yaml;
 using YamlDotNet.RepresentationModel;
 
 namespace Adapters.Hub.Legacy;
@@ -17,10 +18,10 @@ internal static partial class YamlScalarResolver
     /// <summary>Parses one YAML document and converts it under <paramref name="schema"/> (may be null).</summary>
     public static JsonNode? Load(string text, string file, JsonObject? schema)
     {
-        var stream = new YamlStream();
+        YamlStream stream;
         try
         {
-            stream.Load(new StringReader(text));
+            stream = BoundedYaml.Load(text, YamlLimits.Default);
         }
         catch (YamlException ex)
         {

@@ -5,7 +5,8 @@ namespace Adapters.Bench;
 
 /// <summary>
 /// Entry point. <c>dotnet run -c Release --project bench/Adapters.Bench -- --filter '*'</c> runs the
-/// BenchmarkDotNet suites; <c>-- ratio NAME</c> runs one side-by-side comparison (<c>-- ratio list</c> names them).
+/// BenchmarkDotNet suites; <c>-- ratio NAME</c> runs one side-by-side comparison (<c>-- ratio list</c> names them);
+/// <c>-- fuzz --cases N [--seed S]</c> runs the long parser fuzz (see <see cref="Fuzz.FuzzMode"/>).
 /// </summary>
 public static class Program
 {
@@ -28,6 +29,14 @@ public static class Program
         if (args is ["hub-ratio", .. var hubArgs])
         {
             return await Hub.HubRatioMode.RunAsync(hubArgs).ConfigureAwait(false);
+        }
+        if (args is [Fuzz.FuzzMode.Mode, .. var fuzzArgs])
+        {
+            return await Fuzz.FuzzMode.RunAsync(fuzzArgs).ConfigureAwait(false);
+        }
+        if (args is [Fuzz.FuzzMode.WorkerMode, .. var workerArgs])
+        {
+            return Fuzz.FuzzMode.RunWorker(workerArgs);
         }
         if (args is [Serve.ServeStreamingRatio.Mode, .. var serveArgs])
         {

@@ -1,22 +1,66 @@
+using System.Globalization;
 using System.Numerics;
+using System.Text;
 
 namespace Adapters.Core.Serialization.Pickle;
 
 /// <summary>A Python tuple from a pickle.</summary>
-public sealed class PyTuple(IReadOnlyList<object?> items)
+public sealed class PyTuple
 {
+    /// <summary>Creates a tuple; its nesting depth, expanded size and key hash are computed once from its items.</summary>
+    public PyTuple(IReadOnlyList<object?> items)
+    {
+        ArgumentNullException.ThrowIfNull(items);
+        Items = items;
+        var depth = 0;
+        long values = 1;
+        var hash = 17;
+        string? unhashable = null;
+        foreach (var item in items)
+        {
+            if (item is PyTuple inner)
+            {
+                unhashable ??= inner.Unhashable;
+                depth = Math.Max(depth, inner.Depth);
+                values = values > long.MaxValue - inner.ExpandedValues ? long.MaxValue : values + inner.ExpandedValues;
+            }
+            else
+            {
+                unhashable ??= PyValues.UnhashableType(item);
+                if (values < long.MaxValue) values++;
+            }
+            hash = unchecked(hash * 31 + (item is null ? 0 : PyKeyComparer.Instance.GetHashCode(item)));
+        }
+        Depth = depth + 1;
+        ExpandedValues = values;
+        KeyHash = hash;
+        Unhashable = unhashable;
+    }
+
     /// <summary>The elements.</summary>
-    public IReadOnlyList<object?> Items { get; } = items;
+    public IReadOnlyList<object?> Items { get; }
+
+    /// <summary>How deeply tuples nest in this one (1 for a tuple of no tuples).</summary>
+    internal int Depth { get; }
+
+    /// <summary>The values reached by walking every nested tuple, counting shared ones each time (saturates).</summary>
+    internal long ExpandedValues { get; }
+
+    /// <summary>The hash as a dict key, computed from the items' hashes so that hashing never recurses.</summary>
+    internal int KeyHash { get; }
+
+    /// <summary>Why this tuple cannot be a dict key (it holds a list, dict or set, at any depth), or null.</summary>
+    internal string? Unhashable { get; }
 
     /// <inheritdoc/>
-    public override string ToString() => "(" + string.Join(", ", Items.Select(PyValues.Repr)) + (Items.Count == 1 ? ",)" : ")");
+    public override string ToString() => PyValues.Repr(this);
 }
 
 /// <summary>A Python list from a pickle.</summary>
 public sealed class PyList : List<object?>
 {
     /// <inheritdoc/>
-    public override string ToString() => "[" + string.Join(", ", this.Select(PyValues.Repr)) + "]";
+    public override string ToString() => PyValues.Repr(this);
 }
 
 /// <summary>A Python set or frozenset from a pickle.</summary>
@@ -30,7 +74,8 @@ public sealed class PySet : List<object?>
 public sealed class PyDict
 {
     private readonly List<KeyValuePair<object?, object?>> _items = [];
-    private readonly Dictionary<object, int> _index = new(PyKeyComparer.Instance);
+    // Made on the first non-null key: a flood of empty dicts then costs a list each, not a hash table each.
+    private Dictionary<object, int>? _index;
     private int _nullKey = -1;
 
     /// <summary>Whether this was an <c>OrderedDict</c>.</summary>
@@ -54,6 +99,7 @@ public sealed class PyDict
             else { _nullKey = _items.Count; _items.Add(new(key, value)); }
             return;
         }
+        _index ??= new(PyKeyComparer.Instance);
         if (_index.TryGetValue(key, out var i))
         {
             _items[i] = new(_items[i].Key, value);
@@ -66,7 +112,7 @@ public sealed class PyDict
     /// <summary>Looks up a string key.</summary>
     public bool TryGet(string key, out object? value)
     {
-        if (_index.TryGetValue(key, out var i))
+        if (_index is not null && _index.TryGetValue(key, out var i))
         {
             value = _items[i].Value;
             return true;
@@ -173,26 +219,140 @@ public sealed class TorchTensorRef
 /// <summary>Helpers for Python values.</summary>
 public static class PyValues
 {
-    /// <summary>A short Python-like rendering.</summary>
-    public static string Repr(object? value) => value switch
+    private const int MaxReprDepth = 8;
+    private const int MaxReprLength = 200;
+
+    /// <summary>
+    /// A short Python-like rendering for messages: nesting beyond a few levels becomes <c>...</c>, the text is cut at
+    /// a couple of hundred characters, and control characters are escaped, so that a self-referential or hostile
+    /// value renders quickly and safely.
+    /// </summary>
+    public static string Repr(object? value)
     {
-        null => "None",
-        bool b => b ? "True" : "False",
-        string s => "'" + s + "'",
-        double d => d.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        byte[] bytes => $"b<{bytes.Length} bytes>",
-        TorchTensorRef t => $"tensor({t.DType.TorchName()}, {TensorShapes.Format(t.Shape)})",
-        PyDict d => "{" + string.Join(", ", d.Items.Select(kv => Repr(kv.Key) + ": " + Repr(kv.Value))) + "}",
-        _ => value.ToString() ?? "?",
+        var sb = new StringBuilder();
+        Append(sb, value, 0);
+        return sb.Length > MaxReprLength ? sb.ToString(0, MaxReprLength) + "..." : sb.ToString();
+    }
+
+    /// <summary>Escapes control characters (as <c>\xNN</c> or <c>\uNNNN</c>) and cuts long text, for messages.</summary>
+    public static string Printable(string text, int maxLength = MaxReprLength)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var sb = new StringBuilder(Math.Min(text.Length, maxLength) + 8);
+        AppendPrintable(sb, text, maxLength);
+        return sb.ToString();
+    }
+
+    private static void AppendPrintable(StringBuilder sb, string text, int maxLength)
+    {
+        var start = sb.Length;
+        foreach (var c in text)
+        {
+            if (sb.Length - start >= maxLength)
+            {
+                sb.Append("...");
+                return;
+            }
+            if (c < 0x20 || c is >= '\u007f' and <= '\u009f') sb.Append("\\x").Append(((int)c).ToString("x2", CultureInfo.InvariantCulture));
+            else if (char.IsSurrogate(c) || c is '\u2028' or '\u2029' or '\u200e' or '\u200f' or (>= '\u202a' and <= '\u202e')) sb.Append("\\u").Append(((int)c).ToString("x4", CultureInfo.InvariantCulture));
+            else sb.Append(c);
+        }
+    }
+
+    private static void Append(StringBuilder sb, object? value, int depth)
+    {
+        if (sb.Length > MaxReprLength) return;
+        if (depth > MaxReprDepth && value is PyTuple or PyList or PyDict or PySet)
+        {
+            sb.Append("...");
+            return;
+        }
+        switch (value)
+        {
+            case null: sb.Append("None"); break;
+            case bool b: sb.Append(b ? "True" : "False"); break;
+            case string s: sb.Append('\''); AppendPrintable(sb, s, MaxReprLength); sb.Append('\''); break;
+            case double d: sb.Append(d.ToString(CultureInfo.InvariantCulture)); break;
+            case long l: sb.Append(l.ToString(CultureInfo.InvariantCulture)); break;
+            case BigInteger n when n.GetBitLength() > 256: sb.Append("<int of ").Append(n.GetBitLength()).Append(" bits>"); break;
+            case BigInteger n: sb.Append(n.ToString(CultureInfo.InvariantCulture)); break;
+            case byte[] bytes: sb.Append("b<").Append(bytes.Length).Append(" bytes>"); break;
+            case TorchTensorRef t: sb.Append("tensor(").Append(t.DType.TorchName()).Append(", ").Append(TensorShapes.Format(t.Shape)).Append(')'); break;
+            case PyTuple t:
+                sb.Append('(');
+                AppendItems(sb, t.Items, depth);
+                sb.Append(t.Items.Count == 1 ? ",)" : ")");
+                break;
+            case PyList l:
+                sb.Append('[');
+                AppendItems(sb, l, depth);
+                sb.Append(']');
+                break;
+            case PySet set:
+                sb.Append(set.Frozen ? "frozenset({" : "{");
+                AppendItems(sb, set, depth);
+                sb.Append(set.Frozen ? "})" : "}");
+                break;
+            case PyDict d:
+                sb.Append('{');
+                for (var i = 0; i < d.Items.Count && sb.Length <= MaxReprLength; i++)
+                {
+                    if (i > 0) sb.Append(", ");
+                    Append(sb, d.Items[i].Key, depth + 1);
+                    sb.Append(": ");
+                    Append(sb, d.Items[i].Value, depth + 1);
+                }
+                sb.Append('}');
+                break;
+            case PyGlobal g: AppendPrintable(sb, g.FullName, MaxReprLength); break;
+            default: AppendPrintable(sb, value.ToString() ?? "?", MaxReprLength); break;
+        }
+    }
+
+    private static void AppendItems(StringBuilder sb, IReadOnlyList<object?> items, int depth)
+    {
+        for (var i = 0; i < items.Count && sb.Length <= MaxReprLength; i++)
+        {
+            if (i > 0) sb.Append(", ");
+            Append(sb, items[i], depth + 1);
+        }
+    }
+
+    /// <summary>
+    /// Why <paramref name="key"/> cannot be a dict key (Python's "unhashable type", or a tuple key expanding to more
+    /// than <paramref name="maxValues"/> values), or null when it can. Constant time: tuples know both already.
+    /// </summary>
+    internal static string? Unhashable(object? key, int maxValues)
+    {
+        if (key is not PyTuple tuple) return UnhashableType(key);
+        if (tuple.ExpandedValues > maxValues) return $"a tuple key expanding to more than {maxValues} values";
+        return tuple.Unhashable;
+    }
+
+    internal static string? UnhashableType(object? value) => value switch
+    {
+        PyList => "unhashable type: 'list'",
+        PyDict => "unhashable type: 'dict'",
+        PySet { Frozen: false } => "unhashable type: 'set'",
+        _ => null,
     };
 }
 
-/// <summary>Equality for hashable Python keys: str, int, bool, float, bytes, tuples of those.</summary>
+/// <summary>
+/// Equality for hashable Python keys: str, int, bool, float, bytes, tuples of those. Tuples hash from their cached
+/// <see cref="PyTuple.KeyHash"/> and compare with an explicit stack, so no key makes either recurse.
+/// </summary>
 internal sealed class PyKeyComparer : IEqualityComparer<object>
 {
     public static readonly PyKeyComparer Instance = new();
 
     public new bool Equals(object? x, object? y)
+    {
+        if (x is PyTuple || y is PyTuple) return TuplesEqual(x, y);
+        return ScalarEquals(x, y);
+    }
+
+    private static bool ScalarEquals(object? x, object? y)
     {
         if (ReferenceEquals(x, y)) return true;
         if (x is null || y is null) return false;
@@ -202,15 +362,35 @@ internal sealed class PyKeyComparer : IEqualityComparer<object>
             (string s, string t) => string.Equals(s, t, StringComparison.Ordinal),
             (double d, double e) => d.Equals(e),
             (byte[] p, byte[] q) => p.AsSpan().SequenceEqual(q),
-            (PyTuple p, PyTuple q) => p.Items.Count == q.Items.Count && p.Items.Zip(q.Items).All(z => z.First is null ? z.Second is null : z.Second is not null && Equals(z.First, z.Second)),
             _ => false,
         };
+    }
+
+    private static bool TuplesEqual(object? x, object? y)
+    {
+        var pending = new Stack<(object? X, object? Y)>();
+        pending.Push((x, y));
+        while (pending.Count > 0)
+        {
+            var (a, b) = pending.Pop();
+            if (ReferenceEquals(a, b)) continue;
+            if (a is PyTuple p && b is PyTuple q)
+            {
+                if (p.Items.Count != q.Items.Count || p.KeyHash != q.KeyHash || p.ExpandedValues != q.ExpandedValues) return false;
+                for (var i = 0; i < p.Items.Count; i++) pending.Push((p.Items[i], q.Items[i]));
+            }
+            else if (a is PyTuple || b is PyTuple || !ScalarEquals(a, b))
+            {
+                return false;
+            }
+        }
+        return true;
     }
 
     public int GetHashCode(object obj) => obj switch
     {
         string s => StringComparer.Ordinal.GetHashCode(s),
-        PyTuple t => t.Items.Aggregate(17, (h, i) => h * 31 + (i is null ? 0 : GetHashCode(i))),
+        PyTuple t => t.KeyHash,
         byte[] b => b.Length,
         _ when Numeric(obj) is BigInteger n => n.GetHashCode(),
         _ => obj.GetHashCode(),

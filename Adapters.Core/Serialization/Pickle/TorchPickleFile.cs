@@ -14,24 +14,38 @@ namespace Adapters.Core.Serialization.Pickle;
 public sealed class TorchPickleFile : TensorFile
 {
     private static readonly BigInteger LegacyMagic = BigInteger.Parse("1950a86a20f9469cfc6c", NumberStyles.HexNumber, CultureInfo.InvariantCulture);
-    private const int MaxNestingForNames = 256;
-
     private readonly ByteSource _source;
+    private readonly PickleLimits _limits;
+    private readonly ZipLimits _zipLimits;
     private readonly List<TensorSpec> _specs = [];
     private readonly Dictionary<string, TorchTensorRef> _refs = new(StringComparer.Ordinal);
     private readonly List<ByteSource> _extraSources = [];
+    private long _visited;
+    private long _references;
 
-    private TorchPickleFile(ByteSource source) => _source = source;
+    private TorchPickleFile(ByteSource source, PickleLimits limits, ZipLimits zipLimits)
+    {
+        _source = source;
+        _limits = limits;
+        _zipLimits = zipLimits;
+    }
 
-    /// <summary>Opens a torch pickle and decodes its object tree (tensor data stays on disk).</summary>
+    /// <summary>Opens a torch pickle and decodes its object tree (tensor data stays on disk) within the default limits.</summary>
     /// <exception cref="TensorFormatException">Malformed, truncated or unsupported.</exception>
     /// <exception cref="UnsafePickleException">The pickle names a global outside the allow-list.</exception>
-    public static TorchPickleFile Open(string path)
+    /// <exception cref="TensorLimitException">The file exceeds a default <see cref="PickleLimits"/> or <see cref="ZipLimits"/>.</exception>
+    public static TorchPickleFile Open(string path) => Open(path, null, null);
+
+    /// <summary>Opens a torch pickle within <paramref name="limits"/> and <paramref name="zipLimits"/> (null: the defaults).</summary>
+    /// <exception cref="TensorFormatException">Malformed, truncated or unsupported.</exception>
+    /// <exception cref="UnsafePickleException">The pickle names a global outside the allow-list.</exception>
+    /// <exception cref="TensorLimitException">The file exceeds a limit.</exception>
+    public static TorchPickleFile Open(string path, PickleLimits? limits, ZipLimits? zipLimits)
     {
         var source = ByteSource.OpenFile(path);
         try
         {
-            return Parse(source);
+            return Parse(source, limits ?? PickleLimits.Default, zipLimits ?? ZipLimits.Default);
         }
         catch
         {
@@ -41,7 +55,14 @@ public sealed class TorchPickleFile : TensorFile
     }
 
     /// <summary>Decodes a torch pickle held in memory.</summary>
-    public static TorchPickleFile FromBytes(byte[] data, string? name = null) => Parse(ByteSource.FromArray(data, name));
+    public static TorchPickleFile FromBytes(byte[] data, string? name = null) => FromBytes(data, name, null, null);
+
+    /// <summary>Decodes a torch pickle held in memory within <paramref name="limits"/> and <paramref name="zipLimits"/> (null: the defaults).</summary>
+    public static TorchPickleFile FromBytes(byte[] data, string? name, PickleLimits? limits, ZipLimits? zipLimits) =>
+        Parse(ByteSource.FromArray(data, name), limits ?? PickleLimits.Default, zipLimits ?? ZipLimits.Default);
+
+    /// <summary>The limits this file was decoded under (they also bound <see cref="ReadValues"/> of expanding views).</summary>
+    public PickleLimits Limits => _limits;
 
     /// <inheritdoc/>
     public override string? FilePath => _source.Path;
@@ -76,11 +97,48 @@ public sealed class TorchPickleFile : TensorFile
     /// <inheritdoc/>
     public override IReadOnlyList<TensorSpec> Tensors => _specs;
 
+    /// <summary>
+    /// How many bytes more the tensor's values take than the storage bytes its view covers: 0 for ordinary tensors,
+    /// positive for views that reuse elements (stride 0, overlapping strides), computed without reading anything.
+    /// </summary>
+    public long ExpandedViewBytes(string name)
+    {
+        var t = Ref(name);
+        var spec = GetSpec(name);
+        if (spec.ElementCount == 0) return 0;
+        return Math.Max(0, spec.ByteLength - CoveredBytes(t));
+    }
+
+    /// <summary>Whether <see cref="ReadValues"/> may materialise the tensor (see <see cref="PickleLimits.MaxExpandedViewBytes"/>).</summary>
+    public bool IsMaterializable(string name) => ExpandedViewBytes(name) <= _limits.MaxExpandedViewBytes;
+
+    /// <summary>Throws when the tensor is a view that would expand beyond <see cref="PickleLimits.MaxExpandedViewBytes"/>.</summary>
+    /// <exception cref="TensorLimitException">It would.</exception>
+    public void EnsureMaterializable(string name)
+    {
+        if (IsMaterializable(name)) return;
+        var t = Ref(name);
+        var spec = GetSpec(name);
+        throw new TensorLimitException(FilePath,
+            $"tensor '{PyValues.Printable(name)}' is a view of {CoveredBytes(t)} storage bytes with size {TensorShapes.Format(t.Shape)} and stride {TensorShapes.Format(t.Stride)}; its values would take {spec.ByteLength} bytes",
+            "PickleLimits." + nameof(PickleLimits.MaxExpandedViewBytes), _limits.MaxExpandedViewBytes);
+    }
+
+    private static long CoveredBytes(TorchTensorRef t)
+    {
+        // MakeTensor checked that the last element lies inside the storage, so this cannot overflow.
+        long last = 0;
+        for (var i = 0; i < t.Shape.Length; i++) last += (t.Shape[i] - 1) * t.Stride[i];
+        return (last + 1) * t.DType.ByteSize();
+    }
+
     /// <inheritdoc/>
+    /// <exception cref="TensorLimitException">The tensor is a view that expands beyond <see cref="PickleLimits.MaxExpandedViewBytes"/>.</exception>
     public override void ReadValues(string name, Action<ReadOnlySpan<byte>> sink)
     {
         var t = Ref(name);
         var spec = GetSpec(name);
+        EnsureMaterializable(name);
         var (source, baseOffset) = Data(t.Storage);
         var elementSize = t.DType.ByteSize();
         var swap = ByteOrder == "big" && elementSize > 1;
@@ -241,9 +299,9 @@ public sealed class TorchPickleFile : TensorFile
         _source.Dispose();
     }
 
-    private static TorchPickleFile Parse(ByteSource source)
+    private static TorchPickleFile Parse(ByteSource source, PickleLimits limits, ZipLimits zipLimits)
     {
-        var file = new TorchPickleFile(source);
+        var file = new TorchPickleFile(source, limits, zipLimits);
         if (ZipContainer.LooksLikeZip(source)) file.ParseZip();
         else file.ParseLegacy();
         file.CollectTensors();
@@ -253,7 +311,7 @@ public sealed class TorchPickleFile : TensorFile
     private void ParseZip()
     {
         IsZip = true;
-        var zip = ZipContainer.Open(_source);
+        var zip = ZipContainer.Open(_source, _zipLimits);
         ZipContainer.Entry? pickle = null;
         foreach (var entry in zip.Entries)
         {
@@ -268,6 +326,7 @@ public sealed class TorchPickleFile : TensorFile
         ArchiveRoot = prefix.TrimEnd('/');
         if (zip.Find(prefix + "byteorder") is { } byteOrderEntry)
         {
+            if (byteOrderEntry.UncompressedSize > 16) throw _source.Error($"byteorder entry of {byteOrderEntry.UncompressedSize} bytes (expected 'little' or 'big')");
             var order = System.Text.Encoding.ASCII.GetString(zip.ReadAll(byteOrderEntry)).Trim();
             if (order is not ("little" or "big")) throw _source.Error($"unknown byteorder '{order}'");
             ByteOrder = order;
@@ -284,10 +343,11 @@ public sealed class TorchPickleFile : TensorFile
             var (src, offset) = zip.Locate(entry);
             if (!ReferenceEquals(src, _source)) _extraSources.Add(src);
             return new TorchStorage(key, dtype, (long)needed, location) { Source = src, SourceOffset = offset };
-        });
-        var unpickler = new Unpickler(bytes, 0, bytes.Length, _source.Path, host);
+        }, _limits);
+        var unpickler = new Unpickler(bytes, 0, bytes.Length, _source.Path, host, _limits);
         Root = unpickler.Load();
         Protocol = unpickler.Protocol;
+        _references = unpickler.References;
     }
 
     private void ParseLegacy()
@@ -314,22 +374,23 @@ public sealed class TorchPickleFile : TensorFile
     private void ParseLegacy(byte[] bytes)
     {
         var pos = 0;
-        object? Next(IPickleHost host, out int protocol)
+        object? Next(IPickleHost host, out int protocol, out long references)
         {
-            var u = new Unpickler(bytes, pos, bytes.Length, _source.Path, host);
+            var u = new Unpickler(bytes, pos, bytes.Length, _source.Path, host, _limits);
             var value = u.Load();
             pos = u.Position;
             protocol = u.Protocol;
+            references = u.References;
             return value;
         }
 
-        var plain = new TorchPickleHost(_source.Path, (_, _, _, _) => throw _source.Error("unexpected storage reference in the file header"));
+        var plain = new TorchPickleHost(_source.Path, (_, _, _, _) => throw _source.Error("unexpected storage reference in the file header"), _limits);
         object? magic;
         try
         {
-            magic = Next(plain, out _);
+            magic = Next(plain, out _, out _);
         }
-        catch (TensorFormatException ex) when (ex is not UnsafePickleException)
+        catch (TensorFormatException ex) when (ex is not UnsafePickleException and not TensorLimitException)
         {
             throw _source.Error("not a safetensors or torch file (neither a zip archive nor a legacy torch pickle)", ex);
         }
@@ -339,9 +400,9 @@ public sealed class TorchPickleFile : TensorFile
             _ => false,
         };
         if (!isMagic) throw _source.Error("not a torch file: the legacy magic number is missing");
-        if (Next(plain, out _) is not long protocolVersion || protocolVersion != 1001) throw _source.Error("unsupported legacy torch protocol version");
+        if (Next(plain, out _, out _) is not long protocolVersion || protocolVersion != 1001) throw _source.Error("unsupported legacy torch protocol version");
         var littleEndian = true;
-        if (Next(plain, out _) is PyDict sysInfo && sysInfo.TryGet("little_endian", out var le) && le is bool b2) littleEndian = b2;
+        if (Next(plain, out _, out _) is PyDict sysInfo && sysInfo.TryGet("little_endian", out var le) && le is bool b2) littleEndian = b2;
         ByteOrder = littleEndian ? "little" : "big";
 
         var pending = new List<TorchStorage>();
@@ -352,10 +413,10 @@ public sealed class TorchPickleFile : TensorFile
             var storage = new TorchStorage(key, dtype, (long)needed, location);
             pending.Add(storage);
             return storage;
-        });
-        Root = Next(host, out var protocol);
+        }, _limits);
+        Root = Next(host, out var protocol, out _references);
         Protocol = protocol;
-        if (Next(plain, out _) is not PyList keys) throw _source.Error("legacy storage key list is missing");
+        if (Next(plain, out _, out _) is not PyList keys) throw _source.Error("legacy storage key list is missing");
         long offset = pos;
         foreach (var keyObject in keys)
         {
@@ -386,13 +447,21 @@ public sealed class TorchPickleFile : TensorFile
         Walk(Root, "", 0);
     }
 
+    // Recursion here is bounded by MaxNestingDepth. A tree visits each edge of the pickle's object graph once, and
+    // every edge was one push, so a walk may visit a few times as many values as the pickle pushed (room for a
+    // container saved under two names); far more means a DAG that reuses containers at every level ("billion laughs").
     private void Walk(object? value, string prefix, int depth)
     {
-        if (depth > MaxNestingForNames) throw _source.Error("the object nests too deeply");
+        if (depth > _limits.MaxNestingDepth)
+            throw new TensorLimitException(_source.Path, "the object tree nests too deeply", "PickleLimits." + nameof(PickleLimits.MaxNestingDepth), _limits.MaxNestingDepth);
+        if (++_visited > VisitBudget)
+            throw new TensorLimitException(_source.Path, $"collecting tensor names visits more than {VisitBudget} values for the {_references} references the pickle holds (containers reused at many levels?)", "PickleLimits." + nameof(PickleLimits.MaxReuseFactor), _limits.MaxReuseFactor);
+        if (prefix.Length > _limits.MaxNameLength)
+            throw new TensorLimitException(_source.Path, $"a tensor name longer than {_limits.MaxNameLength} characters", "PickleLimits." + nameof(PickleLimits.MaxNameLength), _limits.MaxNameLength);
         switch (value)
         {
             case TorchTensorRef t:
-                if (_refs.ContainsKey(prefix)) throw _source.Error($"two tensors are both named '{prefix}'");
+                if (_refs.ContainsKey(prefix)) throw _source.Error($"two tensors are both named '{PyValues.Printable(prefix)}'");
                 _refs[prefix] = t;
                 _specs.Add(new TensorSpec(prefix, t.DType, t.Shape));
                 break;
@@ -407,6 +476,8 @@ public sealed class TorchPickleFile : TensorFile
                 break;
         }
     }
+
+    private long VisitBudget => Math.Min(_limits.MaxObjects, (long)_limits.MaxReuseFactor * _references + 1024);
 
     private static string KeyName(object? key) => key switch
     {

@@ -16,10 +16,12 @@ internal sealed class TorchPickleHost : IPickleHost
 
     private readonly string? _path;
     private readonly StorageResolver _resolver;
+    private readonly PickleLimits _limits;
     private readonly Dictionary<string, TorchStorage> _storages = new(StringComparer.Ordinal);
 
-    public TorchPickleHost(string? path, StorageResolver resolver)
+    public TorchPickleHost(string? path, StorageResolver resolver, PickleLimits limits)
     {
+        _limits = limits;
         _path = path;
         _resolver = resolver;
     }
@@ -71,9 +73,16 @@ internal sealed class TorchPickleHost : IPickleHost
                     {
                         foreach (var pair in pairs)
                         {
-                            if (pair is PyTuple { Items.Count: 2 } t) dict.Set(t.Items[0], t.Items[1]);
-                            else if (pair is PyList { Count: 2 } l) dict.Set(l[0], l[1]);
-                            else throw Error($"{callable.FullName} argument is not a list of pairs");
+                            var (key, value) = pair switch
+                            {
+                                PyTuple { Items.Count: 2 } t => (t.Items[0], t.Items[1]),
+                                PyList { Count: 2 } l => (l[0], l[1]),
+                                _ => throw Error($"{callable.FullName} argument is not a list of pairs"),
+                            };
+                            if (key is PyTuple { ExpandedValues: var n } && n > _limits.MaxKeyValues)
+                                throw new TensorLimitException(_path, $"a {callable.FullName} key expanding to more than {_limits.MaxKeyValues} values", "PickleLimits." + nameof(PickleLimits.MaxKeyValues), _limits.MaxKeyValues);
+                            if (PyValues.Unhashable(key, _limits.MaxKeyValues) is string problem) throw Error($"{callable.FullName} key: {problem}");
+                            dict.Set(key, value);
                         }
                     }
                     return dict;

@@ -24,24 +24,27 @@ internal interface IPickleHost
 /// <summary>
 /// A pickle VM for protocols 0-5 that builds plain data (numbers, strings, tuples, lists, dicts) and hands globals,
 /// calls and persistent ids to an <see cref="IPickleHost"/>. It never imports or runs anything; malformed input
-/// throws <see cref="TensorFormatException"/>.
+/// throws <see cref="TensorFormatException"/>. Every resource a file controls is bounded by <see cref="PickleLimits"/>
+/// (stack, memo, objects, collection sizes, tuple nesting, key sizes), and nothing here recurses on the data.
 /// </summary>
 internal sealed class Unpickler
 {
     private static readonly object Mark = new();
-    private const int MaxDepthOfMarks = 100_000;
 
     private readonly byte[] _data;
     private readonly int _end;
     private readonly string? _path;
     private readonly IPickleHost _host;
+    private readonly PickleLimits _limits;
     private readonly List<object?> _stack = [];
     private readonly List<int> _marks = [];
     private readonly Dictionary<long, object?> _memo = [];
     private int _pos;
+    private long _objects;
 
-    public Unpickler(byte[] data, int start, int end, string? path, IPickleHost host)
+    public Unpickler(byte[] data, int start, int end, string? path, IPickleHost host, PickleLimits limits)
     {
+        _limits = limits;
         _data = data;
         _pos = start;
         _end = end;
@@ -52,6 +55,12 @@ internal sealed class Unpickler
     /// <summary>Where the last <see cref="Load"/> stopped (just past STOP).</summary>
     public int Position => _pos;
 
+    /// <summary>
+    /// Values pushed by the last <see cref="Load"/>, created or referenced again (DUP, memo GET): every edge of the
+    /// object graph is one, so a walk of the tree it spells out without reusing containers visits no more.
+    /// </summary>
+    public long References { get; private set; }
+
     /// <summary>The PROTO opcode's argument, or the highest protocol implied by the opcodes seen (0 or 1) when absent.</summary>
     public int Protocol { get; private set; }
 
@@ -59,12 +68,17 @@ internal sealed class Unpickler
 
     private TensorFormatException Error(string problem) => new(_path, $"invalid pickle at byte {_pos}: {problem}");
 
+    private TensorLimitException LimitError(string problem, string limit, long value) =>
+        new(_path, $"pickle at byte {_pos}: {problem}", "PickleLimits." + limit, value);
+
     /// <summary>Runs until STOP and returns the top of the stack.</summary>
     public object? Load()
     {
         _stack.Clear();
         _marks.Clear();
         _memo.Clear();
+        _objects = 0;
+        References = 0;
         Protocol = 0;
         _sawProto = false;
         while (true)
@@ -90,13 +104,12 @@ internal sealed class Unpickler
                         return _stack[^1];
                     }
                 case (byte)'(': // MARK
-                    if (_marks.Count >= MaxDepthOfMarks) throw Error("too many nested MARKs");
                     _marks.Add(_stack.Count);
-                    Push(Mark);
+                    PushExisting(Mark);
                     break;
                 case (byte)'0': Pop(); break; // POP
                 case (byte)'1': PopMark(); break; // POP_MARK
-                case (byte)'2': Push(Peek()); break; // DUP
+                case (byte)'2': PushExisting(Peek()); break; // DUP
                 case (byte)'N': Push(null); break;
                 case 0x88: Push(true); break; // NEWTRUE
                 case 0x89: Push(false); break; // NEWFALSE
@@ -123,6 +136,7 @@ internal sealed class Unpickler
                     {
                         var n = BinaryPrimitives.ReadInt32LittleEndian(ReadBytes(4));
                         if (n < 0) throw Error("negative LONG4 length");
+                        if (n > _limits.MaxIntegerBytes) throw LimitError($"a {n}-byte integer", nameof(PickleLimits.MaxIntegerBytes), _limits.MaxIntegerBytes);
                         Push(DecodeLong(ReadBytes(n)));
                         break;
                     }
@@ -148,36 +162,38 @@ internal sealed class Unpickler
                 case 0x97: throw Error("out-of-band buffers (NEXT_BUFFER) are not supported");
                 case 0x98: break; // READONLY_BUFFER: no-op on our immutable bytes
                 case (byte)')': Push(new PyTuple([])); break; // EMPTY_TUPLE
-                case (byte)'t': Push(new PyTuple(PopMark())); break; // TUPLE
-                case 0x85: { var a = Pop(); Push(new PyTuple([a])); break; } // TUPLE1
-                case 0x86: { var b = Pop(); var a = Pop(); Push(new PyTuple([a, b])); break; } // TUPLE2
-                case 0x87: { var c = Pop(); var b = Pop(); var a = Pop(); Push(new PyTuple([a, b, c])); break; } // TUPLE3
+                case (byte)'t': Push(Tuple(PopMark())); break; // TUPLE
+                case 0x85: { var a = Pop(); Push(Tuple([a])); break; } // TUPLE1
+                case 0x86: { var b = Pop(); var a = Pop(); Push(Tuple([a, b])); break; } // TUPLE2
+                case 0x87: { var c = Pop(); var b = Pop(); var a = Pop(); Push(Tuple([a, b, c])); break; } // TUPLE3
                 case (byte)']': Push(new PyList()); break; // EMPTY_LIST
-                case (byte)'l': { var items = PopMark(); var list = new PyList(); list.AddRange(items); Push(list); break; } // LIST
-                case (byte)'a': { var v = Pop(); AsList(Peek()).Add(v); break; } // APPEND
-                case (byte)'e': { var items = PopMark(); AsList(Peek()).AddRange(items); break; } // APPENDS
+                case (byte)'l': { var items = PopMark(); var list = new PyList(); Grow(list, items.Count); list.AddRange(items); Push(list); break; } // LIST
+                case (byte)'a': { var v = Pop(); var list = AsList(Peek()); Grow(list, 1); list.Add(v); break; } // APPEND
+                case (byte)'e': { var items = PopMark(); var list = AsList(Peek()); Grow(list, items.Count); list.AddRange(items); break; } // APPENDS
                 case (byte)'}': Push(new PyDict()); break; // EMPTY_DICT
                 case (byte)'d': // DICT
                     {
                         var items = PopMark();
                         if (items.Count % 2 != 0) throw Error("DICT with an odd number of items");
                         var dict = new PyDict();
+                        Grow(dict.Count, items.Count / 2);
                         for (var i = 0; i < items.Count; i += 2) dict.Set(Key(items[i]), items[i + 1]);
                         Push(dict);
                         break;
                     }
-                case (byte)'s': { var v = Pop(); var k = Pop(); AsDict(Peek()).Set(Key(k), v); break; } // SETITEM
+                case (byte)'s': { var v = Pop(); var k = Pop(); var dict = AsDict(Peek()); Grow(dict.Count, 1); dict.Set(Key(k), v); break; } // SETITEM
                 case (byte)'u': // SETITEMS
                     {
                         var items = PopMark();
                         if (items.Count % 2 != 0) throw Error("SETITEMS with an odd number of items");
                         var dict = AsDict(Peek());
+                        Grow(dict.Count, items.Count / 2);
                         for (var i = 0; i < items.Count; i += 2) dict.Set(Key(items[i]), items[i + 1]);
                         break;
                     }
                 case 0x8f: Push(new PySet()); break; // EMPTY_SET
-                case 0x90: { var items = PopMark(); if (Peek() is not PySet set) throw Error("ADDITEMS on a non-set"); set.AddRange(items); break; } // ADDITEMS
-                case 0x91: { var items = PopMark(); var set = new PySet { Frozen = true }; set.AddRange(items); Push(set); break; } // FROZENSET
+                case 0x90: { var items = PopMark(); if (Peek() is not PySet set) throw Error("ADDITEMS on a non-set"); Grow(set, items.Count); set.AddRange(items); break; } // ADDITEMS
+                case 0x91: { var items = PopMark(); var set = new PySet { Frozen = true }; Grow(set, items.Count); set.AddRange(items); Push(set); break; } // FROZENSET
                 case (byte)'c': // GLOBAL
                     {
                         var module = ReadLine();
@@ -246,9 +262,9 @@ internal sealed class Unpickler
                 case (byte)'Q': Push(_host.PersistentLoad(Pop())); break; // BINPERSID
                 case 0x82: case 0x83: case 0x84: // EXT1, EXT2, EXT4
                     throw new UnsafePickleException(_path, "copyreg extension registry (EXT opcodes)");
-                case (byte)'g': Push(MemoGet(ParseMemoIndex(ReadLine()))); break; // GET
-                case (byte)'h': Push(MemoGet(ReadByte())); break; // BINGET
-                case (byte)'j': Push(MemoGet(BinaryPrimitives.ReadUInt32LittleEndian(ReadBytes(4)))); break; // LONG_BINGET
+                case (byte)'g': PushExisting(MemoGet(ParseMemoIndex(ReadLine()))); break; // GET
+                case (byte)'h': PushExisting(MemoGet(ReadByte())); break; // BINGET
+                case (byte)'j': PushExisting(MemoGet(BinaryPrimitives.ReadUInt32LittleEndian(ReadBytes(4)))); break; // LONG_BINGET
                 case (byte)'p': MemoPut(ParseMemoIndex(ReadLine())); break; // PUT
                 case (byte)'q': MemoPut(ReadByte()); break; // BINPUT
                 case (byte)'r': MemoPut(BinaryPrimitives.ReadUInt32LittleEndian(ReadBytes(4))); break; // LONG_BINPUT
@@ -261,7 +277,7 @@ internal sealed class Unpickler
         }
     }
 
-    private static string Clip(string s) => s.Length > 40 ? s[..40] + "..." : s;
+    private static string Clip(string s) => PyValues.Printable(s, 40);
 
     private static string Describe(object? o) => o switch
     {
@@ -269,7 +285,37 @@ internal sealed class Unpickler
         _ => o.GetType().Name,
     };
 
-    private void Push(object? value) => _stack.Add(value);
+    /// <summary>Pushes a value the pickle just created, counting it against <see cref="PickleLimits.MaxObjects"/>.</summary>
+    private void Push(object? value)
+    {
+        if (++_objects > _limits.MaxObjects) throw LimitError($"more than {_limits.MaxObjects} values", nameof(PickleLimits.MaxObjects), _limits.MaxObjects);
+        PushExisting(value);
+    }
+
+    /// <summary>Pushes a reference to a value that already exists (DUP, memo GET, MARK).</summary>
+    private void PushExisting(object? value)
+    {
+        if (_stack.Count >= _limits.MaxStackDepth) throw LimitError($"a stack of more than {_limits.MaxStackDepth} values", nameof(PickleLimits.MaxStackDepth), _limits.MaxStackDepth);
+        if (value != Mark) References++;
+        _stack.Add(value);
+    }
+
+    private PyTuple Tuple(List<object?> items)
+    {
+        Grow(0, items.Count);
+        var tuple = new PyTuple(items);
+        if (tuple.Depth > _limits.MaxNestingDepth)
+            throw LimitError($"tuples nested more than {_limits.MaxNestingDepth} deep", nameof(PickleLimits.MaxNestingDepth), _limits.MaxNestingDepth);
+        return tuple;
+    }
+
+    private void Grow(ICollection<object?> collection, int added) => Grow(collection.Count, added);
+
+    private void Grow(int count, int added)
+    {
+        if ((long)count + added > _limits.MaxCollectionItems)
+            throw LimitError($"a collection of more than {_limits.MaxCollectionItems} items", nameof(PickleLimits.MaxCollectionItems), _limits.MaxCollectionItems);
+    }
 
     private object? Pop()
     {
@@ -301,15 +347,24 @@ internal sealed class Unpickler
 
     private PyDict AsDict(object? o) => o as PyDict ?? throw Error($"SETITEM on {Describe(o)}, not a dict");
 
-    private object? Key(object? k) => k == Mark ? throw Error("MARK used as a key") : k;
+    private object? Key(object? k)
+    {
+        if (k == Mark) throw Error("MARK used as a key");
+        if (k is PyTuple { ExpandedValues: var n } && n > _limits.MaxKeyValues)
+            throw LimitError($"a tuple key or persistent id expanding to more than {_limits.MaxKeyValues} values", nameof(PickleLimits.MaxKeyValues), _limits.MaxKeyValues);
+        if (PyValues.Unhashable(k, _limits.MaxKeyValues) is string problem) throw Error(problem);
+        return k;
+    }
 
     private object? MemoGet(long index) =>
         _memo.TryGetValue(index, out var v) ? v : throw Error($"memo key {index} was never stored");
 
     private void MemoPut(long index)
     {
-        if (_memo.Count > 50_000_000) throw Error("memo too large");
-        _memo[index] = Peek();
+        var value = Peek();
+        if (_memo.Count >= _limits.MaxMemoEntries && !_memo.ContainsKey(index))
+            throw LimitError($"a memo of more than {_limits.MaxMemoEntries} entries", nameof(PickleLimits.MaxMemoEntries), _limits.MaxMemoEntries);
+        _memo[index] = value;
     }
 
     private long ParseMemoIndex(string line) =>
