@@ -1,0 +1,69 @@
+using System.Text.Json.Nodes;
+using Adapters.Core.Heads;
+using Adapters.Core.Serialization;
+using Adapters.Testing;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Adapters.Core.Tests.Heads;
+
+/// <summary>
+/// Heads on GPT-2 and Llama against Python's GPT2AdapterModel / LlamaAdapterModel: adapter+head folders saved by
+/// Python (<c>save_adapter(with_head=True)</c>) load into bare decoders with no missing or unexpected keys and give
+/// Python's logits (fixtures/python-goldens/heads, see its README).
+/// </summary>
+public sealed class DecoderHeadGoldenTests
+{
+    public static TheoryData<string, string, string> Cases() => new()
+    {
+        { "gpt2", "causal_lm_seq_bn", "adapter" },
+        { "gpt2", "causal_lm_seq_bn", "adapter_st" },
+        { "gpt2", "classification_seq_bn", "adapter" },
+        { "gpt2", "classification_seq_bn", "adapter_st" },
+        { "gpt2", "tagging_lora", "adapter" },
+        { "gpt2", "tagging_lora", "adapter_st" },
+        { "llama", "causal_lm_seq_bn", "adapter" },
+        { "llama", "causal_lm_seq_bn", "adapter_st" },
+        { "llama", "classification_seq_bn", "adapter" },
+        { "llama", "classification_seq_bn", "adapter_st" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Python_saved_adapter_and_head_load_cleanly_and_give_pythons_logits(string model, string @case, string folder)
+    {
+        TorchRuntime.Initialize();
+        using var scope = NewDisposeScope();
+        var golden = JsonNode.Parse(File.ReadAllText(TestPaths.Fixture("python-goldens", "heads", model, @case, "golden.json")))!;
+        using var flex = new FlexHeadModel(PretrainedDecoders.LoadBaseModel(TestPaths.Fixture("python-goldens", "models", model)));
+
+        var result = flex.LoadAdapter(TestPaths.Fixture("python-goldens", "heads", model, @case, folder), setActive: true);
+        flex.eval();
+        var logits = flex.Forward(Ints(golden["input_ids"]!), Ints(golden["attention_mask"]!));
+
+        Assert.Equal("task", result.Name);
+        Assert.Empty(result.MissingKeys);
+        Assert.Empty(result.UnexpectedKeys);
+        var expected = Floats(golden["outputs"]!["logits"]!);
+        Assert.Equal(expected.shape, logits.shape);
+        var diff = (logits - expected).abs().max().item<float>();
+        Assert.True(diff <= 1e-5, $"max abs difference {diff} to Python's logits");
+    }
+
+    private static Tensor Ints(JsonNode rows) =>
+        tensor(rows.AsArray().Select(r => r!.AsArray().Select(v => (long)v!).ToArray()).ToArray().SelectMany(r => r).ToArray(),
+            [rows.AsArray().Count, rows[0]!.AsArray().Count]);
+
+    private static Tensor Floats(JsonNode output)
+    {
+        var shape = output["shape"]!.AsArray().Select(v => (long)v!).ToArray();
+        var values = new List<float>();
+        void Flatten(JsonNode node)
+        {
+            if (node is JsonArray array) foreach (var item in array) Flatten(item!);
+            else values.Add((float)node);
+        }
+        Flatten(output["data"]!);
+        return tensor(values.ToArray(), shape);
+    }
+}
