@@ -1,0 +1,206 @@
+using Adapters.Core.Configuration;
+using Adapters.Core.Heads;
+using Adapters.Core.Models;
+using Adapters.Core.Models.Gpt2;
+using Adapters.Core.Models.Llama;
+using Adapters.Core.Serialization;
+using Adapters.Core.Tests.Models;
+using Adapters.Testing;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Adapters.Core.Tests.Heads;
+
+public sealed class DecoderHeadTests : IDisposable
+{
+    private readonly DirectoryInfo _dir = Directory.CreateTempSubdirectory("decoder-heads-");
+
+    public void Dispose() => _dir.Delete(recursive: true);
+
+    private static AdapterModel Decoder(string type, long? padTokenId = 0, bool tie = false)
+    {
+        TorchRuntime.Initialize();
+        manual_seed(5);
+        AdapterModel model = type == "gpt2"
+            ? new Gpt2Model(TinyDecoders.Gpt2Config() with { PadTokenId = padTokenId })
+            : new LlamaModel(TinyDecoders.LlamaConfig(type) with { PadTokenId = padTokenId, TieWordEmbeddings = tie });
+        model.eval();
+        return model;
+    }
+
+    [Theory]
+    [InlineData("gpt2", "GPT2AdapterModel", "transformer.h.0.ln_1.weight", true)]
+    [InlineData("llama", "LlamaAdapterModel", "model.layers.0.input_layernorm.weight", false)]
+    [InlineData("mistral", "MistralAdapterModel", "model.layers.0.input_layernorm.weight", false)]
+    // Python has no Qwen2AdapterModel (Qwen2 is a plugin model there); the model class written stays the wrapped one's.
+    [InlineData("qwen2", "Qwen2ForCausalLM", "model.layers.0.input_layernorm.weight", false)]
+    public void Every_decoder_takes_pythons_head_types_with_pythons_layout(string type, string modelClass, string baseKey, bool tied)
+    {
+        using var scope = NewDisposeScope();
+        using var model = new FlexHeadModel(Decoder(type));
+        model.eval();
+        model.AddClassificationHead("cls", numLabels: 3);
+        model.AddClassificationHead("multi", numLabels: 4, multilabel: true);
+        model.AddTaggingHead("tag", numLabels: 5);
+        model.AddQaHead("qa");
+        model.AddCausalLmHead("lm");
+        var ids = TinyDecoders.Prompt(batch: 2, length: 6);
+
+        using var _ = no_grad();
+        Assert.Equal([2L, 3L], model.Forward(ids, head: "cls").shape);
+        Assert.Equal([2L, 4L], model.Forward(ids, head: "multi").shape);
+        Assert.Equal([2L, 6L, 5L], model.Forward(ids, head: "tag").shape);
+        Assert.Equal([2L, 6L, 2L], model.Forward(ids, head: "qa").shape);
+        Assert.Equal([2L, 6L, (long)TinyDecoders.Vocab], model.Forward(ids, head: "lm").shape);
+        var lm = model.GetHeadStateDict("lm");
+        Assert.Equal(["heads.lm.0.bias", "heads.lm.0.weight", "heads.lm.2.bias", "heads.lm.2.weight", "heads.lm.3.bias", "heads.lm.3.weight"], lm.Keys.Order());
+        var embeddings = model.state_dict().Single(p => p.Key.EndsWith("wte.weight", StringComparison.Ordinal) || p.Key.EndsWith("embed_tokens.weight", StringComparison.Ordinal)).Value;
+        Assert.Equal(tied, TinyModels.Same(lm["heads.lm.3.weight"], embeddings));
+        Assert.Contains(baseKey, model.state_dict().Keys);
+        var config = model.CreateHeadConfigFile("lm");
+        Assert.Equal(modelClass, config.ModelClass);
+        Assert.Equal("causal_lm", config.Config["head_type"]!.GetValue<string>());
+        Assert.True(config.Config["shift_labels"]!.GetValue<bool>());
+    }
+
+    [Fact]
+    public void A_tied_llama_config_ties_the_lm_decoder_to_the_embeddings()
+    {
+        using var scope = NewDisposeScope();
+        using var model = new FlexHeadModel(Decoder("llama", tie: true));
+
+        var head = model.AddCausalLmHead("lm");
+
+        Assert.Equal("3.weight", head.TiedDecoderKey);
+    }
+
+    [Theory]
+    [InlineData("gpt2")]
+    [InlineData("llama")]
+    public void Classification_reads_the_last_non_padding_token_as_python(string type)
+    {
+        using var scope = NewDisposeScope();
+        using var model = new FlexHeadModel(Decoder(type, padTokenId: 0));
+        model.eval();
+        model.AddClassificationHead("cls", numLabels: 3);
+        var full = tensor(new long[] { 5, 17, 42, 8, 9, 23, 3 }, [1, 7]);
+        var padded = tensor(new long[] { 7, 14, 11, 29, 50, 0, 0 }, [1, 7]);
+        var mask = tensor(new long[] { 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0 }, [2, 7]);
+
+        using var _ = no_grad();
+        var batch = model.Forward(cat([full, padded]), mask, head: "cls");
+        var alone = model.Forward(padded.narrow(1, 0, 5), head: "cls");
+        var longer = model.Forward(tensor(new long[] { 7, 14, 11, 29, 50, 13 }, [1, 6]), head: "cls");
+
+        Assert.True(allclose(batch[1].unsqueeze(0), alone, rtol: 0, atol: 1e-6), "the padded row reads its last real token");
+        Assert.False(allclose(alone, longer, rtol: 0, atol: 1e-6), "a later real token is read instead");
+        Assert.True(allclose(batch[0].unsqueeze(0), model.Forward(full, head: "cls"), rtol: 0, atol: 1e-6));
+    }
+
+    [Fact]
+    public void Without_a_pad_token_classification_reads_the_last_position()
+    {
+        using var scope = NewDisposeScope();
+        using var model = new FlexHeadModel(Decoder("gpt2", padTokenId: null));
+        model.eval();
+        model.AddClassificationHead("cls", numLabels: 2);
+        var ids = tensor(new long[] { 7, 14, 11, 0, 0 }, [1, 5]);
+
+        using var _ = no_grad();
+        var logits = model.Forward(ids, head: "cls");
+        var prefix = model.Forward(ids.narrow(1, 0, 3), head: "cls");
+
+        Assert.False(allclose(logits, prefix, rtol: 0, atol: 1e-6));
+    }
+
+    [Theory]
+    [InlineData("gpt2")]
+    [InlineData("llama")]
+    public void Masked_lm_heads_are_refused_on_decoders_as_python_does(string type)
+    {
+        using var model = new FlexHeadModel(Decoder(type));
+
+        var error = Assert.Throws<AdapterConfigException>(() => model.AddMaskedLmHead("mlm"));
+
+        Assert.Contains("masked_lm", error.Message, StringComparison.Ordinal);
+        Assert.Empty(model.HeadNames);
+    }
+
+    [Theory]
+    [InlineData("gpt2", "lora")]
+    [InlineData("llama", "seq_bn")]
+    public void A_decoder_adapter_with_its_head_round_trips_through_pythons_folder_layout(string type, string method)
+    {
+        using var scope = NewDisposeScope();
+        using var source = new FlexHeadModel(Decoder(type));
+        source.BaseModel.AddAdapter("task", method);
+        source.AddTaggingHead("task", numLabels: 4);
+        using (no_grad())
+            foreach (var (name, p) in source.named_parameters().Where(p => p.name.Contains(".task.", StringComparison.Ordinal)))
+                p.add_(randn_like(p) * 0.05);
+        source.eval();
+        var ids = TinyDecoders.Prompt(batch: 2, length: 6);
+        source.BaseModel.SetActiveAdapters(new Core.Composition.Stack("task"));
+        using var _ = no_grad();
+        var expected = source.Forward(ids, head: "task");
+
+        source.SaveAdapter(_dir.FullName, "task");
+        using var target = new FlexHeadModel(Decoder(type));
+        var result = target.LoadAdapter(_dir.FullName, setActive: true);
+        target.eval();
+
+        Assert.Empty(result.MissingKeys);
+        Assert.Empty(result.UnexpectedKeys);
+        Assert.True(allclose(expected, target.Forward(ids), rtol: 0, atol: 1e-6));
+        Assert.Equal(type == "gpt2" ? "GPT2AdapterModel" : "LlamaAdapterModel", HeadConfigFile.Read(Path.Combine(_dir.FullName, HeadConfigFile.FileName)).ModelClass);
+    }
+
+    [Theory]
+    [InlineData("gpt2")]
+    [InlineData("qwen2")]
+    public void A_causal_lm_head_scores_the_next_token_and_trains(string type)
+    {
+        using var scope = NewDisposeScope();
+        using var model = new FlexHeadModel(Decoder(type));
+        model.BaseModel.AddAdapter("task", "seq_bn");
+        model.AddCausalLmHead("task");
+        model.BaseModel.TrainAdapter("task");
+        var ids = TinyDecoders.Prompt(batch: 2, length: 6);
+        var head = model.GetHead("task");
+        using var optimizer = optim.Adam(model.parameters().Where(p => p.requires_grad), lr: 1e-2);
+        var losses = new List<float>();
+        for (var step = 0; step < 6; step++)
+        {
+            using var stepScope = NewDisposeScope();
+            optimizer.zero_grad();
+            var logits = model.Forward(ids);
+            var loss = head.Loss(logits, ids);
+            Assert.Equal(Generation.CausalLMLoss.Compute(logits, ids).item<float>(), loss.item<float>());
+            loss.backward();
+            optimizer.step();
+            losses.Add(loss.item<float>());
+        }
+
+        Assert.True(losses[^1] < losses[0], string.Join(", ", losses));
+    }
+
+    [Fact]
+    public void Bare_and_causal_lm_checkpoints_both_load_as_the_bare_decoder()
+    {
+        using var scope = NewDisposeScope();
+        var bare = PretrainedDecoders.LoadBaseModel(TestPaths.Fixture("python-goldens", "models", "llama"));
+        using var lm = TinyDecoders.Llama(TinyDecoders.LlamaConfig());
+        PretrainedDecoders.Save(lm, _dir.FullName);
+
+        using var fromLm = (LlamaModel)PretrainedDecoders.LoadBaseModel(_dir.FullName);
+
+        Assert.IsType<LlamaModel>(bare);
+        Assert.False(bare.training);
+        Assert.DoesNotContain(bare.state_dict().Keys, k => k.StartsWith("model.", StringComparison.Ordinal) || k.StartsWith("lm_head", StringComparison.Ordinal));
+        Assert.True(TinyModels.Same(lm.Model.EmbedTokens, fromLm.EmbedTokens));
+        using var asLm = (LlamaForCausalLM)PretrainedDecoders.Load(TestPaths.Fixture("python-goldens", "models", "llama"));
+        Assert.True(TinyModels.Same(((LlamaModel)bare).EmbedTokens, asLm.Model.EmbedTokens));
+        Assert.True(TinyModels.Same(bare.state_dict()["layers.1.mlp.down_proj.weight"], asLm.state_dict()["model.layers.1.mlp.down_proj.weight"]));
+        bare.Dispose();
+    }
+}
