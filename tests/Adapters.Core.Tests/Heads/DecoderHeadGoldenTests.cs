@@ -1,6 +1,6 @@
-using System.Text.Json.Nodes;
 using Adapters.Core.Heads;
 using Adapters.Core.Serialization;
+using Adapters.Core.Tests.Models;
 using Adapters.Testing;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -34,36 +34,17 @@ public sealed class DecoderHeadGoldenTests
     {
         TorchRuntime.Initialize();
         using var scope = NewDisposeScope();
-        var golden = JsonNode.Parse(File.ReadAllText(TestPaths.Fixture("python-goldens", "heads", model, @case, "golden.json")))!;
+        var golden = GoldenFile.Read("heads", model, @case);
         using var flex = new FlexHeadModel(PretrainedDecoders.LoadBaseModel(TestPaths.Fixture("python-goldens", "models", model)));
 
         var result = flex.LoadAdapter(TestPaths.Fixture("python-goldens", "heads", model, @case, folder), setActive: true);
         flex.eval();
-        var logits = flex.Forward(Ints(golden["input_ids"]!), Ints(golden["attention_mask"]!));
+        var logits = flex.Forward(golden.InputIds, golden.AttentionMask);
 
         Assert.Equal("task", result.Name);
         Assert.Empty(result.MissingKeys);
         Assert.Empty(result.UnexpectedKeys);
-        var expected = Floats(golden["outputs"]!["logits"]!);
-        Assert.Equal(expected.shape, logits.shape);
-        var diff = (logits - expected).abs().max().item<float>();
+        var diff = golden.MaxAbsDiff(logits, "outputs", "logits");
         Assert.True(diff <= 1e-5, $"max abs difference {diff} to Python's logits");
-    }
-
-    private static Tensor Ints(JsonNode rows) =>
-        tensor(rows.AsArray().Select(r => r!.AsArray().Select(v => (long)v!).ToArray()).ToArray().SelectMany(r => r).ToArray(),
-            [rows.AsArray().Count, rows[0]!.AsArray().Count]);
-
-    private static Tensor Floats(JsonNode output)
-    {
-        var shape = output["shape"]!.AsArray().Select(v => (long)v!).ToArray();
-        var values = new List<float>();
-        void Flatten(JsonNode node)
-        {
-            if (node is JsonArray array) foreach (var item in array) Flatten(item!);
-            else values.Add((float)node);
-        }
-        Flatten(output["data"]!);
-        return tensor(values.ToArray(), shape);
     }
 }
