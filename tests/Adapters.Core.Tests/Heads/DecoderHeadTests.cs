@@ -5,7 +5,6 @@ using Adapters.Core.Models.Gpt2;
 using Adapters.Core.Models.Llama;
 using Adapters.Core.Serialization;
 using Adapters.Core.Tests.Models;
-using Adapters.Testing;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -182,25 +181,5 @@ public sealed class DecoderHeadTests : IDisposable
         }
 
         Assert.True(losses[^1] < losses[0], string.Join(", ", losses));
-    }
-
-    [Fact]
-    public void Bare_and_causal_lm_checkpoints_both_load_as_the_bare_decoder()
-    {
-        using var scope = NewDisposeScope();
-        var bare = PretrainedDecoders.LoadBaseModel(TestPaths.Fixture("python-goldens", "models", "llama"));
-        using var lm = TinyDecoders.Llama(TinyDecoders.LlamaConfig());
-        PretrainedDecoders.Save(lm, _dir.FullName);
-
-        using var fromLm = (LlamaModel)PretrainedDecoders.LoadBaseModel(_dir.FullName);
-
-        Assert.IsType<LlamaModel>(bare);
-        Assert.False(bare.training);
-        Assert.DoesNotContain(bare.state_dict().Keys, k => k.StartsWith("model.", StringComparison.Ordinal) || k.StartsWith("lm_head", StringComparison.Ordinal));
-        Assert.True(TinyModels.Same(lm.Model.EmbedTokens, fromLm.EmbedTokens));
-        using var asLm = (LlamaForCausalLM)PretrainedDecoders.Load(TestPaths.Fixture("python-goldens", "models", "llama"));
-        Assert.True(TinyModels.Same(((LlamaModel)bare).EmbedTokens, asLm.Model.EmbedTokens));
-        Assert.True(TinyModels.Same(bare.state_dict()["layers.1.mlp.down_proj.weight"], asLm.state_dict()["model.layers.1.mlp.down_proj.weight"]));
-        bare.Dispose();
     }
 }
