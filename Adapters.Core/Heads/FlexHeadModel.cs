@@ -139,6 +139,20 @@ public sealed partial class FlexHeadModel : nn.Module
         return GetHead(setup.Heads[0]).Forward(output, BaseModel);
     }
 
+    /// <summary>
+    /// The decoder with causal-LM head <paramref name="head"/> as an <see cref="Generation.ICausalLM"/>, for
+    /// <see cref="Generation.TextGenerator"/> (cached generation, as Python's decoder AdapterModels generate).
+    /// </summary>
+    /// <exception cref="ArgumentException">No such head, it is not a causal-LM head, or the base model is not a decoder.</exception>
+    public HeadCausalLM AsCausalLM(string head)
+    {
+        var module = GetHead(head);
+        if (module.HeadType != "causal_lm") throw new ArgumentException($"Head \"{head}\" is a {module.HeadType} head; generation needs a causal_lm head.", nameof(head));
+        var decoder = BaseModel as Generation.IDecoderStack
+            ?? throw new ArgumentException($"{BaseModel.GetType().Name} is not a decoder; generation needs GPT-2, Llama, Mistral or Qwen2.", nameof(head));
+        return new HeadCausalLM(BaseModel, decoder, module);
+    }
+
     /// <summary>The head's tensors keyed as Python saves them: <c>heads.NAME.INDEX.weight</c>.</summary>
     public Dictionary<string, Tensor> GetHeadStateDict(string name)
     {

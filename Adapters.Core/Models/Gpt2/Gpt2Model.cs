@@ -19,7 +19,7 @@ namespace Adapters.Core.Models.Gpt2;
 /// Gradient checkpointing is not offered: TorchSharp 0.107 has no <c>torch.utils.checkpoint</c> and no autograd
 /// function hooks to recompute a block during backward, so activations are always kept.
 /// </remarks>
-public sealed class Gpt2Model : AdapterModel, IHeadBackbone
+public sealed class Gpt2Model : AdapterModel, IHeadBackbone, IDecoderStack
 {
     private readonly Embedding _tokens;
     private readonly Embedding _positions;
@@ -102,6 +102,15 @@ public sealed class Gpt2Model : AdapterModel, IHeadBackbone
 
     /// <summary>PEFT is applied to <c>GPT2LMHeadModel</c>, whose paths start with <c>transformer.</c>.</summary>
     public override bool PeftPathsIncludeBasePrefix => true;
+
+    /// <inheritdoc />
+    public int LayerCount => Config.NLayer;
+
+    /// <inheritdoc />
+    public IReadOnlyList<long> EosTokenIds => [Config.EosTokenId];
+
+    /// <inheritdoc />
+    public long? PadTokenId => Config.PadTokenId;
 
     /// <summary>Runs the blocks and returns the <c>ln_f</c> output (batch, sequence, hidden); arguments as in <see cref="ICausalLM.Forward"/>.</summary>
     public Tensor Forward(Tensor? inputIds, KeyValueCache? cache = null, Tensor? attentionMask = null, Tensor? positionIds = null, Tensor? inputsEmbeds = null)

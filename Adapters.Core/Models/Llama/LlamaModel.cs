@@ -18,7 +18,7 @@ namespace Adapters.Core.Models.Llama;
 /// Gradient checkpointing is not offered: TorchSharp 0.107 has no <c>torch.utils.checkpoint</c> and no autograd
 /// function hooks to recompute a layer during backward, so activations are always kept.
 /// </remarks>
-public sealed class LlamaModel : AdapterModel, IHeadBackbone
+public sealed class LlamaModel : AdapterModel, IHeadBackbone, IDecoderStack
 {
     private readonly Embedding _embeddings;
     private readonly LlamaDecoderLayer[] _layers;
@@ -98,6 +98,15 @@ public sealed class LlamaModel : AdapterModel, IHeadBackbone
 
     /// <summary>PEFT is applied to <c>LlamaForCausalLM</c>, whose paths start with <c>model.</c>.</summary>
     public override bool PeftPathsIncludeBasePrefix => true;
+
+    /// <inheritdoc />
+    public int LayerCount => Config.NumHiddenLayers;
+
+    /// <inheritdoc />
+    public IReadOnlyList<long> EosTokenIds => Config.EosTokenIds;
+
+    /// <inheritdoc />
+    public long? PadTokenId => Config.PadTokenId;
 
     /// <summary>
     /// Runs the decoder and returns the final-norm hidden states (batch, sequence, hidden). See

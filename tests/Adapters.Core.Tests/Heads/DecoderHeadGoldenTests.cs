@@ -47,4 +47,25 @@ public sealed class DecoderHeadGoldenTests
         var diff = golden.MaxAbsDiff(logits, "outputs", "logits");
         Assert.True(diff <= 1e-5, $"max abs difference {diff} to Python's logits");
     }
+
+    [Theory]
+    [InlineData("gpt2")]
+    [InlineData("llama")]
+    public void A_python_causal_lm_head_generates_with_the_cache_and_scores_as_python(string model)
+    {
+        TorchRuntime.Initialize();
+        using var scope = NewDisposeScope();
+        var golden = GoldenFile.Read("heads", model, "causal_lm_seq_bn");
+        using var flex = new FlexHeadModel(PretrainedDecoders.LoadBaseModel(TestPaths.Fixture("python-goldens", "models", model)));
+        flex.LoadAdapter(TestPaths.Fixture("python-goldens", "heads", model, "causal_lm_seq_bn", "adapter_st"), setActive: true);
+        flex.eval();
+
+        var lm = flex.AsCausalLM("task");
+        using var _ = no_grad();
+        var logits = lm.Forward(golden.InputIds, attentionMask: golden.AttentionMask).Logits;
+
+        Assert.True(golden.MaxAbsDiff(logits, "outputs", "logits") <= 1e-5);
+        Assert.Equal(128, lm.VocabSize);
+        TinyDecoders.AssertCacheMatchesRecompute(lm, golden.InputIds.narrow(0, 0, 1), steps: 5);
+    }
 }

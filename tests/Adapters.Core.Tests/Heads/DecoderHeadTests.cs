@@ -182,4 +182,17 @@ public sealed class DecoderHeadTests : IDisposable
 
         Assert.True(losses[^1] < losses[0], string.Join(", ", losses));
     }
+
+    [Fact]
+    public void Only_a_causal_lm_head_on_a_decoder_generates()
+    {
+        using var scope = NewDisposeScope();
+        using var decoder = new FlexHeadModel(Decoder("llama"));
+        decoder.AddClassificationHead("cls");
+        using var encoder = new FlexHeadModel(TinyModels.Bert());
+        encoder.AddCausalLmHead("lm");
+
+        Assert.Contains("causal_lm", Assert.Throws<ArgumentException>(() => decoder.AsCausalLM("cls")).Message, StringComparison.Ordinal);
+        Assert.Contains("not a decoder", Assert.Throws<ArgumentException>(() => encoder.AsCausalLM("lm")).Message, StringComparison.Ordinal);
+    }
 }
