@@ -9,7 +9,10 @@ namespace Adapters.Core.Heads;
 /// </summary>
 internal static class LastTokenPooling
 {
-    /// <summary>Selects one position per row of <paramref name="hidden"/> (B, S', H); a prompt in front (S' &gt; S) shifts the index.</summary>
+    /// <summary>
+    /// Selects one position per row of <paramref name="hidden"/> (B', S', H); a prompt in front (S' &gt; S) shifts the
+    /// index, and a batch replicated by a Parallel setup (B' = k·B, copy after copy) repeats the row indices.
+    /// </summary>
     public static Tensor Select(Tensor hidden, Tensor inputIds, long? padTokenId)
     {
         using var scope = NewDisposeScope();
@@ -18,6 +21,10 @@ internal static class LastTokenPooling
         var index = padTokenId is { } pad
             ? (inputIds.ne(pad).sum(-1) - 1 + length).remainder(length)
             : full([inputIds.shape[0]], length - 1, ScalarType.Int64, inputIds.device);
+        var copies = hidden.shape[0] / inputIds.shape[0];
+        if (copies * inputIds.shape[0] != hidden.shape[0])
+            throw new ArgumentException($"The hidden states have {hidden.shape[0]} rows, not a multiple of the {inputIds.shape[0]} input rows.", nameof(hidden));
+        if (copies > 1) index = index.repeat(copies);
         index = (index + offset).to(ScalarType.Int64).to(hidden.device).view(-1, 1, 1).expand(-1, 1, hidden.shape[2]);
         return hidden.gather(1, index).squeeze(1).MoveToOuterDisposeScope();
     }
