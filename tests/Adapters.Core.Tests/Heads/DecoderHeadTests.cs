@@ -195,4 +195,48 @@ public sealed class DecoderHeadTests : IDisposable
         Assert.Contains("causal_lm", Assert.Throws<ArgumentException>(() => decoder.AsCausalLM("cls")).Message, StringComparison.Ordinal);
         Assert.Contains("not a decoder", Assert.Throws<ArgumentException>(() => encoder.AsCausalLM("lm")).Message, StringComparison.Ordinal);
     }
+
+    private static HeadConfigFile StaticHead(string modelClass, string modelType) => HeadConfigFile.Parse($$"""
+        {"config": null, "hidden_size": 32, "model_class": "{{modelClass}}", "model_name": "tiny", "model_type": "{{modelType}}", "name": null, "version": "adapters.1.2.0"}
+        """);
+
+    [Fact]
+    public void Static_lm_heads_of_gpt2_and_llama_become_causal_lm_heads_with_the_task_models_logits()
+    {
+        using var scope = NewDisposeScope();
+        using var gpt2 = TinyDecoders.Gpt2();
+        using var llama = TinyDecoders.Llama(TinyDecoders.LlamaConfig());
+        using var gpt2Heads = new FlexHeadModel(gpt2.Transformer);
+        using var llamaHeads = new FlexHeadModel(llama.Model);
+        var ids = TinyDecoders.Prompt(batch: 2, length: 5);
+
+        var fromGpt2 = gpt2Heads.LoadHeadStateDict(StaticHead("GPT2LMHeadModel", "gpt2"), new Dictionary<string, Tensor> { ["lm_head.weight"] = gpt2.Transformer.TokenEmbeddings.detach() });
+        var fromLlama = llamaHeads.LoadHeadStateDict(StaticHead("LlamaForCausalLM", "llama"), new Dictionary<string, Tensor> { ["lm_head.weight"] = llama.HeadWeight.detach() });
+
+        Assert.Empty(fromGpt2.UnexpectedKeys);
+        Assert.Empty(fromLlama.UnexpectedKeys);
+        Assert.Equal(["heads.default.0.weight"], llamaHeads.GetHeadStateDict("default").Keys);
+        Assert.Equal("causal_lm", gpt2Heads.GetHead("default").HeadType);
+        using var _ = no_grad();
+        Assert.True(TinyModels.Same(gpt2.Forward(ids).Logits, gpt2Heads.AsCausalLM("default").Forward(ids).Logits));
+        Assert.True(TinyModels.Same(llama.Forward(ids).Logits, llamaHeads.AsCausalLM("default").Forward(ids).Logits));
+    }
+
+    [Fact]
+    public void A_static_decoder_classifier_becomes_a_biasless_classification_head_on_the_last_token()
+    {
+        using var scope = NewDisposeScope();
+        using var model = new FlexHeadModel(Decoder("mistral"));
+        model.eval();
+        var score = randn(3, 32);
+        var ids = tensor(new long[] { 5, 6, 7, 8, 9, 10, 0, 0 }, [2, 4]);
+
+        model.LoadHeadStateDict(StaticHead("MistralForSequenceClassification", "mistral"), new Dictionary<string, Tensor> { ["score.weight"] = score }, "cls");
+
+        using var _ = no_grad();
+        var hidden = ((Core.Generation.IDecoderStack)model.BaseModel).Forward(ids);
+        var expected = stack([hidden[0, 3], hidden[1, 1]]).matmul(score.t());
+        Assert.Equal(["heads.cls.1.weight"], model.GetHeadStateDict("cls").Keys);
+        Assert.True(allclose(expected, model.Forward(ids, head: "cls"), rtol: 0, atol: 1e-5));
+    }
 }
