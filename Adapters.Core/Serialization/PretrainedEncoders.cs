@@ -11,7 +11,10 @@ public static class PretrainedEncoders
 {
     private static readonly string[] s_weightFiles = ["model.safetensors", "model.safetensors.index.json", "pytorch_model.bin"];
 
-    /// <summary>Loads the model in <paramref name="folder"/>; a folder without weights gives a randomly initialised model.</summary>
+    /// <summary>
+    /// Loads the model in <paramref name="folder"/> in eval mode, as transformers' <c>from_pretrained</c> returns it; a
+    /// folder without weights gives a randomly initialised model.
+    /// </summary>
     /// <param name="folder">The model folder.</param>
     /// <param name="requireWeights">Fail instead of returning random weights when no weight file exists.</param>
     /// <exception cref="AdapterLoadException">Weights are missing for the model or have the wrong shape.</exception>
@@ -25,6 +28,7 @@ public static class PretrainedEncoders
         if (weightsPath is null)
         {
             if (requireWeights) throw new AdapterLoadException($"'{folder}' has no weights: expected {string.Join(", ", s_weightFiles)}.");
+            model.eval();
             return model;
         }
         try
@@ -35,6 +39,7 @@ public static class PretrainedEncoders
             {
                 throw new AdapterLoadException($"{weightsPath} is missing {missing.Count} weight(s) of the model, e.g. {string.Join(", ", missing.Take(5))}.");
             }
+            model.eval();
             return model;
         }
         catch

@@ -97,6 +97,16 @@ public sealed class LoadTrainingModeTests : IDisposable
         AssertMode(target, training, "LoadAdapterFusion");
     }
 
+    [Fact]
+    public void Pretrained_encoders_load_in_eval_mode_as_from_pretrained()
+    {
+        using var scope = NewDisposeScope();
+
+        using var bert = PretrainedEncoders.Load(Adapters.Testing.TestPaths.Fixture("python-goldens", "models", "bert"));
+
+        AssertMode(bert, false, "PretrainedEncoders.Load");
+    }
+
     [Theory]
     [InlineData("gpt2")]
     [InlineData("llama")]
