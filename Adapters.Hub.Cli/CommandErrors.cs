@@ -7,6 +7,7 @@ using Adapters.Hub.Http;
 using Adapters.Hub.Legacy;
 using Adapters.Hub.Legacy.Migration;
 using Adapters.Hub.Loading;
+using Adapters.Hub.Text;
 
 namespace Adapters.Hub.Cli;
 
@@ -34,7 +35,8 @@ internal static class CommandErrors
             if (CliLogging.IsVerbose(parseResult))
             {
                 // The full chain (types and stack) helps a bug report; it is masked like every other line.
-                await error.WriteLineAsync(SecretRedactor.Redact($"dbug: adapters-hub: exit {code} for {ex}", secrets)).ConfigureAwait(false);
+                var chain = string.Join('\n', ex.ToString().ReplaceLineEndings("\n").Split('\n').Select(SafeText.Escape));
+                await error.WriteLineAsync(SecretRedactor.Redact($"dbug: adapters-hub: exit {code} for {chain}", secrets)).ConfigureAwait(false);
             }
             var line = code == ExitCodes.Cancelled ? "cancelled" : OneLine(ex);
             await error.WriteLineAsync("error: " + SecretRedactor.Redact(line, secrets)).ConfigureAwait(false);
@@ -75,11 +77,23 @@ internal static class CommandErrors
         };
     }
 
+    /// <summary>
+    /// The exit code of a run in which several things failed: integrity wins (something was corrupt or unsafe),
+    /// then the code the failures share, and <see cref="ExitCodes.Usage"/> when they disagree or are unknown.
+    /// </summary>
+    public static int ExitCodeForAll(IEnumerable<Exception?> failures)
+    {
+        ArgumentNullException.ThrowIfNull(failures);
+        var codes = failures.Select(f => f is null ? ExitCodes.Usage : ExitCodeFor(f)).Distinct().ToList();
+        if (codes.Contains(ExitCodes.Integrity)) return ExitCodes.Integrity;
+        return codes.Count == 1 ? codes[0] : ExitCodes.Usage;
+    }
+
     /// <summary>The message on one line; framework exceptions that are not ours also name their type.</summary>
     public static string OneLine(Exception ex)
     {
         ArgumentNullException.ThrowIfNull(ex);
-        var message = ex.Message.ReplaceLineEndings(" ").Trim();
+        var message = SafeText.OneLine(ex.Message);
         var ours = ex.GetType().Namespace?.StartsWith("Adapters.", StringComparison.Ordinal) == true;
         return ours || ex is IOException or UnauthorizedAccessException or ArgumentException or InvalidDataException
             ? message

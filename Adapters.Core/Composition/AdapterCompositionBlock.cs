@@ -131,7 +131,7 @@ public abstract class AdapterCompositionBlock : IEquatable<AdapterCompositionBlo
     private static int[] Sizes(JsonNode? node, int children, string source, string key)
     {
         static int? AsInt(JsonNode? n) =>
-            n is JsonValue v && v.GetValueKind() == System.Text.Json.JsonValueKind.Number && !Configuration.PythonJson.IsFloat(v)
+            n is JsonValue v && v.GetValueKind() == System.Text.Json.JsonValueKind.Number && !PythonJson.IsFloat(v)
                 && v.TryGetValue<JsonElement>(out var e) && e.TryGetInt32(out var i) ? i
             : n is JsonValue w && w.TryGetValue<int>(out var j) ? j
             : n is JsonValue x && x.TryGetValue<long>(out var l) && l is >= int.MinValue and <= int.MaxValue ? (int)l : null;
@@ -145,7 +145,7 @@ public abstract class AdapterCompositionBlock : IEquatable<AdapterCompositionBlo
     {
         if (node is null) return null;
         if (node is JsonArray array && array.All(w => w is JsonValue v && v.GetValueKind() == System.Text.Json.JsonValueKind.Number))
-            return array.Select(w => Configuration.PythonJson.ToDouble((JsonValue)w!)).ToArray();
+            return array.Select(w => PythonJson.ToDouble((JsonValue)w!)).ToArray();
         throw new AdapterCompositionException($"{source}: \"weights\" must be a list of numbers or null, got {Describe(node)}.");
     }
 

@@ -90,7 +90,7 @@ public sealed class AdapterSetupFile
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         var bytes = new UTF8Encoding(false).GetBytes(ToJsonString());
-        Serialization.AtomicFile.Write(path, stream => stream.Write(bytes));
+        AtomicFile.Write(path, stream => stream.Write(bytes));
     }
 
     /// <summary>Reads an <c>adapter_setup.json</c>.</summary>
@@ -106,7 +106,7 @@ public sealed class AdapterSetupFile
     public static AdapterSetupFile Parse(string json, string source = FileName)
     {
         ArgumentNullException.ThrowIfNull(json);
-        if (PythonJson.Parse(json, source) is not JsonObject document)
+        if (ConfigJson.Parse(json, source) is not JsonObject document)
             throw new AdapterConfigException($"{source} must hold a JSON object with \"adapter_setup\", \"head_setup\" and \"version\".");
         if (!document.ContainsKey("adapter_setup"))
             throw new AdapterConfigException($"{source} has no \"adapter_setup\" entry.");

@@ -87,7 +87,7 @@ public sealed class AdapterConfigFile
     /// <summary>Parses the JSON text of an <c>adapter_config.json</c>.</summary>
     /// <exception cref="AdapterConfigException">The text is not a JSON object.</exception>
     public static AdapterConfigFile Parse(string json, string sourceName = FileName) =>
-        new(PythonJson.Parse(json, sourceName) as JsonObject
+        new(ConfigJson.Parse(json, sourceName) as JsonObject
             ?? throw new AdapterConfigException($"{sourceName} must hold a JSON object."));
 
     /// <summary>Reads and parses a file.</summary>
@@ -97,12 +97,7 @@ public sealed class AdapterConfigFile
     public string ToJsonString() => PythonJson.Serialize(Document);
 
     /// <summary>Writes the file through a temporary file that replaces the target only once complete.</summary>
-    public void Write(string path)
-    {
-        var temp = path + ".tmp";
-        File.WriteAllText(temp, ToJsonString(), new UTF8Encoding(false));
-        File.Move(temp, path, overwrite: true);
-    }
+    public void Write(string path) => AtomicFile.WriteAllText(path, ToJsonString());
 
     private int? ReadHidden() =>
         Document["hidden_size"] is JsonValue value && value.GetValueKind() == System.Text.Json.JsonValueKind.Number

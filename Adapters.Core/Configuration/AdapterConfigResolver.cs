@@ -22,7 +22,7 @@ internal static partial class AdapterConfigResolver
         if (AdapterConfigMap.Contains(configString)) return AdapterConfigMap.Get(configString);
         if (File.Exists(configString))
         {
-            var json = PythonJson.Parse(File.ReadAllText(configString), configString) as JsonObject
+            var json = ConfigJson.Parse(File.ReadAllText(configString), configString) as JsonObject
                 ?? throw new AdapterConfigException($"{configString} must hold a JSON object.");
             var config = json["config"] as JsonObject ?? json;
             return AdapterConfig.FromJson(config);

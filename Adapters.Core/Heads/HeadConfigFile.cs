@@ -47,7 +47,7 @@ public sealed class HeadConfigFile
 
     /// <summary>Parses the JSON text.</summary>
     public static HeadConfigFile Parse(string json, string sourceName = FileName) =>
-        new(PythonJson.Parse(json, sourceName) as JsonObject ?? throw new AdapterConfigException($"{sourceName} must hold a JSON object."));
+        new(ConfigJson.Parse(json, sourceName) as JsonObject ?? throw new AdapterConfigException($"{sourceName} must hold a JSON object."));
 
     /// <summary>Reads and parses a file.</summary>
     public static HeadConfigFile Read(string path) => Parse(File.ReadAllText(path, Encoding.UTF8), path);

@@ -1,3 +1,4 @@
+using Adapters.Core.Conversion;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -40,6 +41,9 @@ public sealed class AdapterModuleDict : nn.Module
         if (_order.Contains(name)) throw new ArgumentException($"\"{name}\" is already present.", nameof(name));
         register_module(name, module);
         _order.Add(name);
+        // An entry built on this container's device (e.g. an adapter added to a model on a GPU) records the CPU;
+        // align its record so that a later model.to(device) moves it with the rest.
+        DeviceRecord.Align(module, _deviceType == DeviceType.CPU ? null : new Device(_deviceType, _deviceIndex));
     }
 
     /// <summary>Children are registered explicitly under Python's names; field-based registration would add C# field names.</summary>

@@ -10,20 +10,18 @@ namespace Adapters.Core.Methods;
 /// </summary>
 public sealed class SharedParameters : nn.Module
 {
-    private readonly Dictionary<string, Parameter> _byName = new(StringComparer.Ordinal);
-
     /// <summary>Creates an empty holder.</summary>
     public SharedParameters() : base(nameof(SharedParameters)) { }
 
     /// <summary>The parameter named <paramref name="name"/>, or null.</summary>
-    public Parameter? Get(string name) => _byName.GetValueOrDefault(name);
+    /// <remarks>Looked up in the registry on every call: <c>Module.to(dtype/device)</c> replaces the registered tensors.</remarks>
+    public Parameter? Get(string name) => _internal_params.TryGetValue(name, out var parameter) ? parameter : null;
 
     /// <summary>Registers a parameter under <paramref name="name"/>.</summary>
     public Parameter Add(string name, Tensor value, bool requiresGrad)
     {
         var parameter = new Parameter(value, requiresGrad);
         register_parameter(name, parameter);
-        _byName[name] = parameter;
         return parameter;
     }
 

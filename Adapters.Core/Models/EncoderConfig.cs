@@ -55,7 +55,7 @@ public sealed record EncoderConfig
     /// <exception cref="AdapterConfigException">The JSON is invalid or a field has the wrong type.</exception>
     public static EncoderConfig Parse(string json, string sourceName = "config.json")
     {
-        if (PythonJson.Parse(json, sourceName) is not JsonObject obj)
+        if (ConfigJson.Parse(json, sourceName) is not JsonObject obj)
             throw new AdapterConfigException($"{sourceName} must hold a JSON object.");
         var type = Str(obj, "model_type") ?? throw new AdapterConfigException($"{sourceName} has no \"model_type\".");
         var name = Str(obj, "_name_or_path");

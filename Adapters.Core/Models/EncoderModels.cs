@@ -1,6 +1,7 @@
 using Adapters.Core.Configuration;
 using Adapters.Core.Models.Bert;
 using Adapters.Core.Models.DistilBert;
+using static TorchSharp.torch;
 
 namespace Adapters.Core.Models;
 
@@ -8,15 +9,18 @@ namespace Adapters.Core.Models;
 public static class EncoderModels
 {
     /// <summary>A randomly initialised BERT, RoBERTa, XLM-R or DistilBERT for <paramref name="config"/>.</summary>
+    /// <param name="config">The architecture.</param>
+    /// <param name="device">The device of the parameters; the CPU when null.</param>
+    /// <param name="dtype">The parameter dtype; float32 when null.</param>
     /// <exception cref="AdapterConfigException">The model type is not one of those.</exception>
-    public static AdapterModel Create(EncoderConfig config)
+    public static AdapterModel Create(EncoderConfig config, Device? device = null, ScalarType? dtype = null)
     {
         ArgumentNullException.ThrowIfNull(config);
         return config.ModelType switch
         {
-            "bert" => new BertModel(config),
-            "roberta" or "xlm-roberta" => new RobertaModel(config),
-            "distilbert" => new DistilBertModel(config),
+            "bert" => new BertModel(config, device: device, dtype: dtype),
+            "roberta" or "xlm-roberta" => new RobertaModel(config, device: device, dtype: dtype),
+            "distilbert" => new DistilBertModel(config, device, dtype),
             var other => throw new AdapterConfigException($"model_type \"{other}\" is not supported; expected bert, roberta, xlm-roberta or distilbert."),
         };
     }

@@ -12,7 +12,7 @@ internal sealed class HfConfigReader
     public HfConfigReader(string json, string source)
     {
         _source = source;
-        _json = PythonJson.Parse(json, source) as JsonObject ?? throw new AdapterConfigException($"{source} must hold a JSON object.");
+        _json = ConfigJson.Parse(json, source) as JsonObject ?? throw new AdapterConfigException($"{source} must hold a JSON object.");
     }
 
     public string? ModelType => Str("model_type");

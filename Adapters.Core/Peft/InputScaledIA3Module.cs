@@ -2,6 +2,7 @@ using Adapters.Core.Configuration;
 using Adapters.Core.Methods.LoRA;
 using TorchSharp;
 using TorchSharp.Modules;
+using TorchSharp.Utils;
 using static TorchSharp.torch;
 
 namespace Adapters.Core.Peft;
@@ -13,14 +14,20 @@ namespace Adapters.Core.Peft;
 /// </summary>
 public sealed class InputScaledIA3Module : LoRALayer
 {
-    private readonly Parameter _vector;
-    private readonly Tensor? _bias;
+    // Named after the registered parameter, so that Module.to(dtype/device) stores the converted tensor here too.
+    [ComponentName(Name = "ia3_l")]
+    private Parameter _vector;
+    // Read on every forward: Module.to(dtype/device) replaces the layer's bias tensor.
+    private readonly Func<Tensor?> _bias;
 
-    /// <summary>Creates the module for a layer of width <paramref name="inFeatures"/> with bias <paramref name="bias"/>; the vector starts at ones.</summary>
-    public InputScaledIA3Module(LoRAConfig config, long inFeatures, long outFeatures, Tensor baseWeight, Tensor? bias, Device? device, ScalarType? dtype)
+    /// <summary>
+    /// Creates the module for a layer of width <paramref name="inFeatures"/> whose current bias <paramref name="bias"/>
+    /// returns (null without bias); the vector starts at ones.
+    /// </summary>
+    public InputScaledIA3Module(LoRAConfig config, long inFeatures, long outFeatures, Tensor baseWeight, Func<Tensor?> bias, Device? device, ScalarType? dtype)
         : base(nameof(InputScaledIA3Module), config, inFeatures, outFeatures, baseWeight, device, dtype)
     {
-        _bias = bias;
+        _bias = bias ?? throw new ArgumentNullException(nameof(bias));
         _vector = new Parameter(ones([1, inFeatures], dtype, device));
         register_parameter("ia3_l", _vector);
         RegisterCommon();
@@ -43,7 +50,7 @@ public sealed class InputScaledIA3Module : LoRALayer
 
     /// <inheritdoc />
     public override Tensor Combine(Tensor layerOutput, Tensor contribution, Tensor weight) =>
-        nn.functional.linear(contribution, weight, _bias);
+        nn.functional.linear(contribution, weight, _bias());
 
     /// <inheritdoc />
     public override Tensor MergedWeight(Tensor weight)

@@ -86,7 +86,7 @@ public sealed record PeftAdapterConfig
     /// <exception cref="AdapterConfigException">See <see cref="Read"/>.</exception>
     public static PeftAdapterConfig Parse(string json, string source = FileName)
     {
-        if (PythonJson.Parse(json, source) is not JsonObject doc) throw new AdapterConfigException($"{source}: expected a JSON object.");
+        if (ConfigJson.Parse(json, source) is not JsonObject doc) throw new AdapterConfigException($"{source}: expected a JSON object.");
         var peftType = OptionalString(doc, "peft_type", source)
             ?? throw new AdapterConfigException($"{source}: \"peft_type\" is missing; this is not a PEFT adapter config (an adapters config has \"config\" and \"version\").");
         if (peftType is not ("LORA" or "IA3"))

@@ -334,7 +334,7 @@ public static class PeftImport
         var moduleConfig = new IA3Config { SelfattnLora = false, IntermediateLora = false };
         if (PeftMatching.IsFeedForward(config, peftPath))
         {
-            var module = new InputScaledIA3Module(moduleConfig, linear.InFeatures, linear.OutFeatures, linear.weight, linear.bias, device, dtype);
+            var module = new InputScaledIA3Module(moduleConfig, linear.InFeatures, linear.OutFeatures, linear.weight, () => linear.bias, device, dtype);
             Fill(module, "ia3_l", vector, [1, linear.InFeatures], peftPath + ".ia3_l", source);
             return module;
         }

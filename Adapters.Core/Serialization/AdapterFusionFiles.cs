@@ -45,7 +45,7 @@ public static class AdapterFusionFiles
             throw new AdapterLoadException($"'{directory}' is not an AdapterFusion folder: {AdapterModel.AdapterFusionConfigFileName} is missing.");
         var weightsPath = new[] { FusionSafetensorsFile, FusionTorchFile }.Select(f => Path.Combine(directory, f)).FirstOrDefault(File.Exists)
             ?? throw new AdapterLoadException($"'{directory}' has no AdapterFusion weights: expected {FusionSafetensorsFile} or {FusionTorchFile}.");
-        var document = PythonJson.Parse(File.ReadAllText(configPath, Encoding.UTF8), configPath) as JsonObject
+        var document = ConfigJson.Parse(File.ReadAllText(configPath, Encoding.UTF8), configPath) as JsonObject
             ?? throw new AdapterConfigException($"{configPath} must hold a JSON object.");
         using var weights = TensorFiles.Load(weightsPath);
         return model.LoadAdapterFusionStateDict(document, weights, loadAs, setActive);

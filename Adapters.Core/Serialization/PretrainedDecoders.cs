@@ -33,23 +33,28 @@ public static class PretrainedDecoders
     /// <c>torch_dtype</c> when there are no weights; else float32).
     /// </param>
     /// <param name="requireWeights">Fail instead of returning random weights when no weight file exists.</param>
+    /// <param name="device">The device of the parameters; the CPU when null.</param>
     /// <exception cref="AdapterLoadException">The folder has no config.json, or weights are missing or misshapen.</exception>
     /// <exception cref="AdapterConfigException">config.json is invalid or not a supported decoder.</exception>
-    public static ICausalLM Load(string folder, ScalarType? dtype = null, bool requireWeights = false) =>
-        Load(folder, dtype, requireWeights, DecoderModels.Create, lm => lm.BaseModel);
+    public static ICausalLM Load(string folder, ScalarType? dtype = null, bool requireWeights = false, Device? device = null) =>
+        Load(folder, dtype, requireWeights, device, onRead: null);
+
+    /// <summary><see cref="Load(string, ScalarType?, bool, Device?)"/> that shows <paramref name="onRead"/> every checkpoint tensor as read.</summary>
+    internal static ICausalLM Load(string folder, ScalarType? dtype, bool requireWeights, Device? device, Action<string, Tensor>? onRead) =>
+        Load(folder, dtype, requireWeights, device, onRead, DecoderModels.Create, lm => lm.BaseModel);
 
     /// <summary>
     /// Loads the bare decoder in <paramref name="folder"/> (<see cref="Gpt2Model"/> or <see cref="LlamaModel"/>, no LM
     /// head), in eval mode, as Python's decoder AdapterModels hold it: from a bare checkpoint or from a causal-LM one
     /// (its <c>transformer.</c>/<c>model.</c> prefix is stripped and <c>lm_head</c> is left out). Arguments as in
-    /// <see cref="Load(string, ScalarType?, bool)"/>.
+    /// <see cref="Load(string, ScalarType?, bool, Device?)"/>.
     /// </summary>
     /// <exception cref="AdapterLoadException">The folder has no config.json, or weights are missing or misshapen.</exception>
     /// <exception cref="AdapterConfigException">config.json is invalid or not a supported decoder.</exception>
-    public static AdapterModel LoadBaseModel(string folder, ScalarType? dtype = null, bool requireWeights = false) =>
-        Load(folder, dtype, requireWeights, DecoderModels.CreateBaseModel, model => model);
+    public static AdapterModel LoadBaseModel(string folder, ScalarType? dtype = null, bool requireWeights = false, Device? device = null) =>
+        Load(folder, dtype, requireWeights, device, null, DecoderModels.CreateBaseModel, model => model);
 
-    private static T Load<T>(string folder, ScalarType? dtype, bool requireWeights,
+    private static T Load<T>(string folder, ScalarType? dtype, bool requireWeights, Device? device, Action<string, Tensor>? onRead,
         Func<string, string, Device?, ScalarType?, T> create, Func<T, AdapterModel> adapterModel) where T : class
     {
         ArgumentException.ThrowIfNullOrEmpty(folder);
@@ -61,17 +66,17 @@ public static class PretrainedDecoders
             throw new AdapterLoadException($"'{folder}' has no weights: expected {string.Join(", ", s_weightFiles)}.");
         if (weightsPath is null)
         {
-            var random = create(configJson, configPath, null, dtype ?? ConfigDtype(configJson, configPath));
+            var random = create(configJson, configPath, device, dtype ?? ConfigDtype(configJson, configPath));
             ((nn.Module)(object)random).eval();
             return random;
         }
         using var file = TensorFiles.Open(weightsPath);
         var stored = file.Tensors.Select(t => t.DType.ScalarType()).FirstOrDefault(t => t is ScalarType.Float32 or ScalarType.Float16 or ScalarType.BFloat16 or ScalarType.Float64);
-        var model = create(configJson, configPath, null, dtype ?? stored ?? ScalarType.Float32);
+        var model = create(configJson, configPath, device, dtype ?? stored ?? ScalarType.Float32);
         var module = (nn.Module)(object)model;
         try
         {
-            LoadWeights(module, adapterModel(model), file, weightsPath);
+            LoadWeights(module, adapterModel(model), file, weightsPath, onRead);
             module.eval();
             return model;
         }
@@ -129,7 +134,7 @@ public static class PretrainedDecoders
     /// written, with the base prefix added, or with it stripped. Keys with no counterpart (a tied or absent LM head,
     /// old non-persistent buffers) are skipped, as transformers warns and goes on.
     /// </summary>
-    private static void LoadWeights(nn.Module module, AdapterModel baseModel, TensorFile file, string path)
+    private static void LoadWeights(nn.Module module, AdapterModel baseModel, TensorFile file, string path, Action<string, Tensor>? onRead)
     {
         var targets = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         foreach (var (key, tensor) in WeightKeys(module, baseModel)) targets[key] = tensor;
@@ -148,7 +153,9 @@ public static class PretrainedDecoders
             if (!targets.TryGetValue(key, out var target)) continue;
             if (!target.shape.SequenceEqual(spec.Shape))
                 throw new AdapterLoadException($"{path}: weight \"{spec.Name}\" has shape {TensorShapes.Format(spec.Shape)} but the model expects {TensorShapes.Format(target.shape)}.");
+            // Read in the stored dtype; copy_ converts straight into the target's dtype and device.
             using var value = file.LoadTensor(spec.Name);
+            onRead?.Invoke(spec.Name, value);
             target.copy_(value);
             loaded.Add(key);
         }

@@ -1,4 +1,5 @@
 using Adapters.Core.Models;
+using static TorchSharp.torch;
 
 namespace Adapters.Core.Serialization;
 
@@ -17,24 +18,34 @@ public static class PretrainedEncoders
     /// </summary>
     /// <param name="folder">The model folder.</param>
     /// <param name="requireWeights">Fail instead of returning random weights when no weight file exists.</param>
+    /// <param name="dtype">
+    /// The parameter dtype; float32 when null, as transformers loads by default. The model is built in this dtype and
+    /// each checkpoint tensor is read in its stored dtype and converted while copied in, one tensor at a time.
+    /// </param>
+    /// <param name="device">The device of the parameters; the CPU when null.</param>
     /// <exception cref="AdapterLoadException">Weights are missing for the model or have the wrong shape.</exception>
-    public static AdapterModel Load(string folder, bool requireWeights = false)
+    public static AdapterModel Load(string folder, bool requireWeights = false, ScalarType? dtype = null, Device? device = null) =>
+        Load(folder, requireWeights, dtype, device, onRead: null);
+
+    /// <summary><see cref="Load(string, bool, ScalarType?, Device?)"/> that shows <paramref name="onRead"/> every checkpoint tensor as read.</summary>
+    internal static AdapterModel Load(string folder, bool requireWeights, ScalarType? dtype, Device? device, Action<string, Tensor>? onRead)
     {
         ArgumentException.ThrowIfNullOrEmpty(folder);
         var configPath = Path.Combine(folder, "config.json");
         if (!File.Exists(configPath)) throw new AdapterLoadException($"'{folder}' is not a model folder: config.json is missing.");
-        var model = EncoderModels.Create(EncoderConfig.Read(configPath));
         var weightsPath = s_weightFiles.Select(f => Path.Combine(folder, f)).FirstOrDefault(File.Exists);
+        if (weightsPath is null && requireWeights)
+            throw new AdapterLoadException($"'{folder}' has no weights: expected {string.Join(", ", s_weightFiles)}.");
+        var model = EncoderModels.Create(EncoderConfig.Read(configPath), device, dtype);
         if (weightsPath is null)
         {
-            if (requireWeights) throw new AdapterLoadException($"'{folder}' has no weights: expected {string.Join(", ", s_weightFiles)}.");
             model.eval();
             return model;
         }
         try
         {
-            using var weights = TensorFiles.Load(weightsPath);
-            var (missing, _) = model.LoadModelStateDict(weights);
+            using var file = TensorFiles.Open(weightsPath);
+            var (missing, _) = model.LoadModelStateDict(new StreamedStateDict(file, onRead));
             if (missing.Count > 0)
             {
                 throw new AdapterLoadException($"{weightsPath} is missing {missing.Count} weight(s) of the model, e.g. {string.Join(", ", missing.Take(5))}.");

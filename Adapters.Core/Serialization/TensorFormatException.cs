@@ -1,3 +1,5 @@
+using Adapters.Hub.Text;
+
 namespace Adapters.Core.Serialization;
 
 /// <summary>
@@ -32,7 +34,7 @@ public sealed class UnsafePickleException : TensorFormatException
 {
     /// <summary>Creates the exception naming the forbidden <paramref name="global"/> (<c>module.name</c>).</summary>
     public UnsafePickleException(string? filePath, string global)
-        : base(filePath, $"unsafe pickle: global '{global}' is not allowed (only plain tensors and containers are loaded; nothing was executed)")
+        : base(filePath, $"unsafe pickle: global {SafeText.Quote(global)} is not allowed (only plain tensors and containers are loaded; nothing was executed)")
     {
         Global = global;
     }

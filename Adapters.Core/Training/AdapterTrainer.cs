@@ -149,10 +149,7 @@ public sealed class AdapterTrainer<TBatch> : IDisposable
             if (_heads is not null) _heads.SaveAdapter(Path.Combine(directory, name), name);
             else _model.SaveAdapter(Path.Combine(directory, name), name);
         }
-        var optimizerPath = Path.Combine(directory, OptimizerFile);
-        var temp = optimizerPath + ".tmp";
-        _optimizer.save_state_dict(temp);
-        File.Move(temp, optimizerPath, overwrite: true);
+        AtomicFile.WriteThroughPath(Path.Combine(directory, OptimizerFile), temp => _optimizer.save_state_dict(temp));
         TensorFiles.Save(Path.Combine(directory, RngFile), new Dictionary<string, Tensor> { ["cpu"] = torch.get_rng_state() });
         var state = new JsonObject
         {

@@ -57,7 +57,7 @@ internal static class ConvertAdapterCommand
             if (sourceIsPeft == (format == "peft"))
                 throw new ArgumentException($"{source} is already in {(sourceIsPeft ? "PEFT" : "adapters")} format; --to {format} would not convert it.");
             TorchRuntime.Initialize();
-            using var built = BuildModel(ResolveModelConfig(parseResult.GetValue(model), source, sourceIsPeft));
+            using var built = ModelFactory.FromConfigFile(ResolveModelConfig(parseResult.GetValue(model), source, sourceIsPeft));
             var encoder = built.Adapters;
             var adapterName = parseResult.GetValue(name) ?? Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(source))).Replace('.', '_');
             string architecture;
@@ -94,26 +94,6 @@ internal static class ConvertAdapterCommand
             "adapters-hub convert-adapter ./peft-ia3 ./out --to adapters --model ./model --json",
             "adapters-hub convert-adapter ./tinyllama-lora ./out --to adapters --model ./TinyLlama/config.json");
         return command;
-    }
-
-    /// <summary>
-    /// The adapter-carrying model for a config: an encoder, or the base model of a decoder (GPT-2, Llama, Mistral,
-    /// Qwen2), whose PEFT paths are those of its <c>*ForCausalLM</c>.
-    /// </summary>
-    private static BuiltModel BuildModel(string configPath)
-    {
-        if (DecoderModels.IsDecoder(DecoderModels.ReadModelType(configPath)))
-        {
-            var decoder = DecoderModels.Create(File.ReadAllText(configPath), configPath);
-            return new BuiltModel(decoder.BaseModel, (IDisposable)decoder);
-        }
-        var encoder = EncoderModels.Create(EncoderConfig.Read(configPath));
-        return new BuiltModel(encoder, encoder);
-    }
-
-    private sealed record BuiltModel(AdapterModel Adapters, IDisposable Owner) : IDisposable
-    {
-        public void Dispose() => Owner.Dispose();
     }
 
     private static string ResolveModelConfig(string? model, string adapterFolder, bool peft)

@@ -1,3 +1,4 @@
+using Adapters.Hub.Text;
 using System.CommandLine;
 using Adapters.Hub.Cli.Help;
 using System.Text.Json;
@@ -28,7 +29,7 @@ internal static class DoctorCommand
             }
             if (report.TorchError is not null)
             {
-                parseResult.InvocationConfiguration.Error.WriteLine($"error: {report.TorchError}");
+                parseResult.InvocationConfiguration.Error.WriteLine($"error: {SafeText.OneLine(report.TorchError)}");
                 return 1;
             }
             return 0;

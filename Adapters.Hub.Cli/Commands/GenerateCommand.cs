@@ -4,7 +4,9 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using Adapters.Core;
+using Adapters.Core.Configuration;
 using Adapters.Core.Generation;
+using Adapters.Core.Models;
 using Adapters.Core.Serialization;
 using Adapters.Hub.Cli.Generation;
 using TorchSharp;
@@ -58,8 +60,9 @@ internal static class GenerateCommand
             var promptTokens = text is not null ? tokenizer!.Encode(text).Select(i => (long)i).ToArray() : ParseIds(ids!);
             if (promptTokens.Length == 0) throw new ArgumentException("The prompt has no tokens.");
 
-            var lm = PretrainedDecoders.Load(folder, ParseDtype(parseResult.GetValue(dtype)));
-            using var owner = (nn.Module)lm;
+            using var built = ModelFactory.Load(folder, ParseDtype(parseResult.GetValue(dtype)));
+            var lm = built.CausalLM
+                ?? throw new AdapterConfigException($"{folder}: model_type \"{built.ModelType}\" is not a decoder; generate needs one of {string.Join(", ", DecoderModels.ModelTypes)}.");
             string? adapterName = null;
             if (parseResult.GetValue(adapter) is { } adapterFolder)
             {

@@ -54,7 +54,7 @@ internal static class MigrateCommand
             if (report.Failed.Count > 0)
             {
                 await parseResult.InvocationConfiguration.Error.WriteLineAsync($"error: {report.Failed.Count} of {report.Outcomes.Count} versions failed (see the report).").ConfigureAwait(false);
-                return ExitCodes.Usage;
+                return CommandErrors.ExitCodeForAll(report.Failed.Select(f => f.Error));
             }
             return 0;
         }));

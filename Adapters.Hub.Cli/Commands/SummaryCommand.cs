@@ -8,15 +8,16 @@ using Adapters.Core.Serialization;
 namespace Adapters.Hub.Cli.Commands;
 
 /// <summary>
-/// <c>adapters-hub summary --model CONFIG_JSON_OR_DIR --adapter [NAME=]CONFIG_STRING [--adapter ...] [--json]</c>:
-/// builds the encoder or decoder (gpt2, llama, mistral, qwen2) from its <c>config.json</c> with random weights, adds the adapters and prints Python's
+/// <c>adapters-hub summary --model MODEL_DIR_OR_CONFIG_FILE --adapter [NAME=]CONFIG_STRING [--adapter ...] [--json]</c>:
+/// builds the encoder or decoder (gpt2, llama, mistral, qwen2) through <see cref="ModelFactory"/> from a model folder or a
+/// config file (the file given, whatever its name), adds or loads the adapters and prints Python's
 /// <c>adapter_summary()</c> table.
 /// </summary>
 internal static class SummaryCommand
 {
     public static Command Create()
     {
-        var model = new Option<string>("--model") { Description = "A Hugging Face config.json, or a folder holding one.", Required = true };
+        var model = new Option<string>("--model") { Description = "A model folder (config.json plus weights, if any), or a config file of any name (random weights).", Required = true };
         var adapters = new Option<string[]>("--adapter")
         {
             Description = "An adapter as [NAME=]CONFIG_STRING, e.g. seq_bn, \"lora[r=16, alpha=32]\" or \"task=lora|par_bn\". Repeatable.",
@@ -38,32 +39,29 @@ internal static class SummaryCommand
         command.SetAction(parseResult => CommandErrors.Guard(parseResult, () =>
         {
             var output = parseResult.InvocationConfiguration.Output;
-            var configPath = ResolveConfigPath(parseResult.GetValue(model)!);
+            var modelPath = parseResult.GetValue(model)!;
             TorchRuntime.Initialize();
-            // A model folder brings its weights when it has them; a bare config.json gives random ones.
-            var modelFolder = Path.GetDirectoryName(Path.GetFullPath(configPath))!;
-            using var owner = DecoderModels.IsDecoder(DecoderModels.ReadModelType(configPath))
-                ? (IDisposable)PretrainedDecoders.Load(modelFolder)
-                : PretrainedEncoders.Load(modelFolder);
-            var encoder = owner as AdapterModel ?? ((Adapters.Core.Generation.ICausalLM)owner).BaseModel;
+            // A folder brings its weights when it has them; a config file is read as given, with random weights.
+            using var built = ModelFactory.Load(modelPath);
+            var adapterModel = built.Adapters;
             var used = new HashSet<string>(StringComparer.Ordinal);
             foreach (var spec in parseResult.GetValue(adapters) ?? [])
             {
                 var (name, config) = SplitSpec(spec);
                 name = Unique(name, used);
-                encoder.AddAdapter(name, config);
+                adapterModel.AddAdapter(name, config);
             }
             var loaded = new List<(string Folder, AdapterLoadResult Result)>();
             foreach (var folder in parseResult.GetValue(loadAdapters) ?? [])
             {
-                loaded.Add((folder, encoder.LoadAdapter(folder)));
+                loaded.Add((folder, adapterModel.LoadAdapter(folder)));
             }
             if (parseResult.GetValue(json))
             {
                 output.WriteLine(JsonSerializer.Serialize(new
                 {
-                    modelType = encoder.Interface.ModelType,
-                    rows = encoder.AdapterSummaryRows(),
+                    modelType = adapterModel.Interface.ModelType,
+                    rows = adapterModel.AdapterSummaryRows(),
                     loaded = loaded.Select(l => new { folder = l.Folder, name = l.Result.Name, missingKeys = l.Result.MissingKeys, unexpectedKeys = l.Result.UnexpectedKeys }),
                 }, CliJson.Options));
             }
@@ -74,22 +72,12 @@ internal static class SummaryCommand
                     output.WriteLine($"loaded '{result.Name}' from {folder}: {result.MissingKeys.Count} missing, {result.UnexpectedKeys.Count} unexpected keys");
                     foreach (var key in result.UnexpectedKeys) output.WriteLine($"  unexpected: {key}");
                 }
-                output.WriteLine(encoder.AdapterSummary());
+                output.WriteLine(adapterModel.AdapterSummary());
             }
             return 0;
         }));
-        command.WithExamples("adapters-hub summary --model ./bert-base-uncased --adapter seq_bn", "adapters-hub summary --model config.json --adapter \"lora[r=16, alpha=32]\" --adapter \"task=lora|par_bn\" --json", "adapters-hub summary --model ./bert-base-uncased --load-adapter ./my-adapter");
+        command.WithExamples("adapters-hub summary --model ./bert-base-uncased --adapter seq_bn", "adapters-hub summary --model config.json --adapter \"lora[r=16, alpha=32]\" --adapter \"task=lora|par_bn\" --json", "adapters-hub summary --model ./bert-base-uncased --load-adapter ./my-adapter", "adapters-hub summary --model ./configs/bert-large.json --adapter lora");
         return command;
-    }
-
-    private static string ResolveConfigPath(string path)
-    {
-        if (Directory.Exists(path))
-        {
-            var inside = Path.Combine(path, "config.json");
-            return File.Exists(inside) ? inside : throw new FileNotFoundException($"{path} has no config.json.", inside);
-        }
-        return File.Exists(path) ? path : throw new FileNotFoundException($"Model config {path} does not exist; pass a config.json or a folder holding one.", path);
     }
 
     /// <summary>"task=lora[r=8]" names the adapter; an '=' inside the brackets belongs to the config string.</summary>

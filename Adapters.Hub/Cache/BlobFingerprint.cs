@@ -1,3 +1,4 @@
+using Adapters.Hub.IO;
 using System.Globalization;
 using System.IO.Hashing;
 
@@ -20,10 +21,7 @@ public static class BlobFingerprint
     public static void Write(string fingerprintPath, string blobPath, string xxHash128Hex)
     {
         var info = new FileInfo(blobPath);
-        Directory.CreateDirectory(Path.GetDirectoryName(fingerprintPath)!);
-        var temp = fingerprintPath + "." + Guid.NewGuid().ToString("N")[..8] + ".tmp";
-        File.WriteAllText(temp, string.Create(CultureInfo.InvariantCulture, $"{Prefix}{xxHash128Hex} {info.Length} {info.LastWriteTimeUtc.Ticks}"));
-        File.Move(temp, fingerprintPath, overwrite: true);
+        AtomicFile.WriteAllText(fingerprintPath, string.Create(CultureInfo.InvariantCulture, $"{Prefix}{xxHash128Hex} {info.Length} {info.LastWriteTimeUtc.Ticks}"));
     }
 
     /// <summary>

@@ -1,3 +1,5 @@
+using Adapters.Hub.Text;
+using Adapters.Hub.IO;
 using System.Text;
 
 namespace Adapters.Hub.Cache;
@@ -77,10 +79,7 @@ public sealed class HubCache
         if (revision == commit) return;
         var refPath = RefPath(repoFolder, revision);
         if (File.Exists(refPath) && File.ReadAllText(refPath) == commit) return;
-        Directory.CreateDirectory(Path.GetDirectoryName(refPath)!);
-        var temp = refPath + "." + Guid.NewGuid().ToString("N")[..8] + ".tmp";
-        File.WriteAllText(temp, commit, new UTF8Encoding(false));
-        File.Move(temp, refPath, overwrite: true);
+        AtomicFile.WriteAllText(refPath, commit);
     }
 
     /// <summary>Creates the empty <c>.no_exist</c> marker of a file the Hub reported missing.</summary>
@@ -115,24 +114,20 @@ public sealed class HubCache
     /// <returns>True when a symlink was made, false when the blob was copied.</returns>
     public static bool LinkPointer(string blobPath, string pointerPath, bool useSymlinks)
     {
-        var folder = Path.GetDirectoryName(pointerPath)!;
-        Directory.CreateDirectory(folder);
-        var temp = pointerPath + "." + Guid.NewGuid().ToString("N")[..8] + ".tmp";
+        var folder = Path.GetDirectoryName(Path.GetFullPath(pointerPath))!;
         if (useSymlinks)
         {
             try
             {
-                File.CreateSymbolicLink(temp, Path.GetRelativePath(folder, blobPath));
-                File.Move(temp, pointerPath, overwrite: true);
+                AtomicFile.WriteThroughPath(pointerPath, temp => File.CreateSymbolicLink(temp, Path.GetRelativePath(folder, blobPath)));
                 return true;
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or PlatformNotSupportedException)
             {
-                File.Delete(temp);
+                // Symlinks refused (Windows without developer mode, some network shares): copy instead, as Python does.
             }
         }
-        File.Copy(blobPath, temp, overwrite: true);
-        File.Move(temp, pointerPath, overwrite: true);
+        AtomicFile.WriteThroughPath(pointerPath, temp => File.Copy(blobPath, temp));
         return false;
     }
 
@@ -140,7 +135,9 @@ public sealed class HubCache
         ? commit
         : throw new ArgumentException($"'{commit}' is not a 40-character lowercase hex commit id.", nameof(commit));
 
+    // An etag names a file in the cache, so one that is not a plain name is an unsafe answer from the server:
+    // an integrity failure (exit 3 in the CLI), not a usage error.
     private static string ValidateEtag(string etag) => IsSha1(etag) || IsSha256(etag) || (etag.Length is > 0 and <= 128 && etag.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_'))
         ? etag
-        : throw new ArgumentException($"'{etag}' is not a usable blob name (expected a hex SHA-1/SHA-256 etag).", nameof(etag));
+        : throw new IntegrityException($"The etag {SafeText.Quote(etag)} is not a usable blob name (expected a hex SHA-1/SHA-256 etag).", "a hex SHA-1/SHA-256", etag);
 }

@@ -1,3 +1,4 @@
+using Adapters.Hub.IO;
 using System.Text;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
@@ -107,21 +108,7 @@ public sealed class ModelCard
     }
 
     /// <summary>Writes the card to <paramref name="path"/> through a temporary file.</summary>
-    public void Save(string path)
-    {
-        var directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
-        Directory.CreateDirectory(directory);
-        var temp = Path.Combine(directory, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            File.WriteAllText(temp, ToString(), new UTF8Encoding(encoderShouldEmitUTF8Identifier: false));
-            File.Move(temp, path, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(temp)) File.Delete(temp);
-        }
-    }
+    public void Save(string path) => AtomicFile.WriteAllText(path, ToString());
 
     private static int FindClosingFence(string text)
     {

@@ -1,4 +1,4 @@
-using Adapters.Core.Configuration;
+using Adapters.Hub.Json;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;

@@ -1,3 +1,4 @@
+using Adapters.Hub.IO;
 using System.Text;
 using Octokit;
 using Octokit.Internal;
@@ -129,13 +130,8 @@ public sealed class GitHubLegacyRegistrySource : ILegacyRegistrySource
         }
     }
 
-    private static async Task WriteAtomicallyAsync(string path, byte[] bytes, CancellationToken cancellationToken)
-    {
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        var temp = path + "." + Guid.NewGuid().ToString("N") + ".tmp";
-        await File.WriteAllBytesAsync(temp, bytes, cancellationToken).ConfigureAwait(false);
-        File.Move(temp, path, overwrite: true);
-    }
+    private static Task WriteAtomicallyAsync(string path, byte[] bytes, CancellationToken cancellationToken) =>
+        AtomicFile.WriteAllBytesAsync(path, bytes, cancellationToken: cancellationToken);
 
     private static string Safe(string segment) =>
         string.Concat(segment.Select(c => char.IsLetterOrDigit(c) || c is '-' or '_' or '.' ? c : '_'));

@@ -1,3 +1,4 @@
+using Adapters.Hub.IO;
 using System.Security.Cryptography;
 using System.Text;
 using Adapters.Hub.Legacy.Migration;
@@ -111,16 +112,15 @@ public sealed class AdapterFolderResolver
         var extracted = Path.Combine(cache, name.Replace('.', '-') + "-extracted");
         if (Directory.Exists(extracted) && IsAdapterFolder(extracted)) return extracted;
 
-        var temp = file + ".incomplete-" + Guid.NewGuid().ToString("N");
-        try
+        await AtomicFile.WriteThroughPathAsync(file, async (temp, ct) =>
         {
-            using (var response = await _hub.Connection.SendAsync(HttpMethod.Get, url, Http.RedirectPolicy.All, cancellationToken: cancellationToken).ConfigureAwait(false))
+            using (var response = await _hub.Connection.SendAsync(HttpMethod.Get, url, Http.RedirectPolicy.All, cancellationToken: ct).ConfigureAwait(false))
             {
-                await Http.HubErrorMap.EnsureSuccessAsync(response, cancellationToken).ConfigureAwait(false);
+                await Http.HubErrorMap.EnsureSuccessAsync(response, ct).ConfigureAwait(false);
                 var target = File.Create(temp);
                 await using (target.ConfigureAwait(false))
                 {
-                    await response.Content.CopyToAsync(target, cancellationToken).ConfigureAwait(false);
+                    await response.Content.CopyToAsync(target, ct).ConfigureAwait(false);
                 }
             }
             if (options.UrlSha256 is { } expected)
@@ -129,19 +129,14 @@ public sealed class AdapterFolderResolver
                 string actual;
                 await using (stream.ConfigureAwait(false))
                 {
-                    actual = Convert.ToHexStringLower(await SHA256.HashDataAsync(stream, cancellationToken).ConfigureAwait(false));
+                    actual = Convert.ToHexStringLower(await SHA256.HashDataAsync(stream, ct).ConfigureAwait(false));
                 }
                 if (!string.Equals(actual, expected, StringComparison.OrdinalIgnoreCase))
                 {
                     throw new InvalidDataException($"Failed to verify checksum of '{url}': sha256 {actual}, expected {expected.ToLowerInvariant()}.");
                 }
             }
-            File.Move(temp, file, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(temp)) File.Delete(temp);
-        }
+        }, cancellationToken: cancellationToken).ConfigureAwait(false);
 
         var staging = extracted + ".incoming-" + Guid.NewGuid().ToString("N");
         try

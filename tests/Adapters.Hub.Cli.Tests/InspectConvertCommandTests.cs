@@ -63,11 +63,10 @@ public sealed class InspectConvertCommandTests
     }
 
     [Fact]
-    public async Task Inspect_reads_the_shared_adapter_bin()
+    public async Task Inspect_reads_the_python_written_adapter_bin()
     {
-        var path = TestPaths.SharedFixture("python-written", "AnHu2410__MD_crosslingual", "adapter", "pytorch_adapter.bin");
-        Assert.NotNull(path);
-        var (code, output, error) = await RunAsync("inspect", path!);
+        var path = TestPaths.Fixture("python-written", "AnHu2410__MD_crosslingual", "adapter", "pytorch_adapter.bin");
+        var (code, output, error) = await RunAsync("inspect", path);
         Assert.True(code == 0, error);
         Assert.Contains("tensors:  48", output, StringComparison.Ordinal);
         Assert.Contains("bert.encoder.layer.11.output.adapters.md.adapter_up.weight", output, StringComparison.Ordinal);

@@ -147,6 +147,29 @@ public sealed class MigrateCommandTests
         File.WriteAllText(path, text);
     }
 
+    [Fact]
+    public async Task A_hostile_zip_fails_the_run_with_the_integrity_code_and_its_entry_name_escaped()
+    {
+        using var buffer = new MemoryStream();
+        using (var archive = new ZipArchive(buffer, ZipArchiveMode.Create, leaveOpen: true))
+        {
+            using var entry = archive.CreateEntry("../\u001b[2J\u001b]0;pwned\u0007/adapter_config.json").Open();
+            entry.Write("{}"u8);
+        }
+        var zip = buffer.ToArray();
+        using var listener = StartServer(zip, out var zipUrl);
+        var registry = SingleEntryRegistry(zip, zipUrl);
+
+        var (exitCode, stdout, error) = await ResolveCommandTests.RunAsync("migrate", "--registry", registry, "--output", Path.Combine(registry, "out"));
+
+        Assert.Equal(ExitCodes.Integrity, exitCode);
+        Assert.Single(error.TrimEnd().Split('\n'));
+        Assert.DoesNotContain('\u001b', stdout + error);
+        Assert.DoesNotContain('\u0007', stdout + error);
+        Assert.Contains("\\e[2J\\e]0;pwned\\x07", stdout, StringComparison.Ordinal);
+        Assert.Contains("0 migrated, 0 skipped, 1 failed.", stdout, StringComparison.Ordinal);
+    }
+
     // A real torch pickle written by Python (protocol 2 legacy format), so the weight conversion has work to do.
     private static readonly byte[] LegacyWeights = File.ReadAllBytes(TestPaths.Fixture("tensors", "generated", "legacy_p2.pt"));
 

@@ -79,12 +79,11 @@ public sealed class PushCommandTests : IDisposable
     [Fact]
     public async Task Pushing_a_python_written_adapter_folder_makes_the_commit_python_would()
     {
-        var source = TestPaths.SharedFixture("python-written", "AnHu2410__MD_crosslingual", "adapter");
-        Assert.NotNull(source);
+        var source = TestPaths.Fixture("python-written", "AnHu2410__MD_crosslingual", "adapter");
         const string repo = "me/mbert-md";
         StubHubWrites(repo, ["pytorch_adapter.bin", "pytorch_model_head.bin"]);
 
-        var (exitCode, output, error) = await RunAsync("push", source!, repo, "--endpoint", _hub.Url!, "--token", Token, "--json");
+        var (exitCode, output, error) = await RunAsync("push", source, repo, "--endpoint", _hub.Url!, "--token", Token, "--json");
 
         Assert.True(exitCode == 0, error);
         Assert.Equal(Commit, JsonDocument.Parse(output).RootElement.GetProperty("commitOid").GetString());
@@ -98,7 +97,7 @@ public sealed class PushCommandTests : IDisposable
         Assert.Equal("lfsFile", byPath["pytorch_adapter.bin"].GetProperty("key").GetString());
         Assert.Equal("71b52764b4c83bb69aab615bc7d94b33edb23da5ec8965e950b9556a4fcc9d42", weights.GetProperty("oid").GetString());
         Assert.Equal(3594853, weights.GetProperty("size").GetInt64());
-        Assert.Equal(File.ReadAllBytes(Path.Combine(source!, "adapter_config.json")),
+        Assert.Equal(File.ReadAllBytes(Path.Combine(source, "adapter_config.json")),
             Convert.FromBase64String(byPath["adapter_config.json"].GetProperty("value").GetProperty("content").GetString()!));
 
         var card = ModelCard.Parse(Encoding.UTF8.GetString(Convert.FromBase64String(byPath["README.md"].GetProperty("value").GetProperty("content").GetString()!)));
@@ -165,9 +164,8 @@ public sealed class PushCommandTests : IDisposable
     public async Task Card_writes_a_model_card_into_the_adapter_folder()
     {
         var folder = Directory.CreateDirectory(Path.Combine(_home.FullName, "adapter")).FullName;
-        var source = TestPaths.SharedFixture("python-written", "AnHu2410__MD_crosslingual", "adapter", "adapter_config.json");
-        Assert.NotNull(source);
-        File.Copy(source!, Path.Combine(folder, "adapter_config.json"));
+        var source = TestPaths.Fixture("python-written", "AnHu2410__MD_crosslingual", "adapter", "adapter_config.json");
+        File.Copy(source, Path.Combine(folder, "adapter_config.json"));
         File.WriteAllBytes(Path.Combine(folder, "adapter.safetensors"), [8, 0, 0, 0, 0, 0, 0, 0, .. "{}      "u8.ToArray()]);
 
         var (exitCode, output, error) = await RunAsync("card", folder, "--repo-id", "me/md", "--license", "apache-2.0", "--dataset", "xnli");

@@ -24,13 +24,12 @@ public sealed class SummaryCommandTests
     [Fact]
     public async Task Loads_a_python_written_adapter_folder_and_reports_its_keys()
     {
-        var adapter = Adapters.Testing.TestPaths.SharedFixture("python-written", "AnHu2410__MD_crosslingual", "adapter");
-        Assert.NotNull(adapter);
+        var adapter = Adapters.Testing.TestPaths.Fixture("python-written", "AnHu2410__MD_crosslingual", "adapter");
         var dir = Directory.CreateTempSubdirectory("summary-mbert-").FullName;
         File.WriteAllText(Path.Combine(dir, "config.json"),
             """{"model_type": "bert", "hidden_size": 768, "num_hidden_layers": 12, "num_attention_heads": 12, "intermediate_size": 3072, "vocab_size": 16, "max_position_embeddings": 16, "type_vocab_size": 2}""");
 
-        var (exitCode, output, error) = await RunAsync("summary", "--model", dir, "--load-adapter", adapter!);
+        var (exitCode, output, error) = await RunAsync("summary", "--model", dir, "--load-adapter", adapter);
 
         Assert.True(exitCode == 0, error);
         var lines = output.TrimEnd().Split('\n');
@@ -142,5 +141,39 @@ public sealed class SummaryCommandTests
         Assert.Contains(output.Split('\n'), l => l.StartsWith("lora                     lora                  3,072", StringComparison.Ordinal));
         Directory.Delete(gpt2, recursive: true);
         Directory.Delete(llama, recursive: true);
+    }
+
+    [Fact]
+    public async Task A_config_file_not_named_config_json_is_the_model_summarised_not_its_folders_config_json()
+    {
+        // The folder's config.json has 2 layers; the file passed has 3. Before the model factory, summary read the
+        // sibling config.json and printed the 2-layer counts for the 3-layer config.
+        var dir = TinyConfigFolder();
+        var other = Path.Combine(dir, "bert-3-layers.json");
+        File.WriteAllText(other,
+            """{"model_type": "bert", "hidden_size": 64, "num_hidden_layers": 3, "num_attention_heads": 4, "intermediate_size": 128, "vocab_size": 100, "max_position_embeddings": 32, "type_vocab_size": 2}""");
+
+        var (exitCode, output, error) = await RunAsync("summary", "--model", other, "--adapter", "ia3", "--json");
+
+        Assert.True(exitCode == 0, error);
+        using var doc = JsonDocument.Parse(output);
+        Assert.Equal(3 * (64 + 64 + 128), doc.RootElement.GetProperty("rows")[0].GetProperty("parameterCount").GetInt64());
+        (exitCode, output, error) = await RunAsync("summary", "--model", dir, "--adapter", "ia3", "--json");
+        Assert.True(exitCode == 0, error);
+        using var folder = JsonDocument.Parse(output);
+        Assert.Equal(2 * (64 + 64 + 128), folder.RootElement.GetProperty("rows")[0].GetProperty("parameterCount").GetInt64());
+        Directory.Delete(dir, recursive: true);
+    }
+
+    [Fact]
+    public async Task A_folder_without_config_json_is_not_found()
+    {
+        var dir = Directory.CreateTempSubdirectory("summary-empty-").FullName;
+
+        var (exitCode, _, error) = await RunAsync("summary", "--model", dir, "--adapter", "ia3");
+
+        Assert.Equal(2, exitCode);
+        Assert.Contains("config.json is missing", error, StringComparison.Ordinal);
+        Directory.Delete(dir);
     }
 }

@@ -2,6 +2,7 @@ using Adapters.Core.Configuration;
 using Adapters.Core.Methods.Gating;
 using TorchSharp;
 using TorchSharp.Modules;
+using TorchSharp.Utils;
 using static TorchSharp.torch;
 
 namespace Adapters.Core.Methods.Bottleneck;
@@ -19,7 +20,9 @@ public sealed class BottleneckAdapter : nn.Module
     private readonly nn.Module<Tensor, Tensor> _up;
     private readonly LayerNorm? _normAfter;
     private readonly Linear? _gate;
-    private readonly Parameter? _scaling;
+    // Named after the registered parameter, so that Module.to(dtype/device) stores the converted tensor here too.
+    [ComponentName(Name = "scaling")]
+    private Parameter? _scaling;
     private readonly Func<Tensor, Tensor> _activation;
 
     /// <summary>Creates the adapter for a sub-block of width <paramref name="inputSize"/> in layer <paramref name="layerIndex"/>.</summary>

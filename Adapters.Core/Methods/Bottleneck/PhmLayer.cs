@@ -1,6 +1,7 @@
 using Adapters.Core.Configuration;
 using TorchSharp;
 using TorchSharp.Modules;
+using TorchSharp.Utils;
 using static TorchSharp.torch;
 
 namespace Adapters.Core.Methods.Bottleneck;
@@ -18,13 +19,21 @@ public sealed class PhmLayer : nn.Module<Tensor, Tensor>
     private readonly int _n;
     private readonly long _in;
     private readonly long _out;
-    private readonly Parameter? _wLeft;
-    private readonly Parameter? _wRight;
-    private readonly Parameter? _w;
-    private readonly Parameter? _bias;
-    private readonly Parameter? _rule;
-    private readonly Parameter? _ruleLeft;
-    private readonly Parameter? _ruleRight;
+    // Named after the registered parameter, so that Module.to(dtype/device) stores the converted tensor here too.
+    [ComponentName(Name = "W_left")]
+    private Parameter? _wLeft;
+    [ComponentName(Name = "W_right")]
+    private Parameter? _wRight;
+    [ComponentName(Name = "W")]
+    private Parameter? _w;
+    [ComponentName(Name = "b")]
+    private Parameter? _bias;
+    [ComponentName(Name = "phm_rule")]
+    private Parameter? _rule;
+    [ComponentName(Name = "phm_rule_left")]
+    private Parameter? _ruleLeft;
+    [ComponentName(Name = "phm_rule_right")]
+    private Parameter? _ruleRight;
     private readonly SharedParameters? _shared;
     private readonly string _position;
 

@@ -143,7 +143,7 @@ public sealed record AdapterFusionConfig
         }
         if (!File.Exists(nameOrPath))
             throw new AdapterConfigException($"Unknown AdapterFusion config \"{nameOrPath}\"; expected \"static\", \"dynamic\" or the path of a JSON file.");
-        var json = PythonJson.Parse(File.ReadAllText(nameOrPath, Encoding.UTF8), nameOrPath) as JsonObject
+        var json = ConfigJson.Parse(File.ReadAllText(nameOrPath, Encoding.UTF8), nameOrPath) as JsonObject
             ?? throw new AdapterConfigException($"{nameOrPath} must hold a JSON object.");
         return FromJson(json["config"] as JsonObject ?? json);
     }

@@ -1,4 +1,5 @@
 using Adapters.Core.Composition;
+using Adapters.Core.Conversion;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -16,6 +17,8 @@ public sealed class AdaptableLinear : nn.Module<Tensor, Tensor>
 {
     private readonly ActiveAdapterSetup _setup;
     private Tensor? _weightBeforeMerge;
+    private Parameter _weight;
+    private Parameter? _bias;
 
     /// <summary>
     /// Creates the layer with PyTorch's default init; <paramref name="location"/> says what LoRA config flags select it.
@@ -33,18 +36,18 @@ public sealed class AdaptableLinear : nn.Module<Tensor, Tensor>
         Location = location;
         InFeatures = inFeatures;
         OutFeatures = outFeatures;
-        weight = new Parameter(fanInFanOut ? empty([inFeatures, outFeatures], dtype, device) : empty([outFeatures, inFeatures], dtype, device));
-        register_parameter("weight", weight);
+        _weight = new Parameter(fanInFanOut ? empty([inFeatures, outFeatures], dtype, device) : empty([outFeatures, inFeatures], dtype, device));
+        register_parameter("weight", _weight);
         if (hasBias)
         {
-            bias = new Parameter(empty([outFeatures], dtype, device));
-            register_parameter("bias", bias);
+            _bias = new Parameter(empty([outFeatures], dtype, device));
+            register_parameter("bias", _bias);
         }
         using (var linear = nn.Linear(inFeatures, outFeatures, hasBias, device, dtype))
         using (no_grad())
         {
-            weight.copy_(fanInFanOut ? linear.weight.t() : linear.weight);
-            bias?.copy_(linear.bias!);
+            _weight.copy_(fanInFanOut ? linear.weight.t() : linear.weight);
+            _bias?.copy_(linear.bias!);
         }
         register_module("loras", Loras);
     }
@@ -53,7 +56,11 @@ public sealed class AdaptableLinear : nn.Module<Tensor, Tensor>
     protected override void RegisterComponents() { }
 
     /// <summary>The frozen weight, shape (out, in), or (in, out) with <see cref="FanInFanOut"/>.</summary>
-    public Parameter weight { get; }
+    public Parameter weight
+    {
+        get => _weight;
+        set => _weight = ParameterReplacement.Replace(nameof(AdaptableLinear), nameof(weight), _weight, value, p => ConditionallyRegisterParameter(nameof(weight), p));
+    }
 
     /// <summary>Whether <see cref="weight"/> is stored (in, out), as transformers' <c>Conv1D</c> stores it.</summary>
     public bool FanInFanOut { get; }
@@ -62,7 +69,11 @@ public sealed class AdaptableLinear : nn.Module<Tensor, Tensor>
     public Tensor OutInWeight => FanInFanOut ? weight.t() : weight;
 
     /// <summary>The bias, or null.</summary>
-    public Parameter? bias { get; }
+    public Parameter? bias
+    {
+        get => _bias;
+        set => _bias = ParameterReplacement.Replace(nameof(AdaptableLinear), nameof(bias), _bias, value!, p => ConditionallyRegisterParameter(nameof(bias), p));
+    }
 
     /// <summary>Input width.</summary>
     public long InFeatures { get; }

@@ -1,6 +1,7 @@
 using Adapters.Core.Configuration;
 using TorchSharp;
 using TorchSharp.Modules;
+using TorchSharp.Utils;
 using static TorchSharp.torch;
 
 namespace Adapters.Core.Methods.LoRA;
@@ -14,8 +15,11 @@ namespace Adapters.Core.Methods.LoRA;
 /// </summary>
 public sealed class FusedQkvLoRA : nn.Module
 {
-    private readonly Parameter? _a;
-    private readonly Parameter _b;
+    // Named after the registered parameter, so that Module.to(dtype/device) stores the converted tensor here too.
+    [ComponentName(Name = "lora_A")]
+    private Parameter? _a;
+    [ComponentName(Name = "lora_B")]
+    private Parameter _b;
 
     /// <summary>Creates the module for a fused projection of width <paramref name="inFeatures"/> → <paramref name="outFeatures"/> (all three parts).</summary>
     /// <exception cref="AdapterConfigException">The config asks for something Python's <c>LoRAMergedLinear</c> cannot do.</exception>

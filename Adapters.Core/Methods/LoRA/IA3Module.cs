@@ -1,6 +1,7 @@
 using Adapters.Core.Configuration;
 using TorchSharp;
 using TorchSharp.Modules;
+using TorchSharp.Utils;
 using static TorchSharp.torch;
 
 namespace Adapters.Core.Methods.LoRA;
@@ -11,7 +12,9 @@ namespace Adapters.Core.Methods.LoRA;
 /// </summary>
 public sealed class IA3Module : LoRALayer
 {
-    private readonly Parameter _b;
+    // Named after the registered parameter, so that Module.to(dtype/device) stores the converted tensor here too.
+    [ComponentName(Name = "lora_B")]
+    private Parameter _b;
 
     /// <summary>Creates the module for a linear layer with weight <paramref name="baseWeight"/>.</summary>
     /// <exception cref="AdapterConfigException">r is not 1, or dropout or DoRA is requested (Python rejects them).</exception>

@@ -1,6 +1,7 @@
 using Adapters.Core.Configuration;
 using TorchSharp;
 using TorchSharp.Modules;
+using TorchSharp.Utils;
 using static TorchSharp.torch;
 
 namespace Adapters.Core.Methods.LoRA;
@@ -12,8 +13,11 @@ namespace Adapters.Core.Methods.LoRA;
 /// </summary>
 public sealed class LoRAModule : LoRALayer
 {
-    private readonly Parameter _a;
-    private readonly Parameter _b;
+    // Named after the registered parameter, so that Module.to(dtype/device) stores the converted tensor here too.
+    [ComponentName(Name = "lora_A")]
+    private Parameter _a;
+    [ComponentName(Name = "lora_B")]
+    private Parameter _b;
 
     /// <summary>Creates the module for a linear layer with weight <paramref name="baseWeight"/>.</summary>
     public LoRAModule(LoRAConfig config, long inFeatures, long outFeatures, Tensor baseWeight, Device? device, ScalarType? dtype)

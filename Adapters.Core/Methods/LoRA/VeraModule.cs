@@ -1,6 +1,7 @@
 using Adapters.Core.Configuration;
 using TorchSharp;
 using TorchSharp.Modules;
+using TorchSharp.Utils;
 using static TorchSharp.torch;
 
 namespace Adapters.Core.Methods.LoRA;
@@ -12,8 +13,11 @@ namespace Adapters.Core.Methods.LoRA;
 /// </summary>
 public sealed class VeraModule : LoRALayer
 {
-    private readonly Parameter _d;
-    private readonly Parameter _scaleB;
+    // Named after the registered parameter, so that Module.to(dtype/device) stores the converted tensor here too.
+    [ComponentName(Name = "vera_D")]
+    private Parameter _d;
+    [ComponentName(Name = "vera_B")]
+    private Parameter _scaleB;
     private readonly SharedParameters _shared;
 
     /// <summary>Creates the module; the shared matrices must already exist.</summary>

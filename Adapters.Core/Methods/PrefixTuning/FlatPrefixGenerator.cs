@@ -1,6 +1,7 @@
 using Adapters.Core.Configuration;
 using TorchSharp;
 using TorchSharp.Modules;
+using TorchSharp.Utils;
 using static TorchSharp.torch;
 
 namespace Adapters.Core.Methods.PrefixTuning;
@@ -11,7 +12,9 @@ namespace Adapters.Core.Methods.PrefixTuning;
 /// </summary>
 public sealed class FlatPrefixGenerator : PrefixGenerator
 {
-    private readonly Parameter _controlTrans;
+    // Named after the registered parameter, so that Module.to(dtype/device) stores the converted tensor here too.
+    [ComponentName(Name = "control_trans")]
+    private Parameter _controlTrans;
 
     /// <summary>Creates a randomly initialised flat prefix.</summary>
     public FlatPrefixGenerator(PrefixTuningConfig config, int layers, int heads, int headDim, Device? device, ScalarType? dtype)

@@ -18,16 +18,16 @@ internal sealed class BertEmbeddings : nn.Module
     private readonly bool _robertaPositions;
     private readonly long _paddingIdx;
 
-    public BertEmbeddings(EncoderConfig config, bool robertaPositions) : base(nameof(BertEmbeddings))
+    public BertEmbeddings(EncoderConfig config, bool robertaPositions, Device? device, ScalarType? dtype) : base(nameof(BertEmbeddings))
     {
         _robertaPositions = robertaPositions;
         _paddingIdx = config.PadTokenId;
-        _word = nn.Embedding(config.VocabSize, config.HiddenSize, padding_idx: config.PadTokenId);
+        _word = nn.Embedding(config.VocabSize, config.HiddenSize, padding_idx: config.PadTokenId, device: device, dtype: dtype);
         _position = robertaPositions
-            ? nn.Embedding(config.MaxPositionEmbeddings, config.HiddenSize, padding_idx: config.PadTokenId)
-            : nn.Embedding(config.MaxPositionEmbeddings, config.HiddenSize);
-        if (config.TypeVocabSize > 0) _tokenType = nn.Embedding(config.TypeVocabSize, config.HiddenSize);
-        _norm = nn.LayerNorm(config.HiddenSize, config.LayerNormEps);
+            ? nn.Embedding(config.MaxPositionEmbeddings, config.HiddenSize, padding_idx: config.PadTokenId, device: device, dtype: dtype)
+            : nn.Embedding(config.MaxPositionEmbeddings, config.HiddenSize, device: device, dtype: dtype);
+        if (config.TypeVocabSize > 0) _tokenType = nn.Embedding(config.TypeVocabSize, config.HiddenSize, device: device, dtype: dtype);
+        _norm = nn.LayerNorm(config.HiddenSize, config.LayerNormEps, device: device, dtype: dtype);
         _dropout = config.HiddenDropoutProb;
         register_module("word_embeddings", _word);
         register_module("position_embeddings", _position);

@@ -25,7 +25,7 @@ internal sealed class BertLayer : nn.Module
     private readonly LayerNorm _outputNorm;
     private readonly Func<Tensor, Tensor> _activation;
 
-    public BertLayer(EncoderConfig config, int index, ActiveAdapterSetup setup) : base(nameof(BertLayer))
+    public BertLayer(EncoderConfig config, int index, ActiveAdapterSetup setup, Device? device, ScalarType? dtype) : base(nameof(BertLayer))
     {
         var hidden = config.HiddenSize;
         if (hidden % config.NumAttentionHeads != 0)
@@ -36,15 +36,15 @@ internal sealed class BertLayer : nn.Module
         _hiddenDropout = config.HiddenDropoutProb;
         _activation = Activation.Get(config.HiddenAct);
 
-        Query = new AdaptableLinear(hidden, hidden, true, setup, index, LoRALocation.Query);
-        Key = new AdaptableLinear(hidden, hidden, true, setup, index, LoRALocation.Key);
-        Value = new AdaptableLinear(hidden, hidden, true, setup, index, LoRALocation.Value);
-        _attentionDense = nn.Linear(hidden, hidden);
-        _attentionNorm = nn.LayerNorm(hidden, config.LayerNormEps);
+        Query = new AdaptableLinear(hidden, hidden, true, setup, index, LoRALocation.Query, device, dtype);
+        Key = new AdaptableLinear(hidden, hidden, true, setup, index, LoRALocation.Key, device, dtype);
+        Value = new AdaptableLinear(hidden, hidden, true, setup, index, LoRALocation.Value, device, dtype);
+        _attentionDense = nn.Linear(hidden, hidden, true, device, dtype);
+        _attentionNorm = nn.LayerNorm(hidden, config.LayerNormEps, device: device, dtype: dtype);
         AttentionAdapters = new BottleneckSite(setup, index, BottleneckLocation.Attention);
-        Intermediate = new AdaptableLinear(hidden, config.IntermediateSize, true, setup, index, LoRALocation.Intermediate);
-        Output = new AdaptableLinear(config.IntermediateSize, hidden, true, setup, index, LoRALocation.Output);
-        _outputNorm = nn.LayerNorm(hidden, config.LayerNormEps);
+        Intermediate = new AdaptableLinear(hidden, config.IntermediateSize, true, setup, index, LoRALocation.Intermediate, device, dtype);
+        Output = new AdaptableLinear(config.IntermediateSize, hidden, true, setup, index, LoRALocation.Output, device, dtype);
+        _outputNorm = nn.LayerNorm(hidden, config.LayerNormEps, device: device, dtype: dtype);
         OutputAdapters = new BottleneckSite(setup, index, BottleneckLocation.Output);
         Prefix = new PrefixTuningLayer(setup, index, _heads, hidden);
         Reft = new ReftLayer(setup, index);

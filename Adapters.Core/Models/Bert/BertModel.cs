@@ -1,3 +1,4 @@
+using Adapters.Core.Conversion;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -21,25 +22,27 @@ public class BertModel : AdapterModel, ITextEncoder
     /// <param name="config">The architecture.</param>
     /// <param name="addPoolingLayer">Whether to include the pooler (transformers' <c>add_pooling_layer</c>).</param>
     /// <param name="basePrefix">The base prefix of saved keys; defaults to the model type's (e.g. <c>bert</c>).</param>
-    public BertModel(EncoderConfig config, bool addPoolingLayer = true, string? basePrefix = null)
-        : this(config, addPoolingLayer, basePrefix, robertaPositions: false)
+    /// <param name="device">The device of the parameters; the CPU when null.</param>
+    /// <param name="dtype">The parameter dtype; float32 when null.</param>
+    public BertModel(EncoderConfig config, bool addPoolingLayer = true, string? basePrefix = null, Device? device = null, ScalarType? dtype = null)
+        : this(config, addPoolingLayer, basePrefix, robertaPositions: false, device, dtype)
     {
     }
 
     /// <summary>Builds the model; <paramref name="robertaPositions"/> selects RoBERTa's position ids.</summary>
-    protected BertModel(EncoderConfig config, bool addPoolingLayer, string? basePrefix, bool robertaPositions)
+    protected BertModel(EncoderConfig config, bool addPoolingLayer, string? basePrefix, bool robertaPositions, Device? device = null, ScalarType? dtype = null)
         : base(nameof(BertModel))
     {
         ArgumentNullException.ThrowIfNull(config);
         Config = config;
         _basePrefix = basePrefix ?? config.BaseModelPrefix;
-        _embeddings = new BertEmbeddings(config, robertaPositions);
+        _embeddings = new BertEmbeddings(config, robertaPositions, device, dtype);
         register_module("embeddings", _embeddings);
         var layers = new Methods.AdapterModuleDict();
         _layers = new BertLayer[config.NumHiddenLayers];
         for (var i = 0; i < _layers.Length; i++)
         {
-            _layers[i] = new BertLayer(config, i, Setup);
+            _layers[i] = new BertLayer(config, i, Setup, device, dtype);
             layers.Add(i.ToString(System.Globalization.CultureInfo.InvariantCulture), _layers[i]);
         }
         var encoder = new Methods.AdapterModuleDict();
@@ -47,13 +50,14 @@ public class BertModel : AdapterModel, ITextEncoder
         register_module("encoder", encoder);
         if (addPoolingLayer)
         {
-            _pooler = nn.Linear(config.HiddenSize, config.HiddenSize);
+            _pooler = nn.Linear(config.HiddenSize, config.HiddenSize, true, device, dtype);
             var pooler = new Methods.AdapterModuleDict();
             pooler.Add("dense", _pooler);
             register_module("pooler", pooler);
         }
         RegisterAdapterContainers();
         InitWeights();
+        DeviceRecord.Align(this, device);
     }
 
     /// <summary>The architecture.</summary>

@@ -1,3 +1,5 @@
+using static TorchSharp.torch;
+
 namespace Adapters.Core.Models.Bert;
 
 /// <summary>
@@ -7,8 +9,12 @@ namespace Adapters.Core.Models.Bert;
 public sealed class RobertaModel : BertModel
 {
     /// <summary>Builds a randomly initialised RoBERTa / XLM-R.</summary>
-    public RobertaModel(EncoderConfig config, bool addPoolingLayer = true)
-        : base(config, addPoolingLayer, "roberta", robertaPositions: true)
+    /// <param name="config">The architecture.</param>
+    /// <param name="addPoolingLayer">Whether to include the pooler (transformers' <c>add_pooling_layer</c>).</param>
+    /// <param name="device">The device of the parameters; the CPU when null.</param>
+    /// <param name="dtype">The parameter dtype; float32 when null.</param>
+    public RobertaModel(EncoderConfig config, bool addPoolingLayer = true, Device? device = null, ScalarType? dtype = null)
+        : base(config, addPoolingLayer, "roberta", robertaPositions: true, device, dtype)
     {
     }
 }

@@ -25,7 +25,7 @@ internal sealed class DistilBertLayer : nn.Module
     private readonly LayerNorm _outputNorm;
     private readonly Func<Tensor, Tensor> _activation;
 
-    public DistilBertLayer(EncoderConfig config, int index, ActiveAdapterSetup setup) : base(nameof(DistilBertLayer))
+    public DistilBertLayer(EncoderConfig config, int index, ActiveAdapterSetup setup, Device? device, ScalarType? dtype) : base(nameof(DistilBertLayer))
     {
         var dim = config.HiddenSize;
         if (dim % config.NumAttentionHeads != 0)
@@ -36,14 +36,14 @@ internal sealed class DistilBertLayer : nn.Module
         _attentionDropout = config.AttentionProbsDropoutProb;
         _dropout = config.HiddenDropoutProb;
         _activation = Activation.Get(config.HiddenAct);
-        Query = new AdaptableLinear(dim, dim, true, setup, index, LoRALocation.Query);
-        Key = new AdaptableLinear(dim, dim, true, setup, index, LoRALocation.Key);
-        Value = new AdaptableLinear(dim, dim, true, setup, index, LoRALocation.Value);
-        _outLin = nn.Linear(dim, dim);
-        _saNorm = nn.LayerNorm(dim, 1e-12);
-        Lin1 = new AdaptableLinear(dim, config.IntermediateSize, true, setup, index, LoRALocation.Intermediate);
-        Lin2 = new AdaptableLinear(config.IntermediateSize, dim, true, setup, index, LoRALocation.Output);
-        _outputNorm = nn.LayerNorm(dim, 1e-12);
+        Query = new AdaptableLinear(dim, dim, true, setup, index, LoRALocation.Query, device, dtype);
+        Key = new AdaptableLinear(dim, dim, true, setup, index, LoRALocation.Key, device, dtype);
+        Value = new AdaptableLinear(dim, dim, true, setup, index, LoRALocation.Value, device, dtype);
+        _outLin = nn.Linear(dim, dim, true, device, dtype);
+        _saNorm = nn.LayerNorm(dim, 1e-12, device: device, dtype: dtype);
+        Lin1 = new AdaptableLinear(dim, config.IntermediateSize, true, setup, index, LoRALocation.Intermediate, device, dtype);
+        Lin2 = new AdaptableLinear(config.IntermediateSize, dim, true, setup, index, LoRALocation.Output, device, dtype);
+        _outputNorm = nn.LayerNorm(dim, 1e-12, device: device, dtype: dtype);
         AttentionAdapters = new BottleneckSite(setup, index, BottleneckLocation.Attention);
         OutputAdapters = new BottleneckSite(setup, index, BottleneckLocation.Output);
         Prefix = new PrefixTuningLayer(setup, index, _heads, dim);

@@ -1,3 +1,4 @@
+using Adapters.Core.Conversion;
 using Adapters.Core.Methods;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -17,13 +18,16 @@ public sealed class DistilBertModel : AdapterModel, ITextEncoder
     private readonly DistilBertLayer[] _layers;
 
     /// <summary>Builds a randomly initialised DistilBERT.</summary>
-    public DistilBertModel(EncoderConfig config) : base(nameof(DistilBertModel))
+    /// <param name="config">The architecture.</param>
+    /// <param name="device">The device of the parameters; the CPU when null.</param>
+    /// <param name="dtype">The parameter dtype; float32 when null.</param>
+    public DistilBertModel(EncoderConfig config, Device? device = null, ScalarType? dtype = null) : base(nameof(DistilBertModel))
     {
         ArgumentNullException.ThrowIfNull(config);
         Config = config;
-        _word = nn.Embedding(config.VocabSize, config.HiddenSize, padding_idx: config.PadTokenId);
-        _position = nn.Embedding(config.MaxPositionEmbeddings, config.HiddenSize);
-        _norm = nn.LayerNorm(config.HiddenSize, 1e-12);
+        _word = nn.Embedding(config.VocabSize, config.HiddenSize, padding_idx: config.PadTokenId, device: device, dtype: dtype);
+        _position = nn.Embedding(config.MaxPositionEmbeddings, config.HiddenSize, device: device, dtype: dtype);
+        _norm = nn.LayerNorm(config.HiddenSize, 1e-12, device: device, dtype: dtype);
         var embeddings = new AdapterModuleDict();
         embeddings.Add("word_embeddings", _word);
         embeddings.Add("position_embeddings", _position);
@@ -33,7 +37,7 @@ public sealed class DistilBertModel : AdapterModel, ITextEncoder
         _layers = new DistilBertLayer[config.NumHiddenLayers];
         for (var i = 0; i < _layers.Length; i++)
         {
-            _layers[i] = new DistilBertLayer(config, i, Setup);
+            _layers[i] = new DistilBertLayer(config, i, Setup, device, dtype);
             layers.Add(i.ToString(System.Globalization.CultureInfo.InvariantCulture), _layers[i]);
         }
         var transformer = new AdapterModuleDict();
@@ -41,6 +45,7 @@ public sealed class DistilBertModel : AdapterModel, ITextEncoder
         register_module("transformer", transformer);
         RegisterAdapterContainers();
         InitWeights();
+        DeviceRecord.Align(this, device);
     }
 
     /// <summary>The architecture.</summary>

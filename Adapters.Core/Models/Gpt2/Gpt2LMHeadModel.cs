@@ -1,3 +1,4 @@
+using Adapters.Core.Conversion;
 using Adapters.Core.Generation;
 using Adapters.Core.Models;
 using TorchSharp;
@@ -18,6 +19,7 @@ public sealed class Gpt2LMHeadModel : nn.Module, ICausalLM
         Config = config;
         Transformer = new Gpt2Model(config, device, dtype);
         register_module("transformer", Transformer);
+        DeviceRecord.Align(this, device);
     }
 
     /// <summary>Children are registered explicitly under Python's names; field-based registration would add C# field names.</summary>

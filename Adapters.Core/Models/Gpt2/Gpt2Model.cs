@@ -1,3 +1,4 @@
+using Adapters.Core.Conversion;
 using System.Globalization;
 using Adapters.Core.Generation;
 using Adapters.Core.Heads;
@@ -55,6 +56,7 @@ public sealed class Gpt2Model : AdapterModel, IHeadBackbone, IDecoderStack
             nn.init.normal_(_positions.weight!, 0.0, config.InitializerRange);
         }
         foreach (var block in _blocks) block.InitWeights(config.InitializerRange, config.NLayer);
+        DeviceRecord.Align(this, device);
     }
 
     /// <summary>The architecture.</summary>

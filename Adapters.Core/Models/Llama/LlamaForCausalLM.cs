@@ -1,3 +1,4 @@
+using Adapters.Core.Conversion;
 using Adapters.Core.Generation;
 using Adapters.Core.Models;
 using TorchSharp;
@@ -28,6 +29,7 @@ public sealed class LlamaForCausalLM : nn.Module, ICausalLM
             using (no_grad()) nn.init.normal_(_head.weight, 0.0, config.InitializerRange);
             register_module("lm_head", _head);
         }
+        DeviceRecord.Align(this, device);
     }
 
     /// <summary>Children are registered explicitly under Python's names; field-based registration would add C# field names.</summary>

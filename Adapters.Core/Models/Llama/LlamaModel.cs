@@ -1,3 +1,4 @@
+using Adapters.Core.Conversion;
 using System.Globalization;
 using Adapters.Core.Generation;
 using Adapters.Core.Heads;
@@ -48,6 +49,7 @@ public sealed class LlamaModel : AdapterModel, IHeadBackbone, IDecoderStack
         _rotary = new RotaryEmbedding(config, device);
         RegisterAdapterContainers();
         InitWeights();
+        DeviceRecord.Align(this, device);
     }
 
     /// <summary>The architecture.</summary>

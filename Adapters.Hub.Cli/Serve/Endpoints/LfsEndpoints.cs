@@ -1,3 +1,4 @@
+using Adapters.Hub.IO;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text.Json;
@@ -142,37 +143,26 @@ internal static class LfsEndpoints
             throw RegistryException.BadRequest($"Upload {sessionId} has parts 1 to {session.PartCount}; '{partText}' is not one of them.");
         }
         var expected = session.PartLength(part);
-        Directory.CreateDirectory(session.Folder);
-        var temp = session.PartPath(part) + $".{Guid.NewGuid():N}.tmp";
-        try
+        using var md5 = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
+        await AtomicFile.WriteAsync(session.PartPath(part), async (file, ct) =>
         {
-            using var md5 = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
             long written = 0;
-            await using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous))
+            var buffer = new byte[1 << 20];
+            int read;
+            while ((read = await context.Request.Body.ReadAsync(buffer, ct).ConfigureAwait(false)) > 0)
             {
-                var buffer = new byte[1 << 20];
-                int read;
-                while ((read = await context.Request.Body.ReadAsync(buffer, context.RequestAborted).ConfigureAwait(false)) > 0)
-                {
-                    written += read;
-                    if (written > expected) throw RegistryException.BadRequest($"Part {part} of upload {sessionId} must be {expected} bytes; more arrived.");
-                    md5.AppendData(buffer, 0, read);
-                    await file.WriteAsync(buffer.AsMemory(0, read), context.RequestAborted).ConfigureAwait(false);
-                }
-                file.Flush(flushToDisk: true);
+                written += read;
+                if (written > expected) throw RegistryException.BadRequest($"Part {part} of upload {sessionId} must be {expected} bytes; more arrived.");
+                md5.AppendData(buffer, 0, read);
+                await file.WriteAsync(buffer.AsMemory(0, read), ct).ConfigureAwait(false);
             }
             if (written != expected) throw RegistryException.BadRequest($"Part {part} of upload {sessionId} must be {expected} bytes; {written} arrived.");
-            File.Move(temp, session.PartPath(part), overwrite: true);
-            var etag = Convert.ToHexStringLower(md5.GetHashAndReset());
-            session.PartEtags[part] = etag;
-            context.Response.Headers.ETag = $"\"{etag}\"";
-            context.Response.StatusCode = 200;
-            context.Response.ContentLength = 0;
-        }
-        finally
-        {
-            if (File.Exists(temp)) File.Delete(temp);
-        }
+        }, WriteDurability.FileOnDisk, cancellationToken: context.RequestAborted).ConfigureAwait(false);
+        var etag = Convert.ToHexStringLower(md5.GetHashAndReset());
+        session.PartEtags[part] = etag;
+        context.Response.Headers.ETag = $"\"{etag}\"";
+        context.Response.StatusCode = 200;
+        context.Response.ContentLength = 0;
     }
 
     /// <summary>

@@ -50,7 +50,7 @@ internal sealed class BlobStore
             stream.Write(content);
             stream.Flush(flushToDisk: true);
         }
-        AtomicFile.AdoptContentAddressed(temp, target);
+        ContentAddressedFile.Adopt(temp, target);
         return sha1;
     }
 
@@ -72,7 +72,7 @@ internal sealed class BlobStore
                 stream.Flush(flushToDisk: true);
             }
             Verify(expectedSha256, expectedSize, actual, written);
-            AtomicFile.AdoptContentAddressed(temp, LfsPath(expectedSha256));
+            ContentAddressedFile.Adopt(temp, LfsPath(expectedSha256));
         }
         finally
         {
@@ -99,7 +99,7 @@ internal sealed class BlobStore
                 target.Flush(flushToDisk: true);
             }
             Verify(expectedSha256, expectedSize, Convert.ToHexStringLower(hash.GetHashAndReset()), written);
-            AtomicFile.AdoptContentAddressed(temp, LfsPath(expectedSha256));
+            ContentAddressedFile.Adopt(temp, LfsPath(expectedSha256));
         }
         finally
         {

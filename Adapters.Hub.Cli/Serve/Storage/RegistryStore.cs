@@ -1,3 +1,4 @@
+using Adapters.Hub.IO;
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
@@ -112,9 +113,9 @@ internal sealed class RegistryStore : IDisposable
                 files[path] = new FileRecord(Blobs.PutGitBlob(content), content.Length, Lfs: false);
             }
             var commit = Seal(new CommitRecord { Parents = [], Title = "initial commit", Date = metadata.CreatedAt, Files = files });
-            AtomicFile.Write(Path.Combine(staging, "repo.json"), JsonSerializer.SerializeToUtf8Bytes(metadata, s_json));
-            AtomicFile.Write(CommitPath(staging, commit.Id), JsonSerializer.SerializeToUtf8Bytes(commit, s_json));
-            AtomicFile.Write(RefPath(staging, DefaultBranch), Encoding.ASCII.GetBytes(commit.Id));
+            AtomicFile.WriteAllBytes(Path.Combine(staging, "repo.json"), JsonSerializer.SerializeToUtf8Bytes(metadata, s_json), WriteDurability.FileAndFolderOnDisk);
+            AtomicFile.WriteAllBytes(CommitPath(staging, commit.Id), JsonSerializer.SerializeToUtf8Bytes(commit, s_json), WriteDurability.FileAndFolderOnDisk);
+            AtomicFile.WriteAllBytes(RefPath(staging, DefaultBranch), Encoding.ASCII.GetBytes(commit.Id), WriteDurability.FileAndFolderOnDisk);
             Directory.CreateDirectory(Path.GetDirectoryName(folder)!);
             Directory.Move(staging, folder);
             return metadata;
@@ -201,7 +202,7 @@ internal sealed class RegistryStore : IDisposable
             var start = Resolve(key, startingPoint ?? DefaultBranch);
             var path = RefPath(RepoFolder(key), branch);
             if (File.Exists(path)) throw new RegistryException(409, null, $"Reference already exists: refs/heads/{branch}");
-            AtomicFile.Write(path, Encoding.ASCII.GetBytes(start.CommitId));
+            AtomicFile.WriteAllBytes(path, Encoding.ASCII.GetBytes(start.CommitId), WriteDurability.FileAndFolderOnDisk);
         }
         finally
         {
@@ -290,7 +291,7 @@ internal sealed class RegistryStore : IDisposable
                 Date = DateTimeOffset.UtcNow,
                 Files = files,
             }, touched);
-            AtomicFile.Write(CommitPath(folder, commit.Id), JsonSerializer.SerializeToUtf8Bytes(commit, s_json));
+            AtomicFile.WriteAllBytes(CommitPath(folder, commit.Id), JsonSerializer.SerializeToUtf8Bytes(commit, s_json), WriteDurability.FileAndFolderOnDisk);
 
             int? pullRequest = null;
             var target = branch;
@@ -302,7 +303,7 @@ internal sealed class RegistryStore : IDisposable
                     .DefaultIfEmpty(0).Max() + 1;
                 target = $"refs/pr/{pullRequest}";
             }
-            AtomicFile.Write(RefPath(folder, target), Encoding.ASCII.GetBytes(commit.Id));
+            AtomicFile.WriteAllBytes(RefPath(folder, target), Encoding.ASCII.GetBytes(commit.Id), WriteDurability.FileAndFolderOnDisk);
             return new CommitOutcome(commit.Id, pullRequest);
         }
         finally

@@ -1,4 +1,5 @@
-using Adapters.Core.Configuration;
+using Adapters.Hub.IO;
+using Adapters.Hub.Json;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -206,10 +207,6 @@ public static class LegacyAdapterNormalizer
         }
     }
 
-    private static async Task WriteJsonAsync(string path, JsonObject value, CancellationToken cancellationToken)
-    {
-        var temp = path + ".tmp";
-        await File.WriteAllTextAsync(temp, PythonJson.Dumps(value, indent: 2), new UTF8Encoding(false), cancellationToken).ConfigureAwait(false);
-        File.Move(temp, path, overwrite: true);
-    }
+    private static Task WriteJsonAsync(string path, JsonObject value, CancellationToken cancellationToken) =>
+        AtomicFile.WriteAllTextAsync(path, PythonJson.Dumps(value, indent: 2), cancellationToken: cancellationToken);
 }

@@ -1,3 +1,5 @@
+using Adapters.Hub.Text;
+using Adapters.Hub.IO;
 using System.IO.Compression;
 
 namespace Adapters.Hub.Legacy.Migration;
@@ -42,7 +44,7 @@ public static class LegacyArchiveExtractor
                 var segments = name.Split('/');
                 if (name.StartsWith('/') || (name.Length > 1 && name[1] == ':') || segments.Any(s => s == ".."))
                 {
-                    throw new LegacyArchiveException(zipPath, $"entry '{entry.FullName}' points outside the extraction folder");
+                    throw new LegacyArchiveException(zipPath, $"entry {SafeText.Quote(entry.FullName)} points outside the extraction folder");
                 }
                 if (name.EndsWith('/')) continue;
                 var fileName = segments[^1];
@@ -50,36 +52,33 @@ public static class LegacyArchiveExtractor
                 var target = Path.GetFullPath(Path.Combine(root, fileName));
                 if (!target.StartsWith(root + Path.DirectorySeparatorChar, StringComparison.Ordinal))
                 {
-                    throw new LegacyArchiveException(zipPath, $"entry '{entry.FullName}' points outside the extraction folder");
+                    throw new LegacyArchiveException(zipPath, $"entry {SafeText.Quote(entry.FullName)} points outside the extraction folder");
                 }
-                var temp = target + ".part";
                 long entryBytes = 0;
                 var source = await entry.OpenAsync(cancellationToken).ConfigureAwait(false);
                 await using (source.ConfigureAwait(false))
                 {
-                    var output = File.Create(temp);
-                    await using (output.ConfigureAwait(false))
+                    // As in Python, a later member with the same file name replaces an earlier one.
+                    await AtomicFile.WriteAsync(target, async (output, ct) =>
                     {
                         var buffer = new byte[81920];
                         int read;
-                        while ((read = await source.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
+                        while ((read = await source.ReadAsync(buffer, ct).ConfigureAwait(false)) > 0)
                         {
                             entryBytes += read;
                             total += read;
                             if (entryBytes > limits.MaxEntryBytes)
                             {
-                                throw new LegacyArchiveException(zipPath, $"entry '{entry.FullName}' inflates past the limit of {limits.MaxEntryBytes} bytes");
+                                throw new LegacyArchiveException(zipPath, $"entry {SafeText.Quote(entry.FullName)} inflates past the limit of {limits.MaxEntryBytes} bytes");
                             }
                             if (total > limits.MaxTotalBytes)
                             {
                                 throw new LegacyArchiveException(zipPath, $"the archive inflates past the limit of {limits.MaxTotalBytes} bytes");
                             }
-                            await output.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
+                            await output.WriteAsync(buffer.AsMemory(0, read), ct).ConfigureAwait(false);
                         }
-                    }
+                    }, cancellationToken: cancellationToken).ConfigureAwait(false);
                 }
-                // As in Python, a later member with the same file name replaces an earlier one.
-                File.Move(temp, target, overwrite: true);
                 if (!written.Contains(fileName, StringComparer.Ordinal)) written.Add(fileName);
             }
             return written;

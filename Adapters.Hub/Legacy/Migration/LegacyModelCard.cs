@@ -1,4 +1,4 @@
-using Adapters.Core.Configuration;
+using Adapters.Hub.Json;
 using System.Text;
 
 namespace Adapters.Hub.Legacy.Migration;

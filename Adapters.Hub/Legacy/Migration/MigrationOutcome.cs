@@ -32,6 +32,10 @@ public sealed class MigrationOutcome
     /// <summary>Migrated, skipped or failed.</summary>
     public required MigrationOutcomeKind Kind { get; init; }
 
-    /// <summary>Why it was skipped or failed; null when migrated.</summary>
+    /// <summary>Why it was skipped or failed, on one line with untrusted names escaped; null when migrated.</summary>
     public string? Reason { get; init; }
+
+    /// <summary>The failure itself, so that callers can classify it (the CLI maps it to its exit code); null unless failed.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public Exception? Error { get; init; }
 }

@@ -1,3 +1,4 @@
+using Adapters.Hub.Text;
 using System.Collections.Concurrent;
 using System.Net;
 using System.Security.Cryptography;
@@ -51,7 +52,7 @@ public sealed class MigrationRunner
 
     private async Task<MigrationOutcome> MigrateVersionAsync(MigrationPlanItem item, MigrationVersionPlan version, MigrationState state, string workRoot, CancellationToken cancellationToken)
     {
-        MigrationOutcome Outcome(MigrationOutcomeKind kind, string? reason) => new()
+        MigrationOutcome Outcome(MigrationOutcomeKind kind, string? reason, Exception? error = null) => new()
         {
             LegacyId = item.LegacyId,
             Version = version.Version,
@@ -59,6 +60,7 @@ public sealed class MigrationRunner
             Branches = version.Branches,
             Kind = kind,
             Reason = reason,
+            Error = error,
         };
 
         var key = MigrationState.Key(item.TargetRepo, version.Version);
@@ -120,9 +122,9 @@ public sealed class MigrationRunner
         }
         catch (Exception ex)
         {
-            var reason = ex.Message.ReplaceLineEndings(" ").Trim();
+            var reason = SafeText.OneLine(ex.Message);
             await state.MarkFailedAsync(key, reason, CancellationToken.None).ConfigureAwait(false);
-            return Outcome(MigrationOutcomeKind.Failed, reason);
+            return Outcome(MigrationOutcomeKind.Failed, reason, ex);
         }
         finally
         {

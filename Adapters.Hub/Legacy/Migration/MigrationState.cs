@@ -1,3 +1,4 @@
+using Adapters.Hub.IO;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
@@ -75,13 +76,9 @@ public sealed class MigrationState
         {
             _document.Entries[key] = record;
             if (_path is null) return;
-            var directory = Path.GetDirectoryName(Path.GetFullPath(_path))!;
-            Directory.CreateDirectory(directory);
-            var temp = Path.Combine(directory, "." + Path.GetFileName(_path) + "." + Guid.NewGuid().ToString("N") + ".tmp");
             // Saving must not be cut short by the run's cancellation, or a kill right here would lose a finished version.
             var bytes = JsonSerializer.SerializeToUtf8Bytes(_document, s_json);
-            await File.WriteAllBytesAsync(temp, bytes, CancellationToken.None).ConfigureAwait(false);
-            File.Move(temp, _path, overwrite: true);
+            await AtomicFile.WriteAllBytesAsync(_path, bytes, WriteDurability.FileOnDisk, CancellationToken.None).ConfigureAwait(false);
         }
         finally
         {

@@ -35,7 +35,7 @@ public sealed class PythonJsonTests
         var path = TestPaths.Fixture("models", "python-written", folder, file);
         var original = File.ReadAllBytes(path);
 
-        var node = PythonJson.Parse(File.ReadAllText(path), path);
+        var node = ConfigJson.Parse(File.ReadAllText(path), path);
         var written = System.Text.Encoding.UTF8.GetBytes(PythonJson.Serialize(node));
 
         Assert.Equal(original, written);

@@ -19,23 +19,22 @@ public sealed class AdapterFolderFilesTests : IDisposable
     [Fact]
     public void The_python_written_mbert_adapter_and_head_load_from_their_folder_with_nothing_missing_or_unexpected()
     {
-        var folder = TestPaths.SharedFixture("python-written", "AnHu2410__MD_crosslingual", "adapter");
-        Assert.NotNull(folder);
+        var folder = TestPaths.Fixture("python-written", "AnHu2410__MD_crosslingual", "adapter");
         TorchRuntime.Initialize();
         using var scope = NewDisposeScope();
         var config = new EncoderConfig { VocabSize = 16, MaxPositionEmbeddings = 16 };
         using var model = new FlexHeadModel(new BertModel(config));
 
-        var result = model.LoadAdapter(folder!, setActive: true);
+        var result = model.LoadAdapter(folder, setActive: true);
 
         Assert.Equal("md", result.Name);
         Assert.Empty(result.MissingKeys);
         Assert.Empty(result.UnexpectedKeys);
         Assert.Equal("md", model.ActiveHead);
-        using var saved = TensorFiles.Load(Path.Combine(folder!, "pytorch_adapter.bin"));
+        using var saved = TensorFiles.Load(Path.Combine(folder, "pytorch_adapter.bin"));
         const string key = "bert.encoder.layer.11.output.adapters.md.adapter_up.weight";
         Assert.True(TinyModels.Same(saved[key], model.BaseModel.GetAdapterStateDict("md")[key]));
-        using var head = TensorFiles.Load(Path.Combine(folder!, "pytorch_model_head.bin"));
+        using var head = TensorFiles.Load(Path.Combine(folder, "pytorch_model_head.bin"));
         Assert.True(TinyModels.Same(head["heads.md.4.weight"], model.GetHeadStateDict("md")["heads.md.4.weight"]));
     }
 

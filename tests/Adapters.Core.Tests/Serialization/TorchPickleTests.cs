@@ -102,11 +102,10 @@ public sealed class TorchPickleTests
     [InlineData("adapter-hub__adapters/adapter1/pytorch_model_head.bin", null, "archive", 4)]
     [InlineData("AnHu2410__MD_crosslingual/adapter/pytorch_adapter.bin", "bert.encoder.layer.{0}.output.adapters.md.", "pytorch_adapter", 48)]
     [InlineData("AnHu2410__MD_crosslingual/adapter/pytorch_model_head.bin", null, "pytorch_model_head", 4)]
-    public void Real_adapter_files_from_the_shared_fixtures_load(string relative, string? prefix, string root, int count)
+    public void Real_adapter_files_written_by_python_load(string relative, string? prefix, string root, int count)
     {
-        var path = TestPaths.SharedFixture(["python-written", .. relative.Split('/')]);
-        Assert.NotNull(path);
-        using var file = TorchPickleFile.Open(path!);
+        var path = TestPaths.Fixture(["python-written", .. relative.Split('/')]);
+        using var file = TorchPickleFile.Open(path);
         Assert.Equal(root, file.ArchiveRoot);
         Assert.Equal(count, file.Tensors.Count);
         Assert.All(file.Tensors, t => Assert.Equal(TensorDType.F32, t.DType));
@@ -240,12 +239,11 @@ public sealed class TorchPickleTests
     [Fact]
     public void Adapter_pickle_opcodes_match_the_python_written_file()
     {
-        var path = TestPaths.SharedFixture("python-written", "adapter-hub__adapters", "adapter1", "pytorch_adapter.bin");
-        Assert.NotNull(path);
-        using var file = TorchPickleFile.Open(path!);
+        var path = TestPaths.Fixture("python-written", "adapter-hub__adapters", "adapter1", "pytorch_adapter.bin");
+        using var file = TorchPickleFile.Open(path);
         var pickle = TorchPickleWriter.Serialize(file.AsPayloads(), new TorchSaveOptions { ArchiveRoot = "archive" });
         using var ours = TorchPickleFile.FromBytes(pickle);
-        Assert.Equal(ReadEntry(path!, "archive/data.pkl"), ReadEntry(pickle, "archive/data.pkl"));
+        Assert.Equal(ReadEntry(path, "archive/data.pkl"), ReadEntry(pickle, "archive/data.pkl"));
         foreach (var t in file.Tensors) Assert.Equal(file.ReadRaw(t.Name).Data.ToArray(), ours.ReadRaw(t.Name).Data.ToArray());
     }
 

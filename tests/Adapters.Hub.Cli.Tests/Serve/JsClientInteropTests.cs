@@ -81,17 +81,16 @@ public sealed class JsClientInteropTests
         }
 
         // The JS client downloads what ours pushed.
-        var adapter = TestPaths.SharedFixture("python-written", "AnHu2410__MD_crosslingual", "adapter");
-        Assert.NotNull(adapter);
-        var ourCommit = await ours.PushAdapterFolderAsync(adapter!, "dotnet/pushed");
+        var adapter = TestPaths.Fixture("python-written", "AnHu2410__MD_crosslingual", "adapter");
+        var ourCommit = await ours.PushAdapterFolderAsync(adapter, "dotnet/pushed");
         await ours.Commits.CreateCommitAsync("dotnet/pushed", [CommitOperation.AddBytes("weights/large.bin", files["weights/big.bin"])], "Add a large file");
-        var names = Directory.EnumerateFiles(adapter!).Select(Path.GetFileName).Select(n => n!).Append("weights/large.bin").ToArray();
+        var names = Directory.EnumerateFiles(adapter).Select(Path.GetFileName).Select(n => n!).Append("weights/large.bin").ToArray();
         var output = host.Scratch.CreateSubdirectory("js-output");
         var downloaded = JsonDocument.Parse(await RunNodeAsync(["download", endpoint, WriteToken, "dotnet/pushed", output.FullName, .. names])).RootElement;
         Assert.Equal(names.Length, downloaded.GetProperty("downloads").GetArrayLength());
         foreach (var name in names.SkipLast(1))
         {
-            Assert.Equal(await File.ReadAllBytesAsync(Path.Combine(adapter!, name)), await File.ReadAllBytesAsync(Path.Combine(output.FullName, name)));
+            Assert.Equal(await File.ReadAllBytesAsync(Path.Combine(adapter, name)), await File.ReadAllBytesAsync(Path.Combine(output.FullName, name)));
         }
         Assert.Equal(files["weights/big.bin"], await File.ReadAllBytesAsync(Path.Combine(output.FullName, "weights", "large.bin")));
         Assert.Matches("^[0-9a-f]{40}$", ourCommit.CommitOid);

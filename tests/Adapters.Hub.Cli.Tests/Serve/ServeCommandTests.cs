@@ -43,11 +43,10 @@ public sealed class ServeCommandTests : IDisposable
             Environment.SetEnvironmentVariable("HF_HOME", Path.Combine(_scratch.FullName, "home"));
             Environment.SetEnvironmentVariable("HF_ENDPOINT", endpoint);
 
-            var source = TestPaths.SharedFixture("python-written", "AnHu2410__MD_crosslingual", "adapter");
-            Assert.NotNull(source);
+            var source = TestPaths.Fixture("python-written", "AnHu2410__MD_crosslingual", "adapter");
             using var pushOutput = new StringWriter();
             using var pushError = new StringWriter();
-            var exitCode = await CliApplication.RunAsync(["push", source!, "me/from-cli", "--json"], pushOutput, pushError, CancellationToken.None);
+            var exitCode = await CliApplication.RunAsync(["push", source, "me/from-cli", "--json"], pushOutput, pushError, CancellationToken.None);
             Assert.True(exitCode == 0, pushError.ToString());
             var commit = JsonDocument.Parse(pushOutput.ToString()).RootElement.GetProperty("commitOid").GetString();
 
@@ -57,7 +56,7 @@ public sealed class ServeCommandTests : IDisposable
             var snapshot = await client.Files.SnapshotDownloadAsync("me/from-cli");
             Assert.Equal(commit, snapshot.CommitHash);
             Assert.StartsWith(Path.Combine(_scratch.FullName, "home", "hub"), snapshot.Path, StringComparison.Ordinal);
-            Assert.Equal(await File.ReadAllBytesAsync(Path.Combine(source!, "pytorch_model_head.bin")), await File.ReadAllBytesAsync(Path.Combine(snapshot.Path, "pytorch_model_head.bin")));
+            Assert.Equal(await File.ReadAllBytesAsync(Path.Combine(source, "pytorch_model_head.bin")), await File.ReadAllBytesAsync(Path.Combine(snapshot.Path, "pytorch_model_head.bin")));
         }
         finally
         {

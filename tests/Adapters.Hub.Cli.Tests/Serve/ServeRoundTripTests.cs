@@ -7,12 +7,7 @@ namespace Adapters.Hub.Cli.Tests.Serve;
 /// <summary>Our Hub client against <c>adapters-hub serve</c>: push, pull into a fresh cache, and the metadata routes.</summary>
 public sealed class ServeRoundTripTests
 {
-    private static string PythonAdapter()
-    {
-        var folder = TestPaths.SharedFixture("python-written", "AnHu2410__MD_crosslingual", "adapter");
-        Assert.NotNull(folder);
-        return folder!;
-    }
+    private static string PythonAdapter() => TestPaths.Fixture("python-written", "AnHu2410__MD_crosslingual", "adapter");
 
     [Fact]
     public async Task A_pushed_python_adapter_folder_is_pulled_back_byte_for_byte_into_a_fresh_cache()

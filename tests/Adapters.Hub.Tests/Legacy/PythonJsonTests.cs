@@ -1,4 +1,4 @@
-using Adapters.Core.Configuration;
+using Adapters.Hub.Json;
 using System.Text.Json.Nodes;
 using Adapters.Hub.Legacy;
 using Adapters.Testing;

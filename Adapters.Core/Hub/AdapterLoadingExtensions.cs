@@ -2,6 +2,8 @@ using Adapters.Core.Heads;
 using Adapters.Core.Models;
 using Adapters.Core.Serialization;
 
+// The namespace is the Hub's although the methods need TorchSharp models (so they live in Adapters.Core, which
+// references the Hub client): `using Adapters.Hub.Loading;` brings them whichever package defines them.
 namespace Adapters.Hub.Loading;
 
 /// <summary>

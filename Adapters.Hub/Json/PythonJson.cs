@@ -3,7 +3,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
-namespace Adapters.Core.Configuration;
+namespace Adapters.Hub.Json;
 
 /// <summary>
 /// Python's <c>json</c> module, byte for byte: <c>json.dump(obj, f, indent=2, sort_keys=True)</c> as the adapters
@@ -12,6 +12,10 @@ namespace Adapters.Core.Configuration;
 /// ends with an indent), strings use <c>ensure_ascii</c> escaping, keys sort by code point, and numbers render as
 /// Python renders the int or float the value came from. No trailing newline.
 /// </summary>
+/// <remarks>
+/// It lives in the Hub client, the lowest project, because the legacy AdapterHub ids hash Python's JSON text;
+/// <c>Adapters.Core</c> parses config files with it through <c>ConfigJson</c>.
+/// </remarks>
 public static class PythonJson
 {
     /// <summary>Serialises <paramref name="node"/> the way Python's <c>json.dump(indent=2, sort_keys=True)</c> does.</summary>
@@ -32,20 +36,6 @@ public static class PythonJson
         var builder = new StringBuilder();
         Write(builder, value, indent, 0, sortKeys: true);
         return builder.ToString();
-    }
-
-    /// <summary>Parses JSON text into a mutable node tree, keeping the int/float distinction of every number literal.</summary>
-    /// <exception cref="AdapterConfigException">The text is not valid JSON.</exception>
-    public static JsonNode? Parse(string json, string sourceName)
-    {
-        try
-        {
-            return JsonNode.Parse(json);
-        }
-        catch (JsonException ex)
-        {
-            throw new AdapterConfigException($"{sourceName} is not valid JSON: {ex.Message}", ex);
-        }
     }
 
     /// <summary>Whether a JSON number is a Python <c>float</c> (written with a fraction or exponent) rather than an <c>int</c>.</summary>
@@ -253,10 +243,10 @@ public static class PythonJson
                 else if (value.TryGetValue<long>(out var longValue)) builder.Append(longValue.ToString(CultureInfo.InvariantCulture));
                 else if (value.TryGetValue<int>(out var intValue)) builder.Append(intValue.ToString(CultureInfo.InvariantCulture));
                 else if (value.TryGetValue<ulong>(out var ulongValue)) builder.Append(ulongValue.ToString(CultureInfo.InvariantCulture));
-                else throw new AdapterConfigException($"Cannot write the JSON number {value.ToJsonString()} as Python JSON.");
+                else throw new ArgumentException($"Cannot write the JSON number {value.ToJsonString()} as Python JSON.", nameof(value));
                 break;
             default:
-                throw new AdapterConfigException($"A {value.GetValueKind()} value cannot be written as Python JSON.");
+                throw new ArgumentException($"A {value.GetValueKind()} value cannot be written as Python JSON.", nameof(value));
         }
     }
 
