@@ -1,3 +1,4 @@
+using Adapters.Hub.Discussions;
 using Adapters.Hub.Download;
 using Adapters.Hub.Http;
 using Adapters.Hub.Repositories;
@@ -9,7 +10,8 @@ namespace Adapters.Hub;
 /// <summary>
 /// The Hugging Face Hub client: one <see cref="HubConnection"/> shared by the per-resource clients
 /// <see cref="Files"/> (downloads into the cache Python uses), <see cref="Repositories"/> (information,
-/// listings, search) and <see cref="Commits"/> (uploads).
+/// listings, search, branches, tags, commit history), <see cref="Commits"/> (uploads) and
+/// <see cref="Discussions"/> (discussions and pull requests).
 /// </summary>
 public sealed class HubClient : IDisposable
 {
@@ -39,6 +41,7 @@ public sealed class HubClient : IDisposable
         Repositories = new RepositoriesClient(connection);
         Files = new FilesClient(connection, Repositories);
         Commits = new CommitsClient(connection, Repositories);
+        Discussions = new DiscussionsClient(connection);
     }
 
     /// <summary>The shared transport (JSON calls, streaming, error mapping) for clients built on this one.</summary>
@@ -55,6 +58,9 @@ public sealed class HubClient : IDisposable
 
     /// <summary>Commits: file additions and deletions, LFS uploads, folder uploads.</summary>
     public CommitsClient Commits { get; }
+
+    /// <summary>Discussions and pull requests: open, list, read, comment, close or reopen, merge.</summary>
+    public DiscussionsClient Discussions { get; }
 
     private static HttpClient CreateHttpClient(HubClientOptions options)
     {

@@ -3,7 +3,9 @@ namespace Adapters.Hub;
 /// <summary>
 /// Retries of failed requests: 408, 429, 500, 502, 503, 504 and transport errors are retried with
 /// exponential backoff (as Python's <c>http_backoff</c>), honouring <c>Retry-After</c> and the
-/// <c>RateLimit</c> header; other 4xx statuses fail at once.
+/// <c>RateLimit</c> header; other 4xx statuses fail at once. This is the only retry layer (see
+/// <see cref="Http.TransientFailures"/>): a request is sent at most <see cref="MaxRetries"/> + 1 times, and
+/// writes that could apply twice (commits, discussion posts, merges) are sent once.
 /// </summary>
 public sealed class HubRetryOptions
 {

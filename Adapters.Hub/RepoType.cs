@@ -1,6 +1,13 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
 namespace Adapters.Hub;
 
-/// <summary>The kinds of Hub repository this client reads.</summary>
+/// <summary>
+/// The kinds of Hub repository this client reads. In JSON it is written as Python's <c>repo_type</c>
+/// (<c>"model"</c>, <c>"dataset"</c>, <c>"space"</c>), never as a number.
+/// </summary>
+[JsonConverter(typeof(RepoTypeJsonConverter))]
 public enum RepoType
 {
     /// <summary>A model repository (no URL prefix, API segment <c>models</c>).</summary>
@@ -37,4 +44,29 @@ public static class RepoTypeExtensions
         "space" or "spaces" => RepoType.Space,
         _ => throw new ArgumentException($"Unknown repository type '{value}'; expected model, dataset or space.", nameof(value)),
     };
+}
+
+/// <summary>Reads and writes <see cref="RepoType"/> as its singular name, the spelling Python uses in JSON.</summary>
+public sealed class RepoTypeJsonConverter : JsonConverter<RepoType>
+{
+    /// <inheritdoc />
+    public override RepoType Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        if (reader.TokenType != JsonTokenType.String) throw new JsonException($"A repository type must be a string such as \"model\"; got {reader.TokenType}.");
+        try
+        {
+            return RepoTypeExtensions.Parse(reader.GetString()!);
+        }
+        catch (ArgumentException ex)
+        {
+            throw new JsonException(ex.Message, ex);
+        }
+    }
+
+    /// <inheritdoc />
+    public override void Write(Utf8JsonWriter writer, RepoType value, JsonSerializerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        writer.WriteStringValue(value.Singular());
+    }
 }

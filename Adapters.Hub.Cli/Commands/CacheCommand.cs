@@ -71,7 +71,8 @@ internal static class CacheCommand
             {
                 foreach (var blob in result.Corrupted) await output.WriteLineAsync($"CORRUPT  {blob.RepoId}  {blob.BlobPath}  expected {blob.Expected}, got {blob.Actual}").ConfigureAwait(false);
                 foreach (var entry in result.DanglingEntries) await output.WriteLineAsync($"MISSING  {entry}").ConfigureAwait(false);
-                await output.WriteLineAsync($"{result.BlobsChecked} blob(s) checked ({result.FingerprintHits} by fingerprint): {result.Corrupted.Count} corrupt, {result.DanglingEntries.Count} missing.").ConfigureAwait(false);
+                foreach (var blob in result.Unverifiable) await output.WriteLineAsync($"UNVERIFIED  {blob}  (its name is not a content hash and no cached listing gives one; size not checked)").ConfigureAwait(false);
+                await output.WriteLineAsync($"{result.BlobsChecked} blob(s) checked ({result.FingerprintHits} by fingerprint): {result.Corrupted.Count} corrupt, {result.DanglingEntries.Count} missing, {result.Unverifiable.Count} could not be verified.").ConfigureAwait(false);
             }
             if (!result.IsHealthy)
             {
@@ -102,7 +103,8 @@ internal static class CacheCommand
             var verb = result.DryRun ? "would delete" : "deleted";
             foreach (var repo in result.DeletedRepos) await output.WriteLineAsync($"{verb} repo {repo}").ConfigureAwait(false);
             foreach (var revision in result.DeletedRevisions) await output.WriteLineAsync($"{verb} revision {revision}").ConfigureAwait(false);
-            await output.WriteLineAsync($"{verb} {result.DeletedBlobs.Count} blob(s), {FormatSize(result.FreedBytes)}.").ConfigureAwait(false);
+            foreach (var partial in result.DeletedPartials) await output.WriteLineAsync($"{verb} partial download {partial}").ConfigureAwait(false);
+            await output.WriteLineAsync($"{verb} {result.DeletedBlobs.Count} blob(s) and {result.DeletedPartials.Count} partial download(s), {FormatSize(result.FreedBytes)}.").ConfigureAwait(false);
             return 0;
         }));
         command.WithExamples("adapters-hub cache prune --dry-run", "adapters-hub cache prune --json");

@@ -2,6 +2,7 @@ using System.CommandLine;
 using Adapters.Hub.Cli.Help;
 using Adapters.Hub.Cli.Logging;
 using System.Text.Json;
+using Adapters.Hub.Auth;
 
 namespace Adapters.Hub.Cli.Commands;
 
@@ -12,7 +13,7 @@ internal static class LoginCommands
     {
         var token = new Option<string?>("--token") { Description = "The token to store; read from standard input when omitted." };
         var endpoint = new Option<string?>("--endpoint") { Description = "Hub URL to check the token against (default: HF_ENDPOINT)." };
-        var command = new Command("login", "Check a token with whoami, then store it at $HF_HOME/token (mode 0600) for this tool and Python.")
+        var command = new Command("login", "Check a token with whoami, then save it under its name in $HF_HOME/stored_tokens and make it the active token ($HF_HOME/token, mode 0600), as Python does.")
         {
             token, endpoint,
         };
@@ -29,9 +30,12 @@ internal static class LoginCommands
             using var client = new HubClient(options);
             var me = await client.Repositories.WhoAmIAsync(cancellationToken).ConfigureAwait(false);
 
-            TokenFile.Write(environment.TokenPath, value);
+            // Python 1.x names the token after whoami's displayName, and OAuth tokens "oauth-<user>".
+            var tokenName = me.Auth?.AccessToken?.DisplayName is { Length: > 0 } displayName ? displayName : $"oauth-{me.Name}";
+            var store = new TokenStore(environment.TokenPath);
+            store.Save(tokenName, value);
             await parseResult.InvocationConfiguration.Output.WriteLineAsync(
-                $"Logged in as {me.Name} (token '{me.Auth?.AccessToken?.DisplayName ?? "unnamed"}', role {me.Auth?.AccessToken?.Role ?? "unknown"}); token saved to {environment.TokenPath}.").ConfigureAwait(false);
+                $"Logged in as {me.Name} (token '{tokenName}', role {me.Auth?.AccessToken?.Role ?? "unknown"}); token saved to {store.TokenPath} and {store.StoredTokensPath}.").ConfigureAwait(false);
             return 0;
         }));
         command.WithExamples("adapters-hub login --token hf_...", "echo \"$HF_TOKEN\" | adapters-hub login", "adapters-hub login --endpoint http://127.0.0.1:8787 --token hf_...");
@@ -40,16 +44,21 @@ internal static class LoginCommands
 
     public static Command CreateLogout()
     {
-        var command = new Command("logout", "Delete the stored token file ($HF_HOME/token). HF_TOKEN, if set, still applies.");
+        var tokenName = new Option<string?>("--token-name") { Description = "Forget only this saved token (and the active token file if it holds it)." };
+        var command = new Command("logout", "Delete the active token ($HF_HOME/token) and every saved token ($HF_HOME/stored_tokens), or with --token-name only that one, as Python does. HF_TOKEN, if set, still applies.")
+        {
+            tokenName,
+        };
         command.SetAction(parseResult => CommandErrors.Guard(parseResult, () =>
         {
-            var path = HubEnvironment.FromProcess().TokenPath;
-            var existed = File.Exists(path);
-            if (existed) File.Delete(path);
-            parseResult.InvocationConfiguration.Output.WriteLine(existed ? $"Removed {path}." : $"No token file at {path}; nothing to do.");
+            var store = new TokenStore(HubEnvironment.FromProcess().TokenPath);
+            var changed = store.Logout(parseResult.GetValue(tokenName));
+            parseResult.InvocationConfiguration.Output.WriteLine(changed.Count == 0
+                ? $"No token file at {store.TokenPath} and no {store.StoredTokensPath}; nothing to do."
+                : $"Removed the token(s): {string.Join(", ", changed)}.");
             return 0;
         }));
-        command.WithExamples("adapters-hub logout");
+        command.WithExamples("adapters-hub logout", "adapters-hub logout --token-name my-laptop");
         return command;
     }
 

@@ -65,17 +65,17 @@ internal static class PullCommand
             return await hub.Files.SnapshotDownloadAsync(repoId, revision, include, exclude, repoType: repoType, progress: progress, cancellationToken: cancellationToken).ConfigureAwait(false);
         }
 
-        var aggregate = new FileSetProgress(progress, files.Length);
-        var paths = new string[files.Length];
-        await Parallel.ForEachAsync(Enumerable.Range(0, files.Length), new ParallelOptions { MaxDegreeOfParallelism = hub.Options.MaxConcurrency, CancellationToken = cancellationToken }, async (i, ct) =>
+        if (files.Length == 1)
         {
-            paths[i] = await hub.Files.DownloadFileAsync(repoId, files[i], revision, repoType, aggregate.For(i), ct).ConfigureAwait(false);
-        }).ConfigureAwait(false);
-
-        // snapshots/<commit>/<file>: walk up as many folders as the file path has segments.
-        var folder = paths[0];
-        foreach (var _ in files[0].Split('/')) folder = Path.GetDirectoryName(folder)!;
-        return new Snapshot(folder, Path.GetFileName(folder), files);
+            // One file, one HEAD (as Python's CLI, which calls hf_hub_download for a single file).
+            var path = await hub.Files.DownloadFileAsync(repoId, files[0], revision, repoType, progress, cancellationToken).ConfigureAwait(false);
+            var folder = path;
+            foreach (var _ in files[0].Split('/')) folder = Path.GetDirectoryName(folder)!;
+            return new Snapshot(folder, Path.GetFileName(folder), files);
+        }
+        // Several files: the revision is resolved once and every file taken from that commit, so a push
+        // landing mid-pull cannot mix versions (Python's CLI uses one snapshot for the same reason).
+        return await hub.Files.DownloadFilesAsync(repoId, files, revision, repoType, progress, cancellationToken).ConfigureAwait(false);
     }
 
     private static async Task<Snapshot> WithProgressAsync(string repoId, Func<IProgress<TransferProgress>, Task<Snapshot>> run)
@@ -101,34 +101,6 @@ internal static class PullCommand
             if (value.TotalBytes is { } total && total > 0) task.MaxValue = total;
             task.Value = Math.Min(value.BytesTransferred, task.MaxValue);
             task.Description = $"{repoId} ({value.FilesCompleted}/{value.TotalFiles} files)";
-        }
-    }
-
-    /// <summary>Sums the per-file progress of several single-file downloads into one report.</summary>
-    private sealed class FileSetProgress(IProgress<TransferProgress>? sink, int fileCount)
-    {
-        private readonly TransferProgress[] _latest = new TransferProgress[fileCount];
-
-        public IProgress<TransferProgress>? For(int index) => sink is null ? null : new Slot(this, index);
-
-        private void Update(int index, TransferProgress value)
-        {
-            TransferProgress sum;
-            lock (_latest)
-            {
-                _latest[index] = value;
-                sum = new TransferProgress(
-                    _latest.Sum(p => p.BytesTransferred),
-                    _latest.All(p => p.TotalBytes is not null) ? _latest.Sum(p => p.TotalBytes!.Value) : null,
-                    _latest.Sum(p => p.FilesCompleted),
-                    fileCount);
-            }
-            sink!.Report(sum);
-        }
-
-        private sealed class Slot(FileSetProgress owner, int index) : IProgress<TransferProgress>
-        {
-            public void Report(TransferProgress value) => owner.Update(index, value);
         }
     }
 }

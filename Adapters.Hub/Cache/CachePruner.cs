@@ -4,14 +4,17 @@ namespace Adapters.Hub.Cache;
 /// <param name="DeletedRevisions">Snapshots removed, as <c>repo@commit</c>.</param>
 /// <param name="DeletedRepos">Repositories removed whole (no ref pointed into them).</param>
 /// <param name="DeletedBlobs">Blobs no remaining snapshot used.</param>
-/// <param name="FreedBytes">Bytes of the deleted blobs.</param>
+/// <param name="FreedBytes">Bytes of the deleted blobs and partial downloads.</param>
 /// <param name="DryRun">True when nothing was deleted, only reported.</param>
-public sealed record CachePruneResult(IReadOnlyList<string> DeletedRevisions, IReadOnlyList<string> DeletedRepos, IReadOnlyList<string> DeletedBlobs, long FreedBytes, bool DryRun);
+/// <param name="DeletedPartials">Abandoned partial downloads (<c>&lt;etag&gt;.incomplete</c> and <c>&lt;etag&gt;.&lt;8 hex&gt;.incomplete</c>) whose lock was free.</param>
+public sealed record CachePruneResult(IReadOnlyList<string> DeletedRevisions, IReadOnlyList<string> DeletedRepos, IReadOnlyList<string> DeletedBlobs, long FreedBytes, bool DryRun, IReadOnlyList<string> DeletedPartials);
 
 /// <summary>
 /// Deletes revisions no ref points to (snapshot, <c>.no_exist</c> markers and cached tree listing), then the
 /// blobs only they used; a repository without any ref is
-/// deleted whole (with its locks). Partial downloads (<c>.incomplete</c>) are kept for resuming.
+/// deleted whole (with its locks). Partial downloads in both of Python's naming schemes are deleted
+/// unless a download holds their blob's lock (Python 1.18+ never resumes them; a stale one of ours would
+/// only be resumed by a pull of the same blob).
 /// </summary>
 public static class CachePruner
 {
@@ -22,7 +25,9 @@ public static class CachePruner
         var revisions = new List<string>();
         var repos = new List<string>();
         var blobs = new List<string>();
+        var partials = new List<string>();
         long freed = 0;
+        var cache = new HubCache(report.CacheDirectory);
 
         foreach (var repo in report.Repos)
         {
@@ -49,6 +54,7 @@ public static class CachePruner
                 continue;
             }
 
+            freed += PrunePartials(cache, repo.RepoPath, dryRun, partials);
             var kept = new HashSet<string>(StringComparer.Ordinal);
             foreach (var revision in repo.Revisions)
             {
@@ -76,6 +82,33 @@ public static class CachePruner
                 if (!dryRun) File.Delete(blob);
             }
         }
-        return new CachePruneResult(revisions, repos, blobs, freed, dryRun);
+        return new CachePruneResult(revisions, repos, blobs, freed, dryRun, partials);
+    }
+
+    private static long PrunePartials(HubCache cache, string repoFolder, bool dryRun, List<string> deleted)
+    {
+        var blobsFolder = Path.Combine(repoFolder, "blobs");
+        if (!Directory.Exists(blobsFolder)) return 0;
+        long freed = 0;
+        foreach (var file in Directory.EnumerateFiles(blobsFolder, "*" + PartialDownloads.Suffix).Order(StringComparer.Ordinal))
+        {
+            if (!PartialDownloads.TryParse(Path.GetFileName(file), out var etag)) continue;
+            string lockPath;
+            try
+            {
+                lockPath = cache.LockPath(repoFolder, etag);
+            }
+            catch (ArgumentException)
+            {
+                continue;
+            }
+            using var held = CacheLock.TryAcquire(lockPath);
+            if (held is null) continue;
+            var length = new FileInfo(file).Length;
+            if (!dryRun) File.Delete(file);
+            deleted.Add(file);
+            freed += length;
+        }
+        return freed;
     }
 }

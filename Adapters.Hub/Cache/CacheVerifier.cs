@@ -14,7 +14,7 @@ public sealed record CorruptBlob(string RepoId, string BlobPath, string Expected
 /// <param name="FingerprintHits">Blobs accepted by their XxHash128 fingerprint instead of a full hash.</param>
 /// <param name="Corrupted">Blobs that fail their hash.</param>
 /// <param name="DanglingEntries">Snapshot entries whose blob is missing.</param>
-/// <param name="Unverifiable">Blobs whose name is not a SHA-1 or SHA-256, so there is nothing to compare.</param>
+/// <param name="Unverifiable">Blobs whose name is not a SHA-1 or SHA-256 and that no cached listing gives a hash for, so there is nothing to compare.</param>
 public sealed record CacheVerification(int BlobsChecked, int FingerprintHits, IReadOnlyList<CorruptBlob> Corrupted, IReadOnlyList<string> DanglingEntries, IReadOnlyList<string> Unverifiable)
 {
     /// <summary>True when nothing is corrupted or dangling.</summary>
@@ -46,9 +46,18 @@ public static class CacheVerifier
             {
                 var etag = Path.GetFileName(blob);
                 if (etag.EndsWith(".incomplete", StringComparison.Ordinal)) continue;
+                if (PartialDownloads.TryParse(etag, out _)) continue;
                 if (!HubCache.IsSha1(etag) && !HubCache.IsSha256(etag))
                 {
-                    unverifiable.Add(blob);
+                    // A non-hash etag: the commit's cached listing (trees/<commit>.json) may still name the content hash.
+                    if (ListedHash(repo, blob) is not { } listed)
+                    {
+                        unverifiable.Add(blob);
+                        continue;
+                    }
+                    checkedCount++;
+                    var listedActual = new FileInfo(blob).Length != listed.Size ? $"size {new FileInfo(blob).Length}" : await ContentHasher.HashFileAsync(blob, listed.Hash, cancellationToken).ConfigureAwait(false);
+                    if (listedActual != listed.Hash) corrupted.Add(new CorruptBlob(repo.RepoId, blob, listed.Hash, listedActual!));
                     continue;
                 }
                 checkedCount++;
@@ -71,5 +80,21 @@ public static class CacheVerifier
             }
         }
         return new CacheVerification(checkedCount, fingerprintHits, corrupted, dangling, unverifiable);
+    }
+
+    /// <summary>The content hash and size a cached listing gives for a blob that some snapshot entry uses.</summary>
+    private static (string Hash, long Size)? ListedHash(CachedRepo repo, string blob)
+    {
+        foreach (var revision in repo.Revisions)
+        {
+            foreach (var file in revision.Files.Where(f => f.BlobPath == blob))
+            {
+                if (TreeCache.Read(repo.RepoPath, revision.CommitHash) is { } tree && tree.TryGetValue(file.Path, out var entry) && entry.ContentHash is { } hash)
+                {
+                    return (hash, entry.LfsSize ?? entry.Size);
+                }
+            }
+        }
+        return null;
     }
 }

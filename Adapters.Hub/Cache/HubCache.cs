@@ -135,9 +135,12 @@ public sealed class HubCache
         ? commit
         : throw new ArgumentException($"'{commit}' is not a 40-character lowercase hex commit id.", nameof(commit));
 
+    /// <summary>Whether a normalized etag can name a blob file: a SHA-1/SHA-256, or 1-128 ASCII letters, digits, '-' and '_'.</summary>
+    public static bool IsUsableEtag(string etag) => IsSha1(etag) || IsSha256(etag) || (etag.Length is > 0 and <= 128 && etag.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_'));
+
     // An etag names a file in the cache, so one that is not a plain name is an unsafe answer from the server:
     // an integrity failure (exit 3 in the CLI), not a usage error.
-    private static string ValidateEtag(string etag) => IsSha1(etag) || IsSha256(etag) || (etag.Length is > 0 and <= 128 && etag.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_'))
+    private static string ValidateEtag(string etag) => IsUsableEtag(etag)
         ? etag
         : throw new IntegrityException($"The etag {SafeText.Quote(etag)} is not a usable blob name (expected a hex SHA-1/SHA-256 etag).", "a hex SHA-1/SHA-256", etag);
 }

@@ -4,7 +4,6 @@ using System.Net;
 using System.Net.Http.Headers;
 using Adapters.Hub.Http;
 using Microsoft.Extensions.Logging;
-using Polly.Timeout;
 
 namespace Adapters.Hub.Download;
 
@@ -18,14 +17,41 @@ internal sealed partial class BlobDownloader(HubConnection connection)
     private const int ChunkSize = 1 << 20;
 
     /// <summary>
-    /// Downloads <paramref name="metadata"/>'s content into <paramref name="incompletePath"/> and verifies it.
-    /// On an integrity failure the file is deleted and <see cref="IntegrityException"/> thrown; on an
-    /// interruption that outlasts the retries the partial file is kept for the next run to resume.
+    /// Downloads <paramref name="metadata"/>'s content into <paramref name="incompletePath"/> and verifies it
+    /// against <paramref name="contentHash"/> (default: the etag when it is a SHA-256 or git SHA-1). After a
+    /// hash mismatch the file is deleted and downloaded once more from byte 0 (the first try may have resumed
+    /// a partial file that was already wrong); a second mismatch, or a size the server's answers contradict,
+    /// deletes the file and throws <see cref="IntegrityException"/>. On an interruption that outlasts the
+    /// retries the partial file is kept for the next run to resume.
     /// </summary>
-    public async Task DownloadAsync(HubFileMetadata metadata, string incompletePath, string description, Action<long>? onBytes, CancellationToken cancellationToken)
+    public async Task DownloadAsync(HubFileMetadata metadata, string incompletePath, string description, Action<long>? onBytes, CancellationToken cancellationToken, string? contentHash = null)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            long reported = 0;
+            void Count(long bytes)
+            {
+                reported += bytes;
+                onBytes?.Invoke(bytes);
+            }
+            try
+            {
+                await DownloadOnceAsync(metadata, incompletePath, description, Count, contentHash ?? metadata.Etag, cancellationToken).ConfigureAwait(false);
+                return;
+            }
+            catch (IntegrityException ex) when (ex.IsHashMismatch && attempt == 1)
+            {
+                // The partial file is gone (DownloadOnceAsync deleted it); start over from byte 0 once.
+                onBytes?.Invoke(-reported);
+                LogRedownload(connection.Logger, description);
+            }
+        }
+    }
+
+    private async Task DownloadOnceAsync(HubFileMetadata metadata, string incompletePath, string description, Action<long> onBytes, string contentHash, CancellationToken cancellationToken)
     {
         var expected = metadata.Size;
-        using var hasher = ContentHasher.ForEtag(metadata.Etag, expected);
+        using var hasher = ContentHasher.ForEtag(contentHash, expected);
         using var handle = File.OpenHandle(incompletePath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
         var written = RandomAccess.GetLength(handle);
         if (written > expected)
@@ -37,16 +63,17 @@ internal sealed partial class BlobDownloader(HubConnection connection)
         {
             await HashExistingAsync(handle, written, hasher, cancellationToken).ConfigureAwait(false);
         }
-        if (written > 0) onBytes?.Invoke(written);
+        if (written > 0) onBytes(written);
 
         var attemptsWithoutProgress = 0;
+        var transfer = new TransferState();
         while (written < expected)
         {
             cancellationToken.ThrowIfCancellationRequested();
             var before = written;
             try
             {
-                written = await TransferAsync(metadata, handle, written, hasher, onBytes, cancellationToken).ConfigureAwait(false);
+                written = await TransferAsync(metadata, handle, written, hasher, onBytes, transfer, cancellationToken).ConfigureAwait(false);
             }
             catch (IntegrityException)
             {
@@ -60,6 +87,13 @@ internal sealed partial class BlobDownloader(HubConnection connection)
                 // file's length is where the next request resumes.
                 written = RandomAccess.GetLength(handle);
                 attemptsWithoutProgress = written > before ? 0 : attemptsWithoutProgress + 1;
+                if (transfer.Restarts > connection.Options.Retry.MaxRetries)
+                {
+                    // Full bodies that end short, then ranges refused: the server never delivers the announced size.
+                    Fail(handle, incompletePath,
+                        $"Size mismatch for {description}: the Hub announced {expected} bytes, but {metadata.Location} restarted {transfer.Restarts} times without delivering them ({ex.Message}).",
+                        expected.ToString(CultureInfo.InvariantCulture), written.ToString(CultureInfo.InvariantCulture));
+                }
                 if (attemptsWithoutProgress > connection.Options.Retry.MaxRetries)
                 {
                     throw new HubException($"Download of {description} from {metadata.Location} stopped at {written} of {expected} bytes: {ex.Message} (the partial file is kept and the next attempt resumes from it).", ex.InnerException ?? ex);
@@ -75,10 +109,15 @@ internal sealed partial class BlobDownloader(HubConnection connection)
         if (hasher is not null)
         {
             var actual = hasher.FinishHex();
-            if (actual != metadata.Etag)
+            if (actual != contentHash)
             {
-                LogVerificationFailed(connection.Logger, description, hasher.AlgorithmName, metadata.Etag, actual);
-                Fail(handle, incompletePath, $"Hash mismatch for {description}: expected {hasher.AlgorithmName} {metadata.Etag}, computed {actual}. The download was discarded.", metadata.Etag, actual);
+                LogVerificationFailed(connection.Logger, description, hasher.AlgorithmName, contentHash, actual);
+                handle.Dispose();
+                File.Delete(incompletePath);
+                throw new IntegrityException($"Hash mismatch for {description}: expected {hasher.AlgorithmName} {contentHash}, computed {actual}. The download was discarded.", contentHash, actual)
+                {
+                    IsHashMismatch = true,
+                };
             }
             LogVerified(connection.Logger, description, expected, hasher.AlgorithmName, actual);
         }
@@ -86,6 +125,12 @@ internal sealed partial class BlobDownloader(HubConnection connection)
         {
             LogSizeOnly(connection.Logger, description, expected);
         }
+    }
+
+    /// <summary>How often one download had to throw its bytes away and start from 0; bounded, so a lying server cannot loop it.</summary>
+    private sealed class TransferState
+    {
+        public int Restarts { get; set; }
     }
 
     private static void Fail(Microsoft.Win32.SafeHandles.SafeFileHandle handle, string path, string message, string expected, string actual)
@@ -115,29 +160,28 @@ internal sealed partial class BlobDownloader(HubConnection connection)
     }
 
     /// <summary>One GET (ranged when resuming); returns the new length of the file.</summary>
-    private async Task<long> TransferAsync(HubFileMetadata metadata, Microsoft.Win32.SafeHandles.SafeFileHandle handle, long written, ContentHasher? hasher, Action<long>? onBytes, CancellationToken cancellationToken)
+    private async Task<long> TransferAsync(HubFileMetadata metadata, Microsoft.Win32.SafeHandles.SafeFileHandle handle, long written, ContentHasher? hasher, Action<long>? onBytes, TransferState transfer, CancellationToken cancellationToken)
     {
-        HttpResponseMessage response;
-        try
+        // A request that never got an answer was already retried by the pipeline: its HubException is final
+        // here (the partial file is kept). Only a body that breaks off mid-way is resumed by this class.
+        var from = written;
+        var response = await connection.SendAsync(HttpMethod.Get, metadata.Location, RedirectPolicy.All, request =>
         {
-            var from = written;
-            response = await connection.SendAsync(HttpMethod.Get, metadata.Location, RedirectPolicy.All, request =>
-            {
-                request.Headers.AcceptEncoding.Add(new StringWithQualityHeaderValue("identity"));
-                if (from > 0) request.Headers.Range = new RangeHeaderValue(from, null);
-            }, cancellationToken: cancellationToken).ConfigureAwait(false);
-        }
-        catch (HubException ex) when (ex.InnerException is HttpRequestException or TimeoutRejectedException or IOException or OperationCanceledException)
-        {
-            throw new TransferInterruptedException(ex.Message, ex);
-        }
+            request.Headers.AcceptEncoding.Add(new StringWithQualityHeaderValue("identity"));
+            if (from > 0) request.Headers.Range = new RangeHeaderValue(from, null);
+        }, cancellationToken: cancellationToken).ConfigureAwait(false);
 
         using (response)
         {
             if (written > 0 && response.StatusCode == HttpStatusCode.RequestedRangeNotSatisfiable)
             {
+                // "bytes */<length>" says how long the file really is.
+                if (response.Content.Headers.ContentRange?.Length is { } actualLength && actualLength != metadata.Size)
+                {
+                    throw SizeLie(metadata, actualLength, $"refused the range starting at byte {written} with Content-Range '{response.Content.Headers.ContentRange}'");
+                }
                 var refused = written;
-                Restart(handle, hasher, onBytes, ref written);
+                Restart(handle, hasher, onBytes, ref written, transfer);
                 throw new TransferInterruptedException($"{metadata.Location} refused the range starting at byte {refused}; restarting from 0.");
             }
             await HubErrorMap.EnsureSuccessAsync(response, cancellationToken).ConfigureAwait(false);
@@ -150,25 +194,40 @@ internal sealed partial class BlobDownloader(HubConnection connection)
                 if (response.StatusCode == HttpStatusCode.PartialContent)
                 {
                     var range = response.Content.Headers.ContentRange;
-                    if (range?.From != written || (range.Length is { } total && total != metadata.Size))
+                    if (range?.Length is { } total && total != metadata.Size)
+                    {
+                        throw SizeLie(metadata, total, $"answered Content-Range '{range}'");
+                    }
+                    if (range?.From != written)
                     {
                         var asked = written;
-                        Restart(handle, hasher, onBytes, ref written);
+                        Restart(handle, hasher, onBytes, ref written, transfer);
                         throw new TransferInterruptedException($"{metadata.Location} answered Content-Range '{range}' to a request starting at byte {asked}; restarting from 0.");
                     }
                 }
                 else
                 {
                     // A 200 to a Range request means the server sent everything again.
-                    Restart(handle, hasher, onBytes, ref written);
+                    Restart(handle, hasher, onBytes, ref written, transfer);
                 }
+            }
+            if (response.StatusCode != HttpStatusCode.PartialContent && response.Content.Headers.ContentLength is { } fullLength && fullLength != metadata.Size)
+            {
+                // A whole body whose own length disagrees: resuming or restarting could never end.
+                throw SizeLie(metadata, fullLength, "sent a whole body with Content-Length " + fullLength.ToString(CultureInfo.InvariantCulture));
             }
             return await CopyBodyAsync(response, metadata, handle, written, hasher, onBytes, cancellationToken).ConfigureAwait(false);
         }
     }
 
-    private static void Restart(Microsoft.Win32.SafeHandles.SafeFileHandle handle, ContentHasher? hasher, Action<long>? onBytes, ref long written)
+    private static IntegrityException SizeLie(HubFileMetadata metadata, long actualSize, string what) => new(
+        $"Size mismatch: the Hub announced {metadata.Size} bytes for {metadata.Location.GetLeftPart(UriPartial.Path)}, but the server {what}, so the file has {actualSize} bytes. Nothing was kept.",
+        metadata.Size.ToString(CultureInfo.InvariantCulture),
+        actualSize.ToString(CultureInfo.InvariantCulture));
+
+    private static void Restart(Microsoft.Win32.SafeHandles.SafeFileHandle handle, ContentHasher? hasher, Action<long>? onBytes, ref long written, TransferState transfer)
     {
+        transfer.Restarts++;
         RandomAccess.SetLength(handle, 0);
         hasher?.Reset();
         onBytes?.Invoke(-written);
@@ -268,6 +327,9 @@ internal sealed partial class BlobDownloader(HubConnection connection)
 
     [LoggerMessage(EventId = 21, Level = LogLevel.Information, Message = "Checked the size of {Description}: {Size} bytes (its etag is not a content hash)")]
     private static partial void LogSizeOnly(ILogger logger, string description, long size);
+
+    [LoggerMessage(EventId = 23, Level = LogLevel.Warning, Message = "Hash mismatch for {Description}: deleted the partial file, downloading it once more from byte 0")]
+    private static partial void LogRedownload(ILogger logger, string description);
 
     [LoggerMessage(EventId = 22, Level = LogLevel.Error, Message = "Verification failed for {Description}: expected {Algorithm} {Expected}, computed {Actual}")]
     private static partial void LogVerificationFailed(ILogger logger, string description, string algorithm, string expected, string actual);

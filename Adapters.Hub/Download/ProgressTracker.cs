@@ -7,7 +7,11 @@ internal sealed class ProgressTracker(IProgress<TransferProgress>? sink, int tot
     private int _files;
     private long _totalBytes = totalBytes ?? -1;
 
-    public void SetTotalBytesIfUnknown(long bytes) => Interlocked.CompareExchange(ref _totalBytes, bytes, -1);
+    /// <summary>A single-file download learns its total from the file's size; a file set's total stays what it was given.</summary>
+    public void SetTotalBytesIfUnknown(long bytes)
+    {
+        if (totalFiles == 1) Interlocked.CompareExchange(ref _totalBytes, bytes, -1);
+    }
 
     public void AddBytes(long delta)
     {

@@ -18,4 +18,7 @@ public sealed class IntegrityException : HubException
 
     /// <summary>The size or hash that was found instead.</summary>
     public string? Actual { get; }
+
+    /// <summary>True when the bytes had the right size but the wrong hash (worth one fresh download from byte 0).</summary>
+    internal bool IsHashMismatch { get; init; }
 }

@@ -1,12 +1,10 @@
 using System.Net;
 using System.Net.Http.Headers;
-using System.Net.Http.Json;
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
-using Polly.Timeout;
 
 namespace Adapters.Hub.Http;
 
@@ -130,8 +128,7 @@ public sealed partial class HubConnection : IDisposable
             LogResponse(Logger, request.Method, SecretRedactor.Redact(request.RequestUri), (int)response.StatusCode, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
             return response;
         }
-        catch (Exception ex) when (ex is HttpRequestException or TimeoutRejectedException or IOException
-            || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        catch (Exception ex) when (TransientFailures.IsTransientTransport(ex, cancellationToken) || ex is HttpRequestException)
         {
             var url = SecretRedactor.Redact(request.RequestUri);
             var reason = SecretRedactor.Redact(ex.Message);
@@ -159,10 +156,47 @@ public sealed partial class HubConnection : IDisposable
         using var response = await SendAsync(HttpMethod.Post, uri, RedirectPolicy.None, request =>
         {
             AcceptJson(request);
-            request.Content = JsonContent.Create(body, options: JsonOptions);
+            request.Content = JsonBody(body);
             configure?.Invoke(request);
         }, cancellationToken: cancellationToken).ConfigureAwait(false);
         return await ReadJsonAsync<TResponse>(response, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// A JSON request body serialized up front, so that it goes out with <c>Content-Length</c> as Python's
+    /// clients send it: some proxies and Hub stubs refuse chunked request bodies.
+    /// </summary>
+    internal static HttpContent JsonBody<T>(T body, string mediaType = "application/json")
+    {
+        var content = new ByteArrayContent(JsonSerializer.SerializeToUtf8Bytes(body, JsonOptions));
+        content.Headers.ContentType = new MediaTypeHeaderValue(mediaType) { CharSet = "utf-8" };
+        return content;
+    }
+
+    /// <summary>
+    /// Sends <paramref name="body"/> (if any) as JSON with <c>Content-Length</c>, checks the status through
+    /// <see cref="HubErrorMap"/> and returns the answer's JSON (or null for an empty body). Writes that must
+    /// not apply twice pass <paramref name="sendOnce"/>, so the retry pipeline never resends them.
+    /// </summary>
+    internal async Task<JsonDocument?> SendJsonAsync(HttpMethod method, Uri uri, object? body, bool sendOnce, CancellationToken cancellationToken)
+    {
+        using var response = await SendAsync(method, uri, RedirectPolicy.None, request =>
+        {
+            AcceptJson(request);
+            if (body is not null) request.Content = JsonBody(body);
+            if (sendOnce) TransientFailures.SendOnce(request);
+        }, HttpCompletionOption.ResponseContentRead, cancellationToken).ConfigureAwait(false);
+        await HubErrorMap.EnsureSuccessAsync(response, cancellationToken).ConfigureAwait(false);
+        var bytes = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
+        if (bytes.AsSpan().Trim(" \t\r\n"u8).IsEmpty) return null;
+        try
+        {
+            return JsonDocument.Parse(bytes);
+        }
+        catch (JsonException ex)
+        {
+            throw new HubException($"{SecretRedactor.Redact(uri)} answered a body that is not JSON: {ex.Message}", ex);
+        }
     }
 
     /// <summary>Streams every item of a JSON-array listing, following <c>Link: rel="next"</c> pages.</summary>

@@ -6,11 +6,14 @@ namespace Adapters.Hub.Http;
 
 /// <summary>
 /// The one table that turns an error response into a typed exception, following Python's
-/// <c>hf_raise_for_status</c>: <c>X-Error-Code</c> first, then a 401 on a repository URL, then the status.
+/// <c>hf_raise_for_status</c> row by row: <c>X-Error-Code</c> <c>RevisionNotFound</c>, <c>EntryNotFound</c>,
+/// <c>GatedRepo</c>; a disabled repository (<c>X-Error-Message</c>); <c>RepoNotFound</c> or a 401 on a repository
+/// URL (unless the token itself was refused); then 400, 403, 409/412, 416 and 429 by status.
 /// </summary>
 public static class HubErrorMap
 {
     private const int MaxBodyChars = 2000;
+    private const string DisabledMessage = "Access to this resource is disabled.";
 
     /// <summary>Throws the mapped exception unless the response is a success (2xx) or a redirect (3xx).</summary>
     public static async Task EnsureSuccessAsync(HttpResponseMessage response, CancellationToken cancellationToken = default)
@@ -45,15 +48,23 @@ public static class HubErrorMap
             "RevisionNotFound" => new RevisionNotFoundException(Message("Revision Not Found", "Check the branch, tag or commit"), status, uri, requestId, serverMessage, errorCode),
             "EntryNotFound" => new EntryNotFoundException(Message("Entry Not Found"), status, uri, requestId, serverMessage, errorCode),
             "GatedRepo" => new GatedRepositoryException(Message("Gated Repository", "Request access on the repository's page and use a token of an account that has it"), status, uri, requestId, serverMessage, errorCode),
+            _ when Header(response, "X-Error-Message") == DisabledMessage
+                => new DisabledRepositoryException(Message("Disabled Repository", "The repository was disabled on the Hub; contact its owner"), status, uri, requestId, serverMessage, errorCode),
             "RepoNotFound" => new RepositoryNotFoundException(Message("Repository Not Found", AccessHint), status, uri, requestId, serverMessage, errorCode),
             _ when status == HttpStatusCode.Unauthorized && IsRepositoryUrl(uri) && serverMessage != "Invalid credentials in Authorization header"
                 => new RepositoryNotFoundException(Message("Repository Not Found", AccessHint), status, uri, requestId, serverMessage, errorCode),
+            _ when status == HttpStatusCode.BadRequest
+                => new BadRequestException(Message("Bad Request"), status, uri, requestId, serverMessage, errorCode),
+            _ when status == HttpStatusCode.Forbidden
+                => new HubHttpException(Message("Forbidden", "The token lacks the permission this needs (a write token, or membership of the organization)"), status, uri, requestId, serverMessage, errorCode),
+            _ when status == HttpStatusCode.RequestedRangeNotSatisfiable
+                => new HubHttpException(Message("Range Not Satisfiable", $"Requested range {response.RequestMessage?.Headers.Range?.ToString() ?? "(none)"}, content range {response.Content.Headers.ContentRange?.ToString() ?? "(none)"}"), status, uri, requestId, serverMessage, errorCode),
             _ when status is HttpStatusCode.Conflict or HttpStatusCode.PreconditionFailed
                 => new HubConflictException(Message(status == HttpStatusCode.Conflict ? "Conflict" : "Precondition Failed",
                     status == HttpStatusCode.Conflict ? "The repository, branch or tag already exists" : "The branch moved since the parent commit; fetch the new head and retry"),
                     status, uri, requestId, serverMessage, errorCode),
             _ when status == HttpStatusCode.TooManyRequests
-                => new HubHttpException(Message("Too Many Requests", "The Hub rate limit was hit; wait and retry"), status, uri, requestId, serverMessage, errorCode),
+                => new HubHttpException(Message("Too Many Requests", RateLimitHint(response)), status, uri, requestId, serverMessage, errorCode),
             _ => new HubHttpException(Message(ReasonOf(response)), status, uri, requestId, serverMessage, errorCode),
         };
     }
@@ -68,6 +79,24 @@ public static class HubErrorMap
             || path.StartsWith("/api/spaces/", StringComparison.Ordinal)
             || path.Contains("/resolve/", StringComparison.Ordinal);
     }
+
+    /// <summary>
+    /// Python's 429 message: the exhausted quota from the <c>RateLimit</c> header (<c>"api";r=0;t=55</c>) and,
+    /// when present, <c>RateLimit-Policy</c> (<c>"fixed window";"api";q=500;w=300</c>).
+    /// </summary>
+    private static string RateLimitHint(HttpResponseMessage response)
+    {
+        var limit = Header(response, "RateLimit");
+        if (limit is null || Field(limit, "r") != "0" || Field(limit, "t") is not { } reset) return "The Hub rate limit was hit; wait and retry";
+        var kind = limit.Split(';')[0].Trim().Trim('"');
+        var hint = $"You have reached your '{kind}' rate limit. Retry after {reset} seconds";
+        var policy = Header(response, "RateLimit-Policy");
+        if (policy is not null && Field(policy, "q") is { } quota && Field(policy, "w") is { } window) hint += $" (0/{quota} requests remaining in current {window}s window)";
+        return hint;
+    }
+
+    private static string? Field(string header, string name) => header.Split(';', StringSplitOptions.TrimEntries)
+        .Where(p => p.StartsWith(name + "=", StringComparison.Ordinal)).Select(p => p[(name.Length + 1)..]).FirstOrDefault();
 
     private static string ReasonOf(HttpResponseMessage response) =>
         string.IsNullOrEmpty(response.ReasonPhrase) ? ((int)response.StatusCode < 500 ? "Client Error" : "Server Error") : response.ReasonPhrase;

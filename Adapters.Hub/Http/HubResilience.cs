@@ -14,16 +14,6 @@ namespace Adapters.Hub.Http;
 /// </summary>
 public static partial class HubResilience
 {
-    private static readonly HashSet<HttpStatusCode> s_retriedStatuses =
-    [
-        HttpStatusCode.RequestTimeout,
-        HttpStatusCode.TooManyRequests,
-        HttpStatusCode.InternalServerError,
-        HttpStatusCode.BadGateway,
-        HttpStatusCode.ServiceUnavailable,
-        HttpStatusCode.GatewayTimeout,
-    ];
-
     /// <summary>Adds the retry (outer) and per-attempt timeout (inner) strategies to <paramref name="builder"/>.</summary>
     public static void Configure(ResiliencePipelineBuilder<HttpResponseMessage> builder, HubRetryOptions options) =>
         Configure(builder, options, logger: null);
@@ -46,7 +36,7 @@ public static partial class HubResilience
                 UseJitter = false,
                 Delay = options.BaseDelay,
                 MaxDelay = options.MaxDelay,
-                ShouldHandle = args => ValueTask.FromResult(IsTransient(args.Outcome)),
+                ShouldHandle = args => ValueTask.FromResult(ShouldRetry(args.Context.GetRequestMessage(), args.Outcome)),
                 DelayGenerator = args => ValueTask.FromResult(ServerRequestedDelay(args.Outcome.Result, options.MaxServerDelay)),
                 OnRetry = args =>
                 {
@@ -90,14 +80,19 @@ public static partial class HubResilience
     [LoggerMessage(EventId = 3, Level = LogLevel.Warning, Message = "Retry {Attempt}/{MaxRetries} of {Method} {Url} in {DelaySeconds:0.###} s after {Cause}")]
     private static partial void LogRetry(ILogger logger, string method, string url, int attempt, int maxRetries, double delaySeconds, string cause);
 
-    internal static bool IsRetriedStatus(HttpStatusCode status) => s_retriedStatuses.Contains(status);
-
-    private static bool IsTransient(Outcome<HttpResponseMessage> outcome) => outcome switch
+    /// <summary>The pipeline's retry decision: <see cref="TransientFailures"/>'s rule, except for requests marked send-once.</summary>
+    private static bool ShouldRetry(HttpRequestMessage? request, Outcome<HttpResponseMessage> outcome)
     {
-        { Exception: HttpRequestException or TimeoutRejectedException or IOException } => true,
-        { Result: { } response } => IsRetriedStatus(response.StatusCode),
-        _ => false,
-    };
+        if (TransientFailures.IsSendOnce(request ?? outcome.Result?.RequestMessage)) return false;
+        return outcome switch
+        {
+            // A cancellation inside the pipeline is the caller's (attempt timeouts surface as TimeoutRejectedException).
+            { Exception: OperationCanceledException } => false,
+            { Exception: { } ex } => TransientFailures.IsTransientTransport(ex),
+            { Result: { } response } => TransientFailures.IsTransientStatus(response.StatusCode),
+            _ => false,
+        };
+    }
 
     /// <summary>
     /// The wait a 429/503 asks for: the IETF <c>RateLimit</c> header's <c>t=</c> (seconds until the

@@ -35,7 +35,7 @@ public sealed partial class RepositoriesClient
         var (organization, name) = Split(repoId);
         using var response = await _connection.SendAsync(HttpMethod.Delete, _connection.BuildUri("api/repos/delete"), RedirectPolicy.None, request =>
         {
-            request.Content = System.Net.Http.Json.JsonContent.Create(new DeleteRepoRequest(name, organization, repoType.Singular()), options: HubConnection.JsonOptions);
+            request.Content = HubConnection.JsonBody(new DeleteRepoRequest(name, organization, repoType.Singular()));
         }, HttpCompletionOption.ResponseContentRead, cancellationToken).ConfigureAwait(false);
         if (missingOk && response.StatusCode == HttpStatusCode.NotFound) return;
         try
@@ -69,7 +69,7 @@ public sealed partial class RepositoriesClient
         {
             using var response = await _connection.SendAsync(HttpMethod.Post, uri, RedirectPolicy.None, request =>
             {
-                request.Content = System.Net.Http.Json.JsonContent.Create(new CreateBranchRequest(startingPoint), options: HubConnection.JsonOptions);
+                request.Content = HubConnection.JsonBody(new CreateBranchRequest(startingPoint));
             }, HttpCompletionOption.ResponseContentRead, cancellationToken).ConfigureAwait(false);
             await HubErrorMap.EnsureSuccessAsync(response, cancellationToken).ConfigureAwait(false);
         }

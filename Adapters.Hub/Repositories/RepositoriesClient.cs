@@ -42,6 +42,30 @@ public sealed partial class RepositoriesClient
     }
 
     /// <summary>
+    /// Information on some paths at <paramref name="revision"/> (<c>POST /api/{type}/{repo}/paths-info/{revision}</c>,
+    /// form-encoded as Python sends it). Paths that do not exist are simply absent from the answer.
+    /// </summary>
+    public async Task<IReadOnlyList<RepoTreeEntry>> GetPathsInfoAsync(
+        string repoId,
+        IReadOnlyList<string> paths,
+        string? revision = null,
+        RepoType repoType = RepoType.Model,
+        CancellationToken cancellationToken = default)
+    {
+        RepoIds.Validate(repoId);
+        ArgumentNullException.ThrowIfNull(paths);
+        foreach (var path in paths) RepoPaths.Validate(path);
+        var uri = _connection.BuildUri($"api/{repoType.ApiSegment()}/{repoId}/paths-info/{Uri.EscapeDataString(revision ?? "main")}");
+        var form = paths.Select(p => new KeyValuePair<string, string>("paths", p)).Append(new("expand", "false")).ToList();
+        using var response = await _connection.SendAsync(HttpMethod.Post, uri, RedirectPolicy.None, request =>
+        {
+            request.Headers.Accept.Add(new System.Net.Http.Headers.MediaTypeWithQualityHeaderValue("application/json"));
+            request.Content = new FormUrlEncodedContent(form);
+        }, HttpCompletionOption.ResponseContentRead, cancellationToken).ConfigureAwait(false);
+        return await HubConnection.ReadJsonAsync<List<RepoTreeEntry>>(response, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
     /// Searches models (<c>GET /api/models</c>), following pagination; stops after <paramref name="limit"/> items when given.
     /// </summary>
     /// <param name="author">Owner to restrict to.</param>

@@ -84,6 +84,7 @@ public sealed class CommitsClient
         // Python does not retry the commit call either: a resent commit could land twice.
         using var response = await _connection.SendAsync(HttpMethod.Post, commitUri, RedirectPolicy.None, request =>
         {
+            TransientFailures.SendOnce(request);
             request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
             request.Content = new ByteArrayContent(payload);
             request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/x-ndjson");

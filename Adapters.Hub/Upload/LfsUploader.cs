@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Net.Http.Headers;
-using System.Net.Http.Json;
 using System.Text.Json;
 using Adapters.Hub.Download;
 using Adapters.Hub.Http;
@@ -16,7 +15,6 @@ internal sealed class LfsUploader
 {
     private const int BatchSize = 256;
     private const string LfsMediaType = "application/vnd.git-lfs+json";
-    private const int PartAttempts = 3;
 
     private readonly HubConnection _connection;
 
@@ -48,7 +46,7 @@ internal sealed class LfsUploader
             {
                 message.Headers.Accept.Clear();
                 message.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(LfsMediaType));
-                message.Content = JsonContent.Create(request, new MediaTypeHeaderValue(LfsMediaType), HubConnection.JsonOptions);
+                message.Content = HubConnection.JsonBody(request, LfsMediaType);
             }, cancellationToken).ConfigureAwait(false);
 
             var answers = (response.Objects ?? []).ToDictionary(o => o.Oid, StringComparer.Ordinal);
@@ -88,7 +86,7 @@ internal sealed class LfsUploader
                 await _connection.PostJsonAsync<LfsObjectId, JsonElement>(verifyUri, new LfsObjectId(item.File.Fingerprint.Sha256, item.File.Fingerprint.Size), message =>
                 {
                     ApplyHeaders(message, verify.Header);
-                    message.Content = JsonContent.Create(new LfsObjectId(item.File.Fingerprint.Sha256, item.File.Fingerprint.Size), new MediaTypeHeaderValue(LfsMediaType), HubConnection.JsonOptions);
+                    message.Content = HubConnection.JsonBody(new LfsObjectId(item.File.Fingerprint.Sha256, item.File.Fingerprint.Size), LfsMediaType);
                 }, ct).ConfigureAwait(false);
             }
             progress.FileCompleted();
@@ -98,7 +96,7 @@ internal sealed class LfsUploader
     private async Task UploadBasicAsync(CommitOperationAdd file, LfsAction upload, ProgressTracker progress, CancellationToken cancellationToken)
     {
         var uri = ResolveHref(upload.Href);
-        await PutWithRetryAsync(uri, file, 0, file.Fingerprint.Size, progress, $"'{file.PathInRepo}'", cancellationToken).ConfigureAwait(false);
+        await PutAsync(uri, file, 0, file.Fingerprint.Size, progress, $"'{file.PathInRepo}'", cancellationToken).ConfigureAwait(false);
     }
 
     private async Task UploadMultipartAsync(CommitOperationAdd file, LfsAction upload, long chunkSize, int maxConcurrency, ProgressTracker progress, CancellationToken cancellationToken)
@@ -121,7 +119,7 @@ internal sealed class LfsUploader
         {
             var offset = index * chunkSize;
             var length = Math.Min(chunkSize, size - offset);
-            etags[index] = await PutWithRetryAsync(ResolveHref(partUrls[index].Url), file, offset, length, progress, $"part {index + 1} of '{file.PathInRepo}'", ct).ConfigureAwait(false);
+            etags[index] = await PutAsync(ResolveHref(partUrls[index].Url), file, offset, length, progress, $"part {index + 1} of '{file.PathInRepo}'", ct).ConfigureAwait(false);
         }).ConfigureAwait(false);
 
         var completion = new LfsCompletion(file.Fingerprint.Sha256, etags.Select((etag, i) => new LfsCompletedPart(i + 1, etag)).ToList());
@@ -130,44 +128,33 @@ internal sealed class LfsUploader
         using var request = new HttpRequestMessage(HttpMethod.Post, completionUri);
         request.Headers.TryAddWithoutValidation("User-Agent", _connection.Options.UserAgent);
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(LfsMediaType));
-        request.Content = JsonContent.Create(completion, new MediaTypeHeaderValue(LfsMediaType), HubConnection.JsonOptions);
+        request.Content = HubConnection.JsonBody(completion, LfsMediaType);
         using var response = await _connection.SendRawAsync(request, HttpCompletionOption.ResponseContentRead, cancellationToken).ConfigureAwait(false);
         await HubErrorMap.EnsureSuccessAsync(response, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
-    /// PUTs one byte range, retrying that range alone when the transfer itself fails (the resilience
-    /// pipeline already retries 429/5xx answers). Returns the response's ETag.
+    /// PUTs one byte range and returns the response's ETag. The range is sent through the retry pipeline
+    /// only (it re-serializes the content on each attempt), so a part is PUT at most
+    /// <see cref="HubRetryOptions.MaxRetries"/> + 1 times.
     /// </summary>
-    private async Task<string> PutWithRetryAsync(Uri uri, CommitOperationAdd file, long offset, long length, ProgressTracker progress, string what, CancellationToken cancellationToken)
+    private async Task<string> PutAsync(Uri uri, CommitOperationAdd file, long offset, long length, ProgressTracker progress, string what, CancellationToken cancellationToken)
     {
-        for (var attempt = 1; ; attempt++)
+        using var content = new FileRangeContent(file, offset, length, progress.AddBytes);
+        try
         {
-            using var content = new FileRangeContent(file, offset, length, progress.AddBytes);
-            try
-            {
-                using var request = new HttpRequestMessage(HttpMethod.Put, uri) { Content = content };
-                request.Headers.TryAddWithoutValidation("User-Agent", _connection.Options.UserAgent);
-                using var response = await _connection.SendRawAsync(request, HttpCompletionOption.ResponseContentRead, cancellationToken).ConfigureAwait(false);
-                await HubErrorMap.EnsureSuccessAsync(response, cancellationToken).ConfigureAwait(false);
-                return response.Headers.ETag?.Tag.Trim('"') ?? "";
-            }
-            catch (HubException ex) when (attempt < PartAttempts && IsWorthRetrying(ex))
-            {
-                content.RetractReported();
-                await Task.Delay(TimeSpan.FromMilliseconds(200 * attempt), cancellationToken).ConfigureAwait(false);
-            }
-            catch (HubException ex)
-            {
-                content.RetractReported();
-                throw new HubException($"Uploading {what} to {uri.GetLeftPart(UriPartial.Path)} failed after {attempt} attempt(s): {ex.Message}", ex);
-            }
+            using var request = new HttpRequestMessage(HttpMethod.Put, uri) { Content = content };
+            request.Headers.TryAddWithoutValidation("User-Agent", _connection.Options.UserAgent);
+            using var response = await _connection.SendRawAsync(request, HttpCompletionOption.ResponseContentRead, cancellationToken).ConfigureAwait(false);
+            await HubErrorMap.EnsureSuccessAsync(response, cancellationToken).ConfigureAwait(false);
+            return response.Headers.ETag?.Tag.Trim('"') ?? "";
+        }
+        catch (HubException ex)
+        {
+            content.RetractReported();
+            throw new HubException($"Uploading {what} to {uri.GetLeftPart(UriPartial.Path)} failed: {ex.Message}", ex);
         }
     }
-
-    /// <summary>Transport failures and server errors are worth another try; other 4xx answers are final.</summary>
-    private static bool IsWorthRetrying(HubException ex) =>
-        ex is not HubHttpException http || (int)http.StatusCode >= 500 || http.StatusCode == System.Net.HttpStatusCode.TooManyRequests;
 
     /// <summary>Python's <c>fix_hf_endpoint_in_url</c>: URLs on the public Hub point to the configured endpoint instead.</summary>
     private Uri ResolveHref(string href)

@@ -31,6 +31,8 @@ public sealed class CacheCommandTests : IDisposable
         var repos = report.RootElement.GetProperty("repos");
         Assert.Equal(2, repos.GetArrayLength());
         Assert.Equal(2, repos[1].GetProperty("revisions").GetArrayLength());
+        // Python's repo_type spelling, never the enum's number.
+        Assert.Equal(["dataset", "model"], repos.EnumerateArray().Select(r => r.GetProperty("repoType").GetString() ?? "null").ToArray());
     }
 
     [Fact]
@@ -48,6 +50,22 @@ public sealed class CacheCommandTests : IDisposable
         Assert.Contains("CORRUPT", output, StringComparison.Ordinal);
         Assert.Contains(PythonCacheFixture.WeightsEtag, output, StringComparison.Ordinal);
         Assert.StartsWith("error: 1 corrupt blob(s)", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Verify_names_the_blobs_it_could_not_verify()
+    {
+        var blob = Path.Combine(_cache.ModelFolder, "blobs", "proxy-etag-7");
+        await File.WriteAllTextAsync(blob, "no hash names this content");
+
+        var (exitCode, output, _) = await RunAsync("cache", "verify", "--cache-dir", _cache.Root);
+        var (_, json, _) = await RunAsync("cache", "verify", "--cache-dir", _cache.Root, "--json");
+
+        Assert.Equal(0, exitCode);
+        Assert.Contains($"UNVERIFIED  {blob}", output, StringComparison.Ordinal);
+        Assert.Contains("1 could not be verified", output, StringComparison.Ordinal);
+        using var report = JsonDocument.Parse(json);
+        Assert.Equal(blob, report.RootElement.GetProperty("unverifiable").EnumerateArray().Single().GetString());
     }
 
     [Fact]

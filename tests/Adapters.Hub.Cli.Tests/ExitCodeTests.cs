@@ -113,12 +113,14 @@ public sealed class ExitCodeTests : IDisposable
     public async Task A_download_whose_bytes_do_not_match_the_hash_is_3_and_leaves_no_blob()
     {
         var file = _stub.Repo(RepoId).Files["adapter_model.safetensors"];
-        _stub.FailCdn(file.Sha256, r =>
+        static RawResponse Corrupt(RawResponse r)
         {
             var corrupt = r.Body.ToArray();
             corrupt[^1] ^= 0xFF;
             return r with { Body = corrupt };
-        });
+        }
+        // Wrong bytes twice: the first mismatch is answered by one fresh download from byte 0, the second is final.
+        _stub.FailCdn(file.Sha256, Corrupt, Corrupt);
 
         var (exitCode, _, error) = await RunAsync(Hub("pull", RepoId, "adapter_model.safetensors"));
 

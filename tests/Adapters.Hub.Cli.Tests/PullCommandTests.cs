@@ -63,6 +63,32 @@ public sealed class PullCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task A_multi_file_pull_never_mixes_commits_when_a_push_lands_mid_pull()
+    {
+        var repo = _stub.Repo(RepoId);
+        repo.Snapshots[HubStub.CommitB] = new(StringComparer.Ordinal)
+        {
+            ["README.md"] = new StubFile("README.md", "# cli v2\n"u8.ToArray(), lfs: false),
+            ["adapter_config.json"] = new StubFile("adapter_config.json", "{\"r\": 16}"u8.ToArray(), lfs: false),
+        };
+        var heads = 0;
+        _stub.Answered = request =>
+        {
+            if (request.StartsWith("HEAD ", StringComparison.Ordinal) && Interlocked.Increment(ref heads) == 1) repo.Branches["main"] = HubStub.CommitB;
+        };
+
+        var (exitCode, output, error) = await RunAsync(Hub("pull", RepoId, "adapter_config.json", "README.md", "--json"));
+
+        Assert.True(exitCode == 0, error);
+        using var json = JsonDocument.Parse(output);
+        var snapshot = json.RootElement.GetProperty("path").GetString()!;
+        Assert.Equal(HubStub.CommitA, json.RootElement.GetProperty("commit").GetString());
+        Assert.Equal("{\"r\": 8}", await File.ReadAllTextAsync(Path.Combine(snapshot, "adapter_config.json")));
+        Assert.Equal("# cli\n", await File.ReadAllTextAsync(Path.Combine(snapshot, "README.md")));
+        Assert.Equal(2, heads);
+    }
+
+    [Fact]
     public async Task Pull_of_a_missing_repo_fails_with_one_line()
     {
         var (exitCode, output, error) = await RunAsync(Hub("pull", "ada/missing"));

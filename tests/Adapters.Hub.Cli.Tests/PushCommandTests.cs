@@ -136,6 +136,10 @@ public sealed class PushCommandTests : IDisposable
         if (!OperatingSystem.IsWindows()) Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(tokenPath));
         Assert.Contains("Logged in as ada", output, StringComparison.Ordinal);
         Assert.DoesNotContain(Token, output, StringComparison.Ordinal);
+        // Python 1.x saves every login under the token's name in stored_tokens (INI, 0600) as well.
+        var storedTokens = Path.Combine(_home.FullName, "stored_tokens");
+        Assert.Equal($"[ci]\nhf_token = {Token}\n\n", File.ReadAllText(storedTokens));
+        if (!OperatingSystem.IsWindows()) Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(storedTokens));
 
         var (whoamiExit, whoami, _) = await RunAsync("whoami", "--endpoint", _hub.Url!);
         Assert.Equal(0, whoamiExit);
@@ -144,6 +148,7 @@ public sealed class PushCommandTests : IDisposable
         var (logoutExit, _, _) = await RunAsync("logout");
         Assert.Equal(0, logoutExit);
         Assert.False(File.Exists(tokenPath));
+        Assert.False(File.Exists(storedTokens), "logout must not leave the secret behind in stored_tokens");
     }
 
     [Fact]

@@ -3,6 +3,7 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Security.Cryptography;
 using System.Text;
+using Adapters.Hub.Http;
 
 namespace Adapters.Hub.Legacy.Migration;
 
@@ -209,12 +210,8 @@ public sealed class MigrationRunner
     private Task RetryAsync(Func<Task> step, CancellationToken cancellationToken) =>
         RetryAsync(async () => { await step().ConfigureAwait(false); return true; }, cancellationToken);
 
-    // Rate limits (429) and server errors are worth another try; a 404 or a checksum mismatch is not.
-    private static bool IsTransient(Exception ex) => ex switch
-    {
-        HttpRequestException { StatusCode: null } => true,
-        HttpRequestException { StatusCode: { } status } => status == HttpStatusCode.TooManyRequests || (int)status >= 500,
-        IOException => ex is not FileNotFoundException and not DirectoryNotFoundException,
-        _ => false,
-    };
+    // One rule (TransientFailures) decides what is transient. A HubException comes from the Hub client,
+    // whose pipeline already retried it: retrying it here again would stack attempts. Only the archive
+    // fetch, which runs on a plain HttpClient, is retried at this level.
+    private static bool IsTransient(Exception ex) => ex is not HubException && TransientFailures.IsTransientTransport(ex);
 }

@@ -206,7 +206,7 @@ public sealed class ServeProtocolTests
 
         var blob = Path.Combine(host.Root, "objects", "lfs", oid[..2], oid[2..4], oid);
         Assert.False(File.Exists(blob));
-        var commitAnyway = await Assert.ThrowsAsync<HubHttpException>(() => PostCommitAsync(http, baseUrl, oid, payload.Length));
+        var commitAnyway = await Assert.ThrowsAsync<BadRequestException>(() => PostCommitAsync(http, baseUrl, oid, payload.Length));
         Assert.Equal(HttpStatusCode.BadRequest, commitAnyway.StatusCode);
         Assert.Equal(head, (await client.Repositories.ModelInfoAsync("me/durable")).Sha);
         await WaitUntilAsync(() => !Directory.EnumerateFiles(Path.Combine(host.Root, "tmp"), "*", SearchOption.AllDirectories).Any());

@@ -77,12 +77,13 @@ public sealed class ConcurrencyAndResumeTests : IDisposable
         await File.WriteAllBytesAsync(Path.Combine(Blobs, _file.Sha256 + ".incomplete"), garbage);
         using var hub = TestHub.Client(_stub, _cache);
 
-        await Assert.ThrowsAsync<IntegrityException>(() => hub.Files.DownloadFileAsync(RepoId, "adapter_model.safetensors"));
-        Assert.Empty(Directory.EnumerateFiles(Blobs));
-
-        // The next attempt starts clean and succeeds.
+        // The resumed bytes fail the end-to-end hash; the partial is deleted and the file downloaded
+        // once more from byte 0 in the same run, so a poisoned partial never fails a healthy pull.
         var path = await hub.Files.DownloadFileAsync(RepoId, "adapter_model.safetensors");
+
         Assert.Equal(_content, await File.ReadAllBytesAsync(path));
+        Assert.Equal(["bytes=100000-", "none"], _stub.Cdn.Requests.Select(r => r.Header("Range") ?? "none").ToArray());
+        Assert.Equal([_file.Sha256], Directory.EnumerateFiles(Blobs).Select(p => Path.GetFileName(p)).OfType<string>().ToArray());
     }
 
     private static async Task WaitUntilAsync(Func<bool> condition)

@@ -128,15 +128,29 @@ public sealed class FaultMatrixTests : IDisposable
         Assert.Equal(0, await TestHub.AssertEveryBlobVerifiesAsync(_cache));
     }
 
-    [Fact]
-    public async Task Wrong_bytes_raise_integrity_exception_and_leave_no_blob()
+    private static RawResponse Corrupt(RawResponse r)
     {
-        _stub.FailCdn(_lfs.Sha256, r =>
-        {
-            var corrupted = (byte[])r.Body.Clone();
-            corrupted[corrupted.Length / 2] ^= 0xFF;
-            return r with { Body = corrupted };
-        });
+        var corrupted = (byte[])r.Body.Clone();
+        corrupted[corrupted.Length / 2] ^= 0xFF;
+        return r with { Body = corrupted };
+    }
+
+    [Fact]
+    public async Task Wrong_bytes_once_are_discarded_and_downloaded_again_from_zero_in_the_same_run()
+    {
+        _stub.FailCdn(_lfs.Sha256, Corrupt);
+
+        var path = await DownloadLfsAsync();
+
+        await AssertVerifiedAsync(path);
+        Assert.Equal(2, _stub.CdnRequestCount(_lfs.Sha256));
+        Assert.All(_stub.Cdn.Requests, r => Assert.Null(r.Header("Range")));
+    }
+
+    [Fact]
+    public async Task Wrong_bytes_twice_raise_integrity_exception_and_leave_no_blob()
+    {
+        _stub.FailCdn(_lfs.Sha256, Corrupt, Corrupt);
 
         var error = await Assert.ThrowsAsync<IntegrityException>(() => DownloadLfsAsync());
 

@@ -47,6 +47,9 @@ internal sealed class HubStub : IDisposable
     public int TreePageSize { get; set; } = 1000;
     public List<object> Models { get; } = [];
 
+    /// <summary>Called with "METHOD /path" after each Hub request is answered (to change the repository between requests).</summary>
+    public Action<string>? Answered { get; set; }
+
     /// <summary>"METHOD /path" of every request as it arrives (the WireMock log only lists answered ones).</summary>
     public ConcurrentQueue<string> Arrivals { get; } = new();
 
@@ -102,8 +105,9 @@ internal sealed class HubStub : IDisposable
                 return Error(fault.Status, fault.ErrorCode, fault.Message, fault.RetryAfter is null ? null : new() { ["Retry-After"] = fault.RetryAfter });
             }
         }
-        if (path.StartsWith("/api/", StringComparison.Ordinal)) return RouteApi(request, path);
-        return RouteResolve(request, new Uri(request.Url).AbsolutePath);
+        var response = path.StartsWith("/api/", StringComparison.Ordinal) ? RouteApi(request, path) : RouteResolve(request, new Uri(request.Url).AbsolutePath);
+        Answered?.Invoke($"{request.Method} {path}");
+        return response;
     }
 
     private IResponseMessage RouteResolve(IRequestMessage request, string path)
@@ -123,23 +127,24 @@ internal sealed class HubStub : IDisposable
         if (repo.Gated) return Error(403, "GatedRepo", "Access to model is restricted and you are not in the authorized list.");
         var commit = repo.Resolve(revision);
         if (commit is null) return Error(404, "RevisionNotFound", "Invalid rev id: " + revision);
-        if (!repo.Files.TryGetValue(filePath, out var file))
+        if (!repo.FilesAt(commit).TryGetValue(filePath, out var file))
         {
             return Error(404, "EntryNotFound", "Entry not found", new() { ["X-Repo-Commit"] = commit });
         }
 
         var headers = new Dictionary<string, string> { ["X-Repo-Commit"] = commit, ["Accept-Ranges"] = "bytes" };
+        var announced = file.AnnouncedSize ?? file.Content.Length;
         if (file.Lfs)
         {
-            headers["X-Linked-Etag"] = $"\"{file.Sha256}\"";
-            headers["X-Linked-Size"] = file.Content.Length.ToString(CultureInfo.InvariantCulture);
+            headers["X-Linked-Etag"] = $"\"{file.Etag}\"";
+            headers["X-Linked-Size"] = announced.ToString(CultureInfo.InvariantCulture);
             headers["ETag"] = $"\"{file.GitSha1}\"";
             headers["Location"] = new Uri(Cdn.BaseUri, $"lfs/{file.Sha256}?X-Amz-Signature=stub").ToString();
             return Message(302, headers, []);
         }
-        headers["ETag"] = $"\"{file.GitSha1}\"";
+        headers["ETag"] = $"\"{file.Etag}\"";
         return request.Method == "HEAD"
-            ? Message(200, headers, [], contentLength: file.Content.Length)
+            ? Message(200, headers, [], contentLength: announced)
             : Message(200, headers, file.Content);
     }
 
@@ -152,7 +157,7 @@ internal sealed class HubStub : IDisposable
         var repoId = $"{segments[2]}/{segments[3]}";
         if (!_repos.TryGetValue($"{type.ApiSegment()}/{repoId}", out var repo)) return Error(401, "RepoNotFound", "Repository not found");
         var revision = "main";
-        if (segments.Length >= 6 && segments[4] is "revision" or "tree") revision = segments[5];
+        if (segments.Length >= 6 && segments[4] is "revision" or "tree" or "paths-info") revision = segments[5];
         var commit = repo.Resolve(revision);
         if (commit is null) return Error(404, "RevisionNotFound", "Invalid rev id: " + revision);
 
@@ -175,9 +180,14 @@ internal sealed class HubStub : IDisposable
                 siblings = repo.Files.Keys.Select(p => new { rfilename = p }),
             });
         }
+        if (segments[4] == "paths-info" && request.Method == "POST")
+        {
+            var wanted = (request.Body ?? "").Split('&').Where(p => p.StartsWith("paths=", StringComparison.Ordinal)).Select(p => Uri.UnescapeDataString(p[6..].Replace('+', ' '))).ToHashSet(StringComparer.Ordinal);
+            return Json(200, repo.FilesAt(commit).Values.Where(f => wanted.Contains(f.Path)).Select(TreeEntry).ToList());
+        }
         if (segments[4] == "tree")
         {
-            var entries = repo.Files.Values.Select(f => (object)new
+            var entries = repo.FilesAt(commit).Values.Select(f => (object)new
             {
                 type = "file",
                 oid = f.GitSha1,
@@ -189,6 +199,15 @@ internal sealed class HubStub : IDisposable
         }
         return Error(404, null, "Not found");
     }
+
+    private static object TreeEntry(StubFile f) => new
+    {
+        type = "file",
+        oid = f.GitSha1,
+        size = f.Content.Length,
+        path = f.Path,
+        lfs = f.Lfs ? new { oid = f.Sha256, size = f.Content.Length, pointerSize = 134 } : null,
+    };
 
     private IResponseMessage Paginate(IRequestMessage request, List<object> items, string relativePath)
     {
@@ -215,6 +234,11 @@ internal sealed class HubStub : IDisposable
         if (request.Header("Range") is { } range && range.StartsWith("bytes=", StringComparison.Ordinal) && range.EndsWith('-'))
         {
             var from = int.Parse(range["bytes=".Length..^1], CultureInfo.InvariantCulture);
+            if (from >= content.Length)
+            {
+                headers["Content-Range"] = $"bytes */{content.Length}";
+                return new RawResponse(416, [], headers);
+            }
             headers["Content-Range"] = $"bytes {from}-{content.Length - 1}/{content.Length}";
             response = new RawResponse(206, content[from..], headers);
         }

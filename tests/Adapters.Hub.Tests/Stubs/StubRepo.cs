@@ -11,7 +11,13 @@ internal sealed class StubFile(string path, byte[] content, bool lfs)
     public bool Lfs { get; } = lfs;
     public string GitSha1 { get; } = GitBlobSha1(content);
     public string Sha256 { get; } = Convert.ToHexStringLower(SHA256.HashData(content));
-    public string Etag => Lfs ? Sha256 : GitSha1;
+    public string Etag => EtagOverride ?? (Lfs ? Sha256 : GitSha1);
+
+    /// <summary>An etag that is not a content hash (some proxies and Hub clones send those).</summary>
+    public string? EtagOverride { get; set; }
+
+    /// <summary>A size the Hub announces instead of the real one (a lying or broken server).</summary>
+    public long? AnnouncedSize { get; set; }
 
     public static string GitBlobSha1(byte[] content)
     {
@@ -20,7 +26,7 @@ internal sealed class StubFile(string path, byte[] content, bool lfs)
     }
 }
 
-/// <summary>A repository of the stub Hub: one commit, branch <c>main</c> and optional tags.</summary>
+/// <summary>A repository of the stub Hub: one commit (plus older ones in <see cref="Snapshots"/>), branch <c>main</c> and optional tags.</summary>
 internal sealed class StubRepo(string id, RepoType type, string commit)
 {
     public string Id { get; } = id;
@@ -30,5 +36,10 @@ internal sealed class StubRepo(string id, RepoType type, string commit)
     public SortedDictionary<string, StubFile> Files { get; } = new(StringComparer.Ordinal);
     public Dictionary<string, string> Branches { get; } = new(StringComparer.Ordinal) { ["main"] = commit };
 
-    public string? Resolve(string revision) => revision == Commit ? Commit : Branches.GetValueOrDefault(revision);
+    /// <summary>Files of other commits, by commit id.</summary>
+    public Dictionary<string, SortedDictionary<string, StubFile>> Snapshots { get; } = new(StringComparer.Ordinal);
+
+    public SortedDictionary<string, StubFile> FilesAt(string commit) => commit != Commit && Snapshots.TryGetValue(commit, out var files) ? files : Files;
+
+    public string? Resolve(string revision) => revision == Commit || Snapshots.ContainsKey(revision) ? revision : Branches.GetValueOrDefault(revision);
 }

@@ -212,6 +212,55 @@ public sealed class CommitsClientTests : IDisposable
     }
 
     [Fact]
+    public async Task A_part_failing_with_5xx_is_put_max_retries_plus_one_times_not_stacked_and_a_failed_commit_is_sent_once()
+    {
+        var weights = RandomNumberGenerator.GetBytes(20);
+        Write("adapter.safetensors", weights);
+        var oid = Sha256(weights);
+        StubPreupload(("adapter.safetensors", "lfs", null));
+        _hub.Given(Request.Create().WithPath($"/{Repo}.git/info/lfs/objects/batch").UsingPost())
+            .RespondWith(Response.Create().WithStatusCode(200).WithBody(JsonSerializer.Serialize(new
+            {
+                transfer = "multipart",
+                objects = new[]
+                {
+                    new
+                    {
+                        oid, size = weights.Length,
+                        actions = new
+                        {
+                            upload = new
+                            {
+                                href = $"{_hub.Url}/lfs-complete/{oid}",
+                                header = new Dictionary<string, string> { ["chunk_size"] = "10", ["00001"] = $"{_hub.Url}/part/1", ["00002"] = $"{_hub.Url}/part/2" },
+                            },
+                        },
+                    },
+                },
+            })));
+        _hub.Given(Request.Create().WithPath("/part/1").UsingPut()).RespondWith(Response.Create().WithStatusCode(200).WithHeader("ETag", "\"etag-1\""));
+        _hub.Given(Request.Create().WithPath("/part/2").UsingPut()).RespondWith(Response.Create().WithStatusCode(503));
+
+        var error = await Assert.ThrowsAsync<HubException>(() => _client.Commits.UploadFolderAsync(Path.Combine(_folder.FullName, "adapter"), Repo, "Upload"));
+
+        // One retry rule in one place (the pipeline, MaxRetries = 2): 3 PUTs, not 3 part attempts x 3 pipeline attempts.
+        Assert.Equal(3, Requests("/part/2", "PUT").Count);
+        Assert.Contains("part 2", error.Message, StringComparison.Ordinal);
+
+        // The commit itself is never resent (it could land twice), even on a 500.
+        _hub.Reset();
+        Write("adapter.safetensors", "{}"u8.ToArray());
+        StubPreupload(("adapter.safetensors", "regular", null));
+        StubCommit(500);
+        await Assert.ThrowsAsync<HubHttpException>(() => _client.Commits.UploadFolderAsync(Path.Combine(_folder.FullName, "adapter"), Repo, "Upload"));
+        Assert.Single(Requests("/commit/main", "POST"));
+        var preupload = Assert.Single(Requests("/preupload/main", "POST"));
+        // JSON bodies go out with Content-Length, never chunked, as Python sends them.
+        Assert.Equal(preupload.RequestMessage.BodyAsBytes!.Length.ToString(), Header(preupload, "Content-Length"));
+        Assert.Null(Header(preupload, "Transfer-Encoding"));
+    }
+
+    [Fact]
     public async Task Objects_the_server_already_has_are_not_uploaded_and_unchanged_files_make_no_commit()
     {
         var weights = RandomNumberGenerator.GetBytes(100);
