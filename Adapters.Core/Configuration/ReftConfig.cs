@@ -14,10 +14,10 @@ namespace Adapters.Core.Configuration;
 /// <para>
 /// <b>subtract_projection.</b> Python declares <c>subtract_projection</c> without a type annotation, so it is a class
 /// attribute that never reaches <c>adapter_config.json</c>, and a saved DiReFT adapter reloads with
-/// <c>subtract_projection=True</c> (i.e. as NoReFT). This port fixes that: when the value is <c>false</c> it is written
-/// as <c>"subtract_projection": false</c>, which Python's <c>from_dict</c> also honours (it sets unknown keys as instance
-/// attributes). When it is <c>true</c> (the default) the key is left out, so LoReFT and NoReFT files stay byte-identical
-/// to Python's and keep their config hashes. A file without the key reads as <c>true</c>, exactly as Python reads it.
+/// <c>subtract_projection=True</c> (i.e. as NoReFT). This port does the same, so its files are Python's byte for byte
+/// and a reloaded adapter computes what Python's reload computes: <see cref="ToJson"/> never writes the key, and a
+/// file without it reads as <c>true</c>. A file that does carry the key (hand-written, or from older versions of this
+/// port) is honoured, as Python's <c>from_dict</c> sets unknown keys as instance attributes.
 /// </para>
 /// </remarks>
 public record ReftConfig : AdapterConfig
@@ -59,8 +59,8 @@ public record ReftConfig : AdapterConfig
     /// <summary><c>init_weights_seed</c>.</summary>
     public int? InitWeightsSeed { get; init; }
     /// <summary>
-    /// <c>subtract_projection</c>: subtract <c>R·h</c> from the learned source (LoReFT, NoReFT) or not (DiReFT). Written
-    /// to JSON only when false; see the remarks on <see cref="ReftConfig"/>.
+    /// <c>subtract_projection</c>: subtract <c>R·h</c> from the learned source (LoReFT, NoReFT) or not (DiReFT). Never
+    /// written to JSON, as in Python; see the remarks on <see cref="ReftConfig"/>.
     /// </summary>
     public bool SubtractProjection { get; init; } = true;
 
@@ -88,8 +88,7 @@ public record ReftConfig : AdapterConfig
     public override JsonObject ToJson()
     {
         var json = ConfigField<ReftConfig>.Write(this, Fields, Architecture);
-        if (SubtractProjection) json.Remove(SubtractProjectionKey);
-        else json[SubtractProjectionKey] = false;
+        json.Remove(SubtractProjectionKey);
         return json;
     }
 

@@ -92,7 +92,7 @@ public sealed partial class FlexHeadModel
     {
         ArgumentNullException.ThrowIfNull(inputIds);
         var setup = CurrentHeadSetup() ?? throw new InvalidOperationException("No head active and no head is named like an active adapter.");
-        var output = _encoder.Encode(inputIds, attentionMask, tokenTypeIds);
+        var output = _backbone.EncodeForHeads(inputIds, attentionMask, tokenTypeIds);
         var rows = output.LastHiddenState.shape[0];
         var logits = new List<Tensor>();
         var losses = new List<Tensor?>();
@@ -199,5 +199,5 @@ public sealed partial class FlexHeadModel
     }
 
     private static EncoderOutput Rows(EncoderOutput output, long start, long end) =>
-        new(output.LastHiddenState.slice(0, start, end, 1), output.PoolerOutput?.slice(0, start, end, 1));
+        new(output.LastHiddenState.slice(0, start, end, 1), output.PoolerOutput?.slice(0, start, end, 1), output.ClsOutput?.slice(0, start, end, 1));
 }

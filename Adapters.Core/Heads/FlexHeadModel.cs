@@ -8,26 +8,27 @@ using static TorchSharp.torch;
 namespace Adapters.Core.Heads;
 
 /// <summary>
-/// An encoder with named prediction heads, in the role of Python's <c>BertAdapterModel</c>: the encoder sits under its
-/// base prefix (<c>bert.</c>) and heads under <c>heads.NAME</c>, so both adapter and head keys match Python's files.
+/// A base model with named prediction heads, in the role of Python's <c>BertAdapterModel</c> or
+/// <c>GPT2AdapterModel</c>: the model sits under its base prefix (<c>bert.</c>, <c>transformer.</c>, <c>model.</c>) and
+/// heads under <c>heads.NAME</c>, so both adapter and head keys match Python's files.
 /// Heads named like the last active adapter are used by default, as Python's <c>parse_heads_from_composition</c> does.
 /// </summary>
 public sealed partial class FlexHeadModel : nn.Module
 {
     private readonly AdapterModuleDict _heads = new();
-    private readonly ITextEncoder _encoder;
+    private readonly IHeadBackbone _backbone;
 
-    /// <summary>Wraps <paramref name="baseModel"/>, which must be an <see cref="ITextEncoder"/>.</summary>
+    /// <summary>Wraps <paramref name="baseModel"/>, which must be an <see cref="IHeadBackbone"/> (every encoder and decoder here is).</summary>
     public FlexHeadModel(AdapterModel baseModel) : base(nameof(FlexHeadModel))
     {
         BaseModel = baseModel ?? throw new ArgumentNullException(nameof(baseModel));
-        _encoder = baseModel as ITextEncoder
-            ?? throw new ArgumentException($"{baseModel.GetType().Name} does not implement {nameof(ITextEncoder)}, which heads need.", nameof(baseModel));
+        _backbone = baseModel as IHeadBackbone
+            ?? throw new ArgumentException($"{baseModel.GetType().Name} does not implement {nameof(IHeadBackbone)}, which heads need.", nameof(baseModel));
         register_module(baseModel.Interface.BaseModelPrefix, baseModel);
         register_module("heads", _heads);
     }
 
-    /// <summary>The encoder with its adapters.</summary>
+    /// <summary>The base model with its adapters.</summary>
     public AdapterModel BaseModel { get; }
 
     /// <summary>Head names in the order they were added.</summary>
@@ -70,8 +71,8 @@ public sealed partial class FlexHeadModel : nn.Module
         AddHead(name, new JsonObject
         {
             ["head_type"] = "masked_lm",
-            ["vocab_size"] = _encoder.Config.VocabSize,
-            ["embedding_size"] = _encoder.Config.HiddenSize,
+            ["vocab_size"] = _backbone.HeadFacts.VocabSize,
+            ["embedding_size"] = _backbone.HeadFacts.HiddenSize,
             ["layers"] = layers,
             ["activation_function"] = activationFunction,
             ["layer_norm"] = true,
@@ -80,12 +81,30 @@ public sealed partial class FlexHeadModel : nn.Module
             ["label2id"] = null,
         });
 
+    /// <summary>
+    /// Adds a causal-LM head (Python's <c>add_causal_lm_head</c>): the masked-LM layout with <c>shift_labels</c>, its
+    /// decoder tied to the input embeddings unless the model unties them (<c>tie_word_embeddings=false</c>).
+    /// </summary>
+    public PredictionHead AddCausalLmHead(string name, string? activationFunction = "gelu", int layers = 2) =>
+        AddHead(name, new JsonObject
+        {
+            ["head_type"] = "causal_lm",
+            ["vocab_size"] = _backbone.HeadFacts.VocabSize,
+            ["embedding_size"] = _backbone.HeadFacts.HiddenSize,
+            ["layers"] = layers,
+            ["activation_function"] = activationFunction,
+            ["layer_norm"] = true,
+            ["bias"] = true,
+            ["shift_labels"] = true,
+            ["label2id"] = null,
+        });
+
     /// <summary>Adds a head from its config dict (e.g. the <c>config</c> of a <c>head_config.json</c>).</summary>
     public PredictionHead AddHead(string name, JsonObject config)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
         if (_heads.Contains(name)) throw new ArgumentException($"A head named \"{name}\" already exists.", nameof(name));
-        var head = new PredictionHead(config, _encoder);
+        var head = new PredictionHead(config, _backbone);
         var first = BaseModel.parameters().FirstOrDefault();
         if (first is not null)
         {
@@ -106,7 +125,7 @@ public sealed partial class FlexHeadModel : nn.Module
     }
 
     /// <summary>
-    /// Runs the encoder and one head: <paramref name="head"/>, else the heads of a <see cref="UseAdapterSetup"/> scope,
+    /// Runs the base model and one head: <paramref name="head"/>, else the heads of a <see cref="UseAdapterSetup"/> scope,
     /// else <see cref="ActiveHead"/>, else <see cref="ActiveHeadSetup"/>, else the last active adapter's name.
     /// </summary>
     /// <exception cref="InvalidOperationException">No head applies, or the setup routes to several heads (use <see cref="ForwardHeads"/>).</exception>
@@ -116,8 +135,22 @@ public sealed partial class FlexHeadModel : nn.Module
             ?? throw new InvalidOperationException("No head given, none active, and no head is named like an active adapter.");
         if (setup.Heads.Count > 1)
             throw new InvalidOperationException($"The active setup routes to several heads ({string.Join(", ", setup.Heads)}); use ForwardHeads.");
-        var output = _encoder.Encode(inputIds, attentionMask, tokenTypeIds);
+        var output = _backbone.EncodeForHeads(inputIds, attentionMask, tokenTypeIds);
         return GetHead(setup.Heads[0]).Forward(output, BaseModel);
+    }
+
+    /// <summary>
+    /// The decoder with causal-LM head <paramref name="head"/> as an <see cref="Generation.ICausalLM"/>, for
+    /// <see cref="Generation.TextGenerator"/> (cached generation, as Python's decoder AdapterModels generate).
+    /// </summary>
+    /// <exception cref="ArgumentException">No such head, it is not a causal-LM head, or the base model is not a decoder.</exception>
+    public HeadCausalLM AsCausalLM(string head)
+    {
+        var module = GetHead(head);
+        if (module.HeadType != "causal_lm") throw new ArgumentException($"Head \"{head}\" is a {module.HeadType} head; generation needs a causal_lm head.", nameof(head));
+        var decoder = BaseModel as Generation.IDecoderStack
+            ?? throw new ArgumentException($"{BaseModel.GetType().Name} is not a decoder; generation needs GPT-2, Llama, Mistral or Qwen2.", nameof(head));
+        return new HeadCausalLM(BaseModel, decoder, module);
     }
 
     /// <summary>The head's tensors keyed as Python saves them: <c>heads.NAME.INDEX.weight</c>.</summary>

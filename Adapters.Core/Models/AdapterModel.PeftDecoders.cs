@@ -32,6 +32,8 @@ public abstract partial class AdapterModel
             DeleteAdapter(name);
             throw;
         }
+        // New modules start in training mode; they follow the model's current mode instead.
+        train(training);
     }
 
     /// <summary>The fused q/k/v projections <see cref="AddAdapter(string, AdapterConfig, bool)"/> would adapt for <paramref name="config"/>.</summary>

@@ -257,11 +257,14 @@ public abstract partial class AdapterModel : nn.Module
                     provided.Add(renamed);
                 }
             }
-            var missing = expected.Where(k => !provided.Contains(k)).Select(Prefixed).OrderBy(k => k, StringComparer.Ordinal).ToArray();
-            if (missing.Length > 0)
-                throw new AdapterLoadException($"Adapter \"{savedName}\" is missing {missing.Length} weight(s): {string.Join(", ", missing.Take(10))}{(missing.Length > 10 ? ", …" : "")}.");
+            var missing = expected.Where(k => !provided.Contains(k)).OrderBy(k => k, StringComparer.Ordinal).ToArray();
+            // Python's save_adapter (<= 1.2) leaves shared_parameters out; its load_adapter keeps them freshly initialised and logs.
+            var fatal = missing.Where(k => !k.StartsWith(SharedParametersPrefix, StringComparison.Ordinal)).Select(Prefixed).ToArray();
+            if (fatal.Length > 0)
+                throw new AdapterLoadException($"Adapter \"{savedName}\" is missing {fatal.Length} weight(s): {string.Join(", ", fatal.Take(10))}{(fatal.Length > 10 ? ", …" : "")}.");
+            if (missing.Length > 0) Diagnostics.AdaptersEventSource.Log.MissingSharedParameters(savedName, string.Join(", ", missing.Select(Prefixed)));
             if (setActive) SetActiveAdapters(name);
-            return new AdapterLoadResult(name, missing, unexpected);
+            return new AdapterLoadResult(name, missing.Select(Prefixed).ToArray(), unexpected);
         }
         catch
         {
@@ -511,6 +514,8 @@ public abstract partial class AdapterModel : nn.Module
         "float64" or "double" => ScalarType.Float64,
         _ => throw new AdapterConfigException($"Unknown dtype \"{name}\"; expected float32, float16, bfloat16 or float64."),
     };
+
+    private const string SharedParametersPrefix = "shared_parameters.";
 
     private string Prefixed(string key) => Interface.BaseModelPrefix + "." + key;
 

@@ -31,4 +31,21 @@ public static class DecoderModels
             _ => throw new AdapterConfigException($"{sourceName}: model_type \"{type}\" is not a supported decoder; expected {string.Join(", ", ModelTypes)}."),
         };
     }
+
+    /// <summary>
+    /// A randomly initialised bare decoder for the config text <paramref name="configJson"/>: transformers'
+    /// <c>GPT2Model</c> or <c>LlamaModel</c> (Mistral, Qwen2), without an LM head, as Python's decoder AdapterModels
+    /// hold it; heads go on top with <see cref="Heads.FlexHeadModel"/>.
+    /// </summary>
+    /// <exception cref="AdapterConfigException">The model type is not a supported decoder, or the config is invalid.</exception>
+    public static AdapterModel CreateBaseModel(string configJson, string sourceName = "config.json", Device? device = null, ScalarType? dtype = null)
+    {
+        var type = new HfConfigReader(configJson, sourceName).ModelType;
+        return type switch
+        {
+            "gpt2" => new Gpt2Model(Gpt2Config.Parse(configJson, sourceName), device, dtype),
+            "llama" or "mistral" or "qwen2" => new LlamaModel(LlamaConfig.Parse(configJson, sourceName), device, dtype),
+            _ => throw new AdapterConfigException($"{sourceName}: model_type \"{type}\" is not a supported decoder; expected {string.Join(", ", ModelTypes)}."),
+        };
+    }
 }

@@ -22,7 +22,11 @@ public static class PretrainedDecoders
     // Non-persistent buffers older transformers versions saved; nothing here corresponds to them.
     private static readonly string[] s_ignoredSuffixes = [".attn.bias", ".attn.masked_bias", ".rotary_emb.inv_freq"];
 
-    /// <summary>Loads the causal LM in <paramref name="folder"/>, in eval mode.</summary>
+    /// <summary>
+    /// Loads the causal LM in <paramref name="folder"/>, in eval mode. A bare model checkpoint (transformers'
+    /// <c>GPT2Model</c>/<c>LlamaModel</c>/<c>MistralModel</c>: keys without the <c>transformer.</c>/<c>model.</c> prefix,
+    /// no <c>lm_head</c>) loads too; an untied <c>lm_head</c> then keeps its random init, as transformers does.
+    /// </summary>
     /// <param name="folder">The model folder.</param>
     /// <param name="dtype">
     /// The parameter dtype. Null keeps the checkpoint's floating dtype (the first floating tensor's; the config's
@@ -36,7 +40,22 @@ public static class PretrainedDecoders
         Load(folder, dtype, requireWeights, device, onRead: null);
 
     /// <summary><see cref="Load(string, ScalarType?, bool, Device?)"/> that shows <paramref name="onRead"/> every checkpoint tensor as read.</summary>
-    internal static ICausalLM Load(string folder, ScalarType? dtype, bool requireWeights, Device? device, Action<string, Tensor>? onRead)
+    internal static ICausalLM Load(string folder, ScalarType? dtype, bool requireWeights, Device? device, Action<string, Tensor>? onRead) =>
+        Load(folder, dtype, requireWeights, device, onRead, DecoderModels.Create, lm => lm.BaseModel);
+
+    /// <summary>
+    /// Loads the bare decoder in <paramref name="folder"/> (<see cref="Gpt2Model"/> or <see cref="LlamaModel"/>, no LM
+    /// head), in eval mode, as Python's decoder AdapterModels hold it: from a bare checkpoint or from a causal-LM one
+    /// (its <c>transformer.</c>/<c>model.</c> prefix is stripped and <c>lm_head</c> is left out). Arguments as in
+    /// <see cref="Load(string, ScalarType?, bool, Device?)"/>.
+    /// </summary>
+    /// <exception cref="AdapterLoadException">The folder has no config.json, or weights are missing or misshapen.</exception>
+    /// <exception cref="AdapterConfigException">config.json is invalid or not a supported decoder.</exception>
+    public static AdapterModel LoadBaseModel(string folder, ScalarType? dtype = null, bool requireWeights = false, Device? device = null) =>
+        Load(folder, dtype, requireWeights, device, null, DecoderModels.CreateBaseModel, model => model);
+
+    private static T Load<T>(string folder, ScalarType? dtype, bool requireWeights, Device? device, Action<string, Tensor>? onRead,
+        Func<string, string, Device?, ScalarType?, T> create, Func<T, AdapterModel> adapterModel) where T : class
     {
         ArgumentException.ThrowIfNullOrEmpty(folder);
         var configPath = Path.Combine(folder, "config.json");
@@ -47,22 +66,23 @@ public static class PretrainedDecoders
             throw new AdapterLoadException($"'{folder}' has no weights: expected {string.Join(", ", s_weightFiles)}.");
         if (weightsPath is null)
         {
-            var random = DecoderModels.Create(configJson, configPath, device, dtype ?? ConfigDtype(configJson, configPath));
-            ((nn.Module)random).eval();
+            var random = create(configJson, configPath, device, dtype ?? ConfigDtype(configJson, configPath));
+            ((nn.Module)(object)random).eval();
             return random;
         }
         using var file = TensorFiles.Open(weightsPath);
         var stored = file.Tensors.Select(t => t.DType.ScalarType()).FirstOrDefault(t => t is ScalarType.Float32 or ScalarType.Float16 or ScalarType.BFloat16 or ScalarType.Float64);
-        var model = DecoderModels.Create(configJson, configPath, device, dtype ?? stored ?? ScalarType.Float32);
+        var model = create(configJson, configPath, device, dtype ?? stored ?? ScalarType.Float32);
+        var module = (nn.Module)(object)model;
         try
         {
-            LoadWeights(model, file, weightsPath, onRead);
-            ((nn.Module)model).eval();
+            LoadWeights(module, adapterModel(model), file, weightsPath, onRead);
+            module.eval();
             return model;
         }
         catch
         {
-            ((nn.Module)model).Dispose();
+            module.Dispose();
             throw;
         }
     }
@@ -95,30 +115,42 @@ public static class PretrainedDecoders
     public static IEnumerable<KeyValuePair<string, Tensor>> WeightKeys(ICausalLM model)
     {
         ArgumentNullException.ThrowIfNull(model);
-        var adapters = model.BaseModel.AdapterNames.ToArray();
-        foreach (var (key, tensor) in ((nn.Module)model).state_dict())
+        return WeightKeys((nn.Module)model, model.BaseModel);
+    }
+
+    private static IEnumerable<KeyValuePair<string, Tensor>> WeightKeys(nn.Module module, AdapterModel adapters)
+    {
+        var names = adapters.AdapterNames.ToArray();
+        foreach (var (key, tensor) in module.state_dict())
         {
-            if (adapters.Any(name => AdapterModel.MatchesAdapter(key, name))) continue;
+            if (names.Any(name => AdapterModel.MatchesAdapter(key, name))) continue;
             yield return new(key, tensor);
         }
     }
 
-    private static void LoadWeights(ICausalLM model, TensorFile file, string path, Action<string, Tensor>? onRead)
+    /// <summary>
+    /// Copies the file's tensors into <paramref name="module"/>, whose keys are either the causal LM's
+    /// (<c>transformer.h.0…</c>, <c>lm_head.weight</c>) or the bare model's (<c>h.0…</c>): a stored key is matched as
+    /// written, with the base prefix added, or with it stripped. Keys with no counterpart (a tied or absent LM head,
+    /// old non-persistent buffers) are skipped, as transformers warns and goes on.
+    /// </summary>
+    private static void LoadWeights(nn.Module module, AdapterModel baseModel, TensorFile file, string path, Action<string, Tensor>? onRead)
     {
         var targets = new Dictionary<string, Tensor>(StringComparer.Ordinal);
-        foreach (var (key, tensor) in WeightKeys(model)) targets[key] = tensor;
-        var basePrefix = model.BaseModel.Interface.BaseModelPrefix + ".";
+        foreach (var (key, tensor) in WeightKeys(module, baseModel)) targets[key] = tensor;
+        var basePrefix = baseModel.Interface.BaseModelPrefix + ".";
+        var bare = file.Tensors.All(t => !t.Name.StartsWith(basePrefix, StringComparison.Ordinal) && !t.Name.StartsWith(LmHeadPrefix, StringComparison.Ordinal));
         var loaded = new HashSet<string>(StringComparer.Ordinal);
         using var _ = no_grad();
         foreach (var spec in file.Tensors)
         {
             var key = spec.Name;
-            if (!targets.ContainsKey(key) && targets.ContainsKey(basePrefix + key)) key = basePrefix + key;
-            if (!targets.TryGetValue(key, out var target))
+            if (!targets.ContainsKey(key))
             {
-                // A tied head's lm_head.weight and old non-persistent buffers have no counterpart; other extras are ignored too, as transformers warns and goes on.
-                continue;
+                if (targets.ContainsKey(basePrefix + key)) key = basePrefix + key;
+                else if (key.StartsWith(basePrefix, StringComparison.Ordinal)) key = key[basePrefix.Length..];
             }
+            if (!targets.TryGetValue(key, out var target)) continue;
             if (!target.shape.SequenceEqual(spec.Shape))
                 throw new AdapterLoadException($"{path}: weight \"{spec.Name}\" has shape {TensorShapes.Format(spec.Shape)} but the model expects {TensorShapes.Format(target.shape)}.");
             // Read in the stored dtype; copy_ converts straight into the target's dtype and device.
@@ -127,10 +159,13 @@ public static class PretrainedDecoders
             target.copy_(value);
             loaded.Add(key);
         }
-        var missing = targets.Keys.Where(k => !loaded.Contains(k)).ToArray();
+        // A bare checkpoint has no LM head; transformers initialises an untied one and goes on.
+        var missing = targets.Keys.Where(k => !loaded.Contains(k) && !(bare && k.StartsWith(LmHeadPrefix, StringComparison.Ordinal))).ToArray();
         if (missing.Length > 0)
             throw new AdapterLoadException($"{path} is missing {missing.Length} weight(s) of the model, e.g. {string.Join(", ", missing.Take(5))}.");
     }
+
+    private const string LmHeadPrefix = "lm_head.";
 
     private static ScalarType ConfigDtype(string configJson, string source)
     {

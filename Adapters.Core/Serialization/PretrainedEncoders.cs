@@ -12,7 +12,10 @@ public static class PretrainedEncoders
 {
     private static readonly string[] s_weightFiles = ["model.safetensors", "model.safetensors.index.json", "pytorch_model.bin"];
 
-    /// <summary>Loads the model in <paramref name="folder"/>; a folder without weights gives a randomly initialised model.</summary>
+    /// <summary>
+    /// Loads the model in <paramref name="folder"/> in eval mode, as transformers' <c>from_pretrained</c> returns it; a
+    /// folder without weights gives a randomly initialised model.
+    /// </summary>
     /// <param name="folder">The model folder.</param>
     /// <param name="requireWeights">Fail instead of returning random weights when no weight file exists.</param>
     /// <param name="dtype">
@@ -34,7 +37,11 @@ public static class PretrainedEncoders
         if (weightsPath is null && requireWeights)
             throw new AdapterLoadException($"'{folder}' has no weights: expected {string.Join(", ", s_weightFiles)}.");
         var model = EncoderModels.Create(EncoderConfig.Read(configPath), device, dtype);
-        if (weightsPath is null) return model;
+        if (weightsPath is null)
+        {
+            model.eval();
+            return model;
+        }
         try
         {
             using var file = TensorFiles.Open(weightsPath);
@@ -43,6 +50,7 @@ public static class PretrainedEncoders
             {
                 throw new AdapterLoadException($"{weightsPath} is missing {missing.Count} weight(s) of the model, e.g. {string.Join(", ", missing.Take(5))}.");
             }
+            model.eval();
             return model;
         }
         catch

@@ -1,6 +1,7 @@
 using Adapters.Core.Conversion;
 using System.Globalization;
 using Adapters.Core.Generation;
+using Adapters.Core.Heads;
 using Adapters.Core.Methods;
 using Adapters.Core.Peft;
 using TorchSharp;
@@ -19,7 +20,7 @@ namespace Adapters.Core.Models.Gpt2;
 /// Gradient checkpointing is not offered: TorchSharp 0.107 has no <c>torch.utils.checkpoint</c> and no autograd
 /// function hooks to recompute a block during backward, so activations are always kept.
 /// </remarks>
-public sealed class Gpt2Model : AdapterModel
+public sealed class Gpt2Model : AdapterModel, IHeadBackbone, IDecoderStack
 {
     private readonly Embedding _tokens;
     private readonly Embedding _positions;
@@ -104,6 +105,15 @@ public sealed class Gpt2Model : AdapterModel
     /// <summary>PEFT is applied to <c>GPT2LMHeadModel</c>, whose paths start with <c>transformer.</c>.</summary>
     public override bool PeftPathsIncludeBasePrefix => true;
 
+    /// <inheritdoc />
+    public int LayerCount => Config.NLayer;
+
+    /// <inheritdoc />
+    public IReadOnlyList<long> EosTokenIds => [Config.EosTokenId];
+
+    /// <inheritdoc />
+    public long? PadTokenId => Config.PadTokenId;
+
     /// <summary>Runs the blocks and returns the <c>ln_f</c> output (batch, sequence, hidden); arguments as in <see cref="ICausalLM.Forward"/>.</summary>
     public Tensor Forward(Tensor? inputIds, KeyValueCache? cache = null, Tensor? attentionMask = null, Tensor? positionIds = null, Tensor? inputsEmbeds = null)
     {
@@ -127,5 +137,23 @@ public sealed class Gpt2Model : AdapterModel
         var step = new DecoderStep(cache, AttentionPrefix, _ => mask);
         foreach (var block in _blocks) hidden = block.Forward(hidden, step);
         return _finalNorm.call(hidden).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// GPT2AdapterModel's heads: dropout <c>resid_pdrop</c> (adapters maps <c>hidden_dropout_prob</c> onto it), LM
+    /// decoders tied to <c>wte</c>, and an LM head's layer norm at Python's fallback epsilon 1e-12 (GPT-2's config has
+    /// <c>layer_norm_epsilon</c>, not the <c>layer_norm_eps</c> the head reads; Python's logits match only with 1e-12).
+    /// </summary>
+    HeadBackboneFacts IHeadBackbone.HeadFacts => new(Config.NEmbd, Config.VocabSize, Config.InitializerRange,
+        LayerNormEps: 1e-12, Config.ResidPdrop, TieWordEmbeddings: true, HeadBackboneFacts.DecoderHeadTypes);
+
+    /// <inheritdoc />
+    Parameter IHeadBackbone.WordEmbeddings => _tokens.weight!;
+
+    /// <summary>Runs <see cref="Forward"/>; classification reads the last non-padding token, as GPT2AdapterModel does.</summary>
+    EncoderOutput IHeadBackbone.EncodeForHeads(Tensor inputIds, Tensor? attentionMask, Tensor? tokenTypeIds)
+    {
+        var hidden = Forward(inputIds, attentionMask: attentionMask);
+        return new EncoderOutput(hidden, null, LastTokenPooling.Select(hidden, inputIds, Config.PadTokenId));
     }
 }

@@ -1,6 +1,7 @@
 using Adapters.Core.Conversion;
 using System.Globalization;
 using Adapters.Core.Generation;
+using Adapters.Core.Heads;
 using Adapters.Core.Methods;
 using Adapters.Core.Peft;
 using TorchSharp;
@@ -18,7 +19,7 @@ namespace Adapters.Core.Models.Llama;
 /// Gradient checkpointing is not offered: TorchSharp 0.107 has no <c>torch.utils.checkpoint</c> and no autograd
 /// function hooks to recompute a layer during backward, so activations are always kept.
 /// </remarks>
-public sealed class LlamaModel : AdapterModel
+public sealed class LlamaModel : AdapterModel, IHeadBackbone, IDecoderStack
 {
     private readonly Embedding _embeddings;
     private readonly LlamaDecoderLayer[] _layers;
@@ -100,6 +101,15 @@ public sealed class LlamaModel : AdapterModel
     /// <summary>PEFT is applied to <c>LlamaForCausalLM</c>, whose paths start with <c>model.</c>.</summary>
     public override bool PeftPathsIncludeBasePrefix => true;
 
+    /// <inheritdoc />
+    public int LayerCount => Config.NumHiddenLayers;
+
+    /// <inheritdoc />
+    public IReadOnlyList<long> EosTokenIds => Config.EosTokenIds;
+
+    /// <inheritdoc />
+    public long? PadTokenId => Config.PadTokenId;
+
     /// <summary>
     /// Runs the decoder and returns the final-norm hidden states (batch, sequence, hidden). See
     /// <see cref="ICausalLM.Forward"/> for the arguments; <paramref name="inputsEmbeds"/> is where prompt tuning
@@ -162,5 +172,23 @@ public sealed class LlamaModel : AdapterModel
         }
         nn.init.normal_(_embeddings.weight!, 0.0, std);
         if (Config.PadTokenId is { } pad && pad >= 0 && pad < Config.VocabSize) _embeddings.weight![pad].zero_();
+    }
+
+    /// <summary>
+    /// LlamaAdapterModel's heads (also Mistral's and Qwen2's): no dropout (the config has no hidden dropout), LM
+    /// decoders tied to <c>embed_tokens</c> only when <c>tie_word_embeddings</c>, and an LM head's layer norm at
+    /// Python's fallback epsilon 1e-12 (the config has no <c>layer_norm_eps</c>).
+    /// </summary>
+    HeadBackboneFacts IHeadBackbone.HeadFacts => new(Config.HiddenSize, Config.VocabSize, Config.InitializerRange,
+        LayerNormEps: 1e-12, HiddenDropoutProb: 0.0, Config.TieWordEmbeddings, HeadBackboneFacts.DecoderHeadTypes);
+
+    /// <inheritdoc />
+    Parameter IHeadBackbone.WordEmbeddings => _embeddings.weight!;
+
+    /// <summary>Runs <see cref="Forward"/>; classification reads the last non-padding token, as LlamaAdapterModel does.</summary>
+    EncoderOutput IHeadBackbone.EncodeForHeads(Tensor inputIds, Tensor? attentionMask, Tensor? tokenTypeIds)
+    {
+        var hidden = Forward(inputIds, attentionMask: attentionMask);
+        return new EncoderOutput(hidden, null, LastTokenPooling.Select(hidden, inputIds, Config.PadTokenId));
     }
 }

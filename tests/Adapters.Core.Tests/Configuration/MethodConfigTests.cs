@@ -36,15 +36,24 @@ public sealed class MethodConfigTests
     }
 
     [Fact]
-    public void DiReft_writes_subtract_projection_false_and_reads_it_back()
+    public void DiReft_writes_pythons_json_without_subtract_projection_and_reloads_subtracting_as_python_does()
     {
-        var expected = PythonJson.Serialize(With(LoReftReference, ("orthogonality", false), ("subtract_projection", false)));
-        var direft = AdapterConfig.Parse("direft");
+        var expected = PythonJson.Serialize(With(LoReftReference, ("orthogonality", false)));
+        var direft = Assert.IsType<DiReftConfig>(AdapterConfig.Parse("direft"));
 
+        Assert.False(direft.SubtractProjection);
         Assert.Equal(expected, direft.ToJsonString());
         var reloaded = Assert.IsType<ReftConfig>(AdapterConfig.FromJson(direft.ToJson()));
-        Assert.False(reloaded.SubtractProjection);
-        Assert.Equal(expected, reloaded.ToJsonString());
+        Assert.True(reloaded.SubtractProjection);
+    }
+
+    [Fact]
+    public void A_file_that_carries_subtract_projection_false_is_honoured_as_pythons_from_dict_does()
+    {
+        var reft = Assert.IsType<ReftConfig>(AdapterConfig.FromJson(With(LoReftReference, ("orthogonality", false), ("subtract_projection", false))));
+
+        Assert.False(reft.SubtractProjection);
+        Assert.Equal(PythonJson.Serialize(With(LoReftReference, ("orthogonality", false))), reft.ToJsonString());
     }
 
     [Fact]

@@ -13,7 +13,6 @@ public sealed class MethodRoundTripTests
     [InlineData("prompt_tuning[prompt_length=3]")]
     [InlineData("loreft[suffix_positions=1]")]
     [InlineData("noreft[tied_weights=True, suffix_positions=2]")]
-    [InlineData("direft")]
     [InlineData("prefix_tuning[prefix_length=4, bottleneck_size=8]|par_bn")]
     [InlineData("unipelt")]
     [InlineData("seq_bn[inv_adapter='glow', inv_adapter_reduction_factor=2]")]
