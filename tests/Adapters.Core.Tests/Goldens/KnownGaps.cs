@@ -19,25 +19,7 @@ internal enum GapKind
 /// </summary>
 internal static class KnownGaps
 {
-    private const string BareLlama = "a bare LlamaModel checkpoint (no lm_head.weight): the folder loader builds LlamaForCausalLM and requires lm_head (issue 14 item 5)";
-
-    private const string CompacterPhmRule = "adapters 1.1 does not save the shared phm_rule; we require it instead of keeping the initial one with a warning as Python does (item 5)";
-
-    private const string ReftOnDecoders = "ReFT on GPT-2/Llama: no decoder layer exposes a ReFT hook (item 3)";
-
     private const string PromptTuningOnDecoders = "adapters 1.1.0 adds no prompt-tuning parameters to GPT-2/Llama; this port implements it there";
-
-    private const string UniPeltOnFusedQkv = "UniPELT gating on GPT-2's fused c_attn is refused (item 3)";
-
-    private const string PrefixOnGqa = "prefix tuning on GQA is sized by KV heads; Python sizes it by attention heads and applies it after repeat_kv (item 3)";
-
-    private const string ParallelOnDecoders = "Parallel composition is refused on decoders (item 3)";
-
-    private const string FusionOnDecoders = "decoder fusion layers are not in the module tree: every Python fusion tensor is unexpected and fusion keeps random weights (item 3)";
-
-    private const string StackWithFusedLoRA = "Python rejects LoRA in any Stack on GPT-2; we run Stack(lora, seq_bn) with the single LoRA on c_attn";
-
-    private const string HeadsOnDecoders = "heads need an ITextEncoder; GPT-2/Llama are not (item 3)";
 
     private const string PeftTypeNotMapped = "this PEFT method has no adapters equivalent here; only LORA and IA3 are imported";
 
@@ -54,50 +36,9 @@ internal static class KnownGaps
     /// <summary>Case id (as in MANIFEST.json: group/model/case) → kind and reason.</summary>
     public static IReadOnlyDictionary<string, (GapKind Kind, string Reason)> Table { get; } = new Dictionary<string, (GapKind, string)>(StringComparer.Ordinal)
     {
-        ["models/llama"] = (GapKind.Refused, BareLlama),
-        ["models/llama_gqa"] = (GapKind.Refused, BareLlama),
-        ["adapters/bert/compacter[reduction_factor=8]"] = (GapKind.Refused, CompacterPhmRule),
-        ["adapters/bert/compacter++[reduction_factor=8]"] = (GapKind.Refused, CompacterPhmRule),
-        ["adapters/roberta/compacter[reduction_factor=8]"] = (GapKind.Refused, CompacterPhmRule),
-        ["adapters/roberta/compacter++[reduction_factor=8]"] = (GapKind.Refused, CompacterPhmRule),
-        ["adapters/gpt2/compacter[reduction_factor=8]"] = (GapKind.Refused, CompacterPhmRule),
-        ["adapters/gpt2/compacter++[reduction_factor=8]"] = (GapKind.Refused, CompacterPhmRule),
-        ["adapters/llama/compacter[reduction_factor=8]"] = (GapKind.Refused, CompacterPhmRule),
-        ["adapters/llama/compacter++[reduction_factor=8]"] = (GapKind.Refused, CompacterPhmRule),
-        ["adapters/llama_gqa/compacter[reduction_factor=8]"] = (GapKind.Refused, CompacterPhmRule),
-        ["adapters/llama_gqa/compacter++[reduction_factor=8]"] = (GapKind.Refused, CompacterPhmRule),
-        ["adapters/gpt2/loreft"] = (GapKind.Refused, ReftOnDecoders),
-        ["adapters/gpt2/noreft"] = (GapKind.Refused, ReftOnDecoders),
-        ["adapters/gpt2/direft"] = (GapKind.Refused, ReftOnDecoders),
         ["adapters/gpt2/prompt_tuning"] = (GapKind.Accepted, PromptTuningOnDecoders),
-        ["adapters/llama/loreft"] = (GapKind.Refused, ReftOnDecoders),
-        ["adapters/llama/noreft"] = (GapKind.Refused, ReftOnDecoders),
-        ["adapters/llama/direft"] = (GapKind.Refused, ReftOnDecoders),
         ["adapters/llama/prompt_tuning"] = (GapKind.Accepted, PromptTuningOnDecoders),
-        ["adapters/llama_gqa/loreft"] = (GapKind.Refused, ReftOnDecoders),
-        ["adapters/llama_gqa/noreft"] = (GapKind.Refused, ReftOnDecoders),
-        ["adapters/llama_gqa/direft"] = (GapKind.Refused, ReftOnDecoders),
         ["adapters/llama_gqa/prompt_tuning"] = (GapKind.Accepted, PromptTuningOnDecoders),
-        ["adapters/gpt2/unipelt"] = (GapKind.Refused, UniPeltOnFusedQkv),
-        ["adapters/llama_gqa/prefix_tuning_flat"] = (GapKind.Refused, PrefixOnGqa),
-        ["adapters/llama_gqa/unipelt"] = (GapKind.Refused, PrefixOnGqa),
-        ["compositions/gpt2/parallel_seq_bn"] = (GapKind.Refused, ParallelOnDecoders),
-        ["compositions/llama/parallel_seq_bn"] = (GapKind.Refused, ParallelOnDecoders),
-        ["compositions/llama/parallel_lora"] = (GapKind.Refused, ParallelOnDecoders),
-        ["compositions/llama_gqa/parallel_seq_bn"] = (GapKind.Refused, ParallelOnDecoders),
-        ["compositions/llama_gqa/parallel_lora"] = (GapKind.Refused, ParallelOnDecoders),
-        ["compositions/gpt2/fuse_seq_bn"] = (GapKind.Wrong, FusionOnDecoders),
-        ["compositions/gpt2/stack_fuse"] = (GapKind.Wrong, FusionOnDecoders),
-        ["compositions/llama/fuse_seq_bn"] = (GapKind.Wrong, FusionOnDecoders),
-        ["compositions/llama/stack_fuse"] = (GapKind.Wrong, FusionOnDecoders),
-        ["compositions/llama_gqa/fuse_seq_bn"] = (GapKind.Wrong, FusionOnDecoders),
-        ["compositions/llama_gqa/stack_fuse"] = (GapKind.Wrong, FusionOnDecoders),
-        ["compositions/gpt2/stack_lora_seq_bn"] = (GapKind.Accepted, StackWithFusedLoRA),
-        ["heads/gpt2/classification_seq_bn"] = (GapKind.Refused, HeadsOnDecoders),
-        ["heads/gpt2/tagging_lora"] = (GapKind.Refused, HeadsOnDecoders),
-        ["heads/gpt2/causal_lm_seq_bn"] = (GapKind.Refused, HeadsOnDecoders),
-        ["heads/llama/classification_seq_bn"] = (GapKind.Refused, HeadsOnDecoders),
-        ["heads/llama/causal_lm_seq_bn"] = (GapKind.Refused, HeadsOnDecoders),
         ["peft/bert/dora"] = (GapKind.Refused, PeftDora),
         ["peft/bert/loha"] = (GapKind.Refused, PeftTypeNotMapped),
         ["peft/bert/lokr"] = (GapKind.Refused, PeftTypeNotMapped),
