@@ -68,36 +68,28 @@ public sealed partial class FlexHeadModel : nn.Module
 
     /// <summary>Adds a masked-LM head tied to the input embeddings (Python's <c>add_masked_lm_head</c>).</summary>
     public PredictionHead AddMaskedLmHead(string name, string? activationFunction = "gelu", int layers = 2) =>
-        AddHead(name, new JsonObject
-        {
-            ["head_type"] = "masked_lm",
-            ["vocab_size"] = _backbone.HeadFacts.VocabSize,
-            ["embedding_size"] = _backbone.HeadFacts.HiddenSize,
-            ["layers"] = layers,
-            ["activation_function"] = activationFunction,
-            ["layer_norm"] = true,
-            ["bias"] = true,
-            ["shift_labels"] = false,
-            ["label2id"] = null,
-        });
+        AddHead(name, LanguageModelHead("masked_lm", shiftLabels: false, activationFunction, layers));
 
     /// <summary>
     /// Adds a causal-LM head (Python's <c>add_causal_lm_head</c>): the masked-LM layout with <c>shift_labels</c>, its
     /// decoder tied to the input embeddings unless the model unties them (<c>tie_word_embeddings=false</c>).
     /// </summary>
     public PredictionHead AddCausalLmHead(string name, string? activationFunction = "gelu", int layers = 2) =>
-        AddHead(name, new JsonObject
-        {
-            ["head_type"] = "causal_lm",
-            ["vocab_size"] = _backbone.HeadFacts.VocabSize,
-            ["embedding_size"] = _backbone.HeadFacts.HiddenSize,
-            ["layers"] = layers,
-            ["activation_function"] = activationFunction,
-            ["layer_norm"] = true,
-            ["bias"] = true,
-            ["shift_labels"] = true,
-            ["label2id"] = null,
-        });
+        AddHead(name, LanguageModelHead("causal_lm", shiftLabels: true, activationFunction, layers));
+
+    // Python's masked-LM and causal-LM heads share one config layout; only the type and label shifting differ.
+    private JsonObject LanguageModelHead(string headType, bool shiftLabels, string? activationFunction, int layers) => new()
+    {
+        ["head_type"] = headType,
+        ["vocab_size"] = _backbone.HeadFacts.VocabSize,
+        ["embedding_size"] = _backbone.HeadFacts.HiddenSize,
+        ["layers"] = layers,
+        ["activation_function"] = activationFunction,
+        ["layer_norm"] = true,
+        ["bias"] = true,
+        ["shift_labels"] = shiftLabels,
+        ["label2id"] = null,
+    };
 
     /// <summary>Adds a head from its config dict (e.g. the <c>config</c> of a <c>head_config.json</c>).</summary>
     public PredictionHead AddHead(string name, JsonObject config)
