@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Numerics;
 using System.Text;
+using Adapters.Hub.Text;
 
 namespace Adapters.Core.Serialization.Pickle;
 
@@ -234,7 +235,7 @@ public static class PyValues
         return sb.Length > MaxReprLength ? sb.ToString(0, MaxReprLength) + "..." : sb.ToString();
     }
 
-    /// <summary>Escapes control characters (as <c>\xNN</c> or <c>\uNNNN</c>) and cuts long text, for messages.</summary>
+    /// <summary>Escapes what a terminal would act on (as <see cref="SafeText.Escape"/>) and cuts long text, for messages.</summary>
     public static string Printable(string text, int maxLength = MaxReprLength)
     {
         ArgumentNullException.ThrowIfNull(text);
@@ -243,20 +244,17 @@ public static class PyValues
         return sb.ToString();
     }
 
+    // The escaping is SafeText's, the one rule for untrusted text in messages; only the cut (at most maxLength
+    // characters of the value, never half a surrogate pair) is the repr's own.
     private static void AppendPrintable(StringBuilder sb, string text, int maxLength)
     {
-        var start = sb.Length;
-        foreach (var c in text)
+        if (text.Length <= maxLength)
         {
-            if (sb.Length - start >= maxLength)
-            {
-                sb.Append("...");
-                return;
-            }
-            if (c < 0x20 || c is >= '\u007f' and <= '\u009f') sb.Append("\\x").Append(((int)c).ToString("x2", CultureInfo.InvariantCulture));
-            else if (char.IsSurrogate(c) || c is '\u2028' or '\u2029' or '\u200e' or '\u200f' or (>= '\u202a' and <= '\u202e')) sb.Append("\\u").Append(((int)c).ToString("x4", CultureInfo.InvariantCulture));
-            else sb.Append(c);
+            sb.Append(SafeText.Escape(text));
+            return;
         }
+        var keep = char.IsHighSurrogate(text[maxLength - 1]) ? maxLength - 1 : maxLength;
+        sb.Append(SafeText.Escape(text[..keep])).Append("...");
     }
 
     private static void Append(StringBuilder sb, object? value, int depth)
