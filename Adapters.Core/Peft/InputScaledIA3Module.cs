@@ -49,6 +49,9 @@ public sealed class InputScaledIA3Module : LoRALayer
     }
 
     /// <inheritdoc />
+    internal override bool CombineReadsWeight => true;
+
+    /// <inheritdoc />
     public override Tensor Combine(Tensor layerOutput, Tensor contribution, Tensor weight) =>
         nn.functional.linear(contribution, weight, _bias());
 

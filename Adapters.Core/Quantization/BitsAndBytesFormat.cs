@@ -50,13 +50,6 @@ public static class BitsAndBytesFormat
         return null;
     }
 
-    /// <summary>The key of the packed JSON for <paramref name="weightKey"/>, if <paramref name="keys"/> has one.</summary>
-    public static string? FindQuantStateKey(string weightKey, Func<string, bool> keys)
-    {
-        ArgumentNullException.ThrowIfNull(keys);
-        return Enum.GetValues<FourBitType>().Select(t => $"{weightKey}.{QuantStateKeyPrefix}{t.Name()}").FirstOrDefault(keys);
-    }
-
     /// <summary>The state tensors for weight key <paramref name="weightKey"/>, in bitsandbytes' order (CPU copies where needed).</summary>
     public static IEnumerable<KeyValuePair<string, Tensor>> StateTensors(string weightKey, FourBitQuantState state)
     {

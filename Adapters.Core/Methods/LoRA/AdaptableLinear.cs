@@ -1,5 +1,6 @@
 using Adapters.Core.Composition;
 using Adapters.Core.Conversion;
+using Adapters.Core.Quantization;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -19,6 +20,8 @@ public sealed class AdaptableLinear : nn.Module<Tensor, Tensor>
     private Tensor? _weightBeforeMerge;
     private Parameter _weight;
     private Parameter? _bias;
+    private FourBitQuantState? _quantState;
+    private ScalarType _computeDtype;
 
     /// <summary>
     /// Creates the layer with PyTorch's default init; <paramref name="location"/> says what LoRA config flags select it.
@@ -55,7 +58,10 @@ public sealed class AdaptableLinear : nn.Module<Tensor, Tensor>
     /// <summary>Children are registered explicitly under Python's names; field-based registration would add C# field names.</summary>
     protected override void RegisterComponents() { }
 
-    /// <summary>The frozen weight, shape (out, in), or (in, out) with <see cref="FanInFanOut"/>.</summary>
+    /// <summary>
+    /// The frozen weight, shape (out, in), or (in, out) with <see cref="FanInFanOut"/>; once <see cref="QuantizeWeight"/>
+    /// ran, the packed 4-bit bytes (uint8, <c>[(out·in + 1) / 2, 1]</c>, bitsandbytes' layout of the (out, in) matrix).
+    /// </summary>
     public Parameter weight
     {
         get => _weight;
@@ -65,8 +71,79 @@ public sealed class AdaptableLinear : nn.Module<Tensor, Tensor>
     /// <summary>Whether <see cref="weight"/> is stored (in, out), as transformers' <c>Conv1D</c> stores it.</summary>
     public bool FanInFanOut { get; }
 
-    /// <summary>The weight as an (out, in) matrix whatever the storage layout (a view, not a copy).</summary>
-    public Tensor OutInWeight => FanInFanOut ? weight.t() : weight;
+    /// <summary>
+    /// The weight as an (out, in) matrix whatever the storage layout: a view of <see cref="weight"/>, or for a 4-bit
+    /// weight a freshly dequantized copy in <see cref="ComputeDtype"/>.
+    /// </summary>
+    public Tensor OutInWeight => _quantState is { } state ? Dequantized(state, _computeDtype) : FanInFanOut ? weight.t() : weight;
+
+    /// <summary>The 4-bit state of a quantized weight (see <see cref="QuantizeWeight"/>), or null for a dense weight.</summary>
+    public FourBitQuantState? QuantState => _quantState;
+
+    /// <summary>The dtype a 4-bit weight is dequantized to for the matmul: the dense weight's, then the model's after <c>.to(dtype)</c>.</summary>
+    public ScalarType ComputeDtype => _quantState is null ? weight.dtype : _computeDtype;
+
+    /// <summary>
+    /// Replaces the dense weight by its 4-bit form (QLoRA's frozen base): <see cref="weight"/> becomes the packed uint8
+    /// bytes and <see cref="QuantState"/> their state; the forward pass dequantizes into <see cref="ComputeDtype"/>
+    /// per call and every LoRA-family module keeps working on top.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">An adapter is merged, or the weight is already quantized.</exception>
+    public void QuantizeWeight(FourBitOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (_quantState is not null) throw new InvalidOperationException("The weight is already quantized to 4 bits.");
+        if (MergedAdapter is not null) throw new InvalidOperationException($"Adapter \"{MergedAdapter}\" is merged into this layer; reset it before quantizing.");
+        using var _ = no_grad();
+        var (packed, state) = FourBitQuantizer.Quantize(OutInWeight.detach(), options);
+        UseQuantizedWeight(packed, state, weight.dtype);
+    }
+
+    /// <summary>Installs an already packed weight (read from a bitsandbytes checkpoint); the layer owns both afterwards.</summary>
+    /// <exception cref="QuantizationException">The state's shape is not this layer's (out, in).</exception>
+    public void UseQuantizedWeight(Tensor packed, FourBitQuantState state, ScalarType computeDtype)
+    {
+        ArgumentNullException.ThrowIfNull(packed);
+        ArgumentNullException.ThrowIfNull(state);
+        if (!state.Shape.SequenceEqual([OutFeatures, InFeatures]))
+            throw new QuantizationException($"A 4-bit weight of shape [{string.Join(", ", state.Shape)}] does not fit a linear layer of (out, in) = ({OutFeatures}, {InFeatures}).");
+        if (MergedAdapter is not null) throw new InvalidOperationException($"Adapter \"{MergedAdapter}\" is merged into this layer; reset it first.");
+        var stored = new Parameter(packed.to(weight.device).DetachFromDisposeScope(), requires_grad: false);
+        stored.DetachFromDisposeScope();
+        state.MoveTo(weight.device);
+        ConditionallyRegisterParameter(nameof(weight), stored);
+        _weight.Dispose();
+        _quantState?.Dispose();
+        _weight = stored;
+        _quantState = state;
+        _computeDtype = computeDtype;
+    }
+
+    /// <summary>Turns a 4-bit weight back into a dense one in <see cref="ComputeDtype"/> (it keeps the quantization error).</summary>
+    public void DequantizeWeight()
+    {
+        if (_quantState is not { } state) return;
+        using var _ = no_grad();
+        var dense = Dequantized(state, _computeDtype);
+        var stored = new Parameter((FanInFanOut ? dense.t().contiguous() : dense).DetachFromDisposeScope(), requires_grad: false);
+        stored.DetachFromDisposeScope();
+        ConditionallyRegisterParameter(nameof(weight), stored);
+        _weight.Dispose();
+        state.Dispose();
+        _weight = stored;
+        _quantState = null;
+    }
+
+    private Tensor Dequantized(FourBitQuantState state, ScalarType dtype) => FourBitQuantizer.Dequantize(_weight, state, dtype).view(OutFeatures, InFeatures);
+
+    /// <summary>Keeps 4-bit state on the weight's device and takes a new floating dtype as the compute dtype; the bytes stay packed.</summary>
+    protected override void _toEpilog(ScalarType? dtype, Device? device, bool non_blocking)
+    {
+        base._toEpilog(dtype, device, non_blocking);
+        if (_quantState is null) return;
+        if (device is not null) _quantState.MoveTo(_weight.device);
+        if (dtype is { } type) _computeDtype = type;
+    }
 
     /// <summary>The bias, or null.</summary>
     public Parameter? bias
@@ -96,14 +173,27 @@ public sealed class AdaptableLinear : nn.Module<Tensor, Tensor>
     /// <inheritdoc />
     public override Tensor forward(Tensor input)
     {
-        var output = nn.functional.linear(input, OutInWeight, bias);
+        Tensor output;
+        if (_quantState is { } quantized)
+        {
+            var dtype = input.dtype is ScalarType.Float32 or ScalarType.BFloat16 or ScalarType.Float16 ? input.dtype : _computeDtype;
+            output = FourBitMatmul.Apply(input, new FourBitMatmul.Operand(_weight, quantized, dtype));
+            if (bias is not null) output = output + bias;
+        }
+        else
+        {
+            output = nn.functional.linear(input, OutInWeight, bias);
+        }
         // A merged LoRA replaces composition entirely, as in Python.
         if (MergedAdapter is not null) return output;
         var setup = _setup.SetupAt(Loras, LayerIndex);
         if (setup is null) return output;
         var state = Compose(setup, new LoRAState(input, null, output, null), 0);
         if (state.Delta is null || state.Last is null) return state.Output;
-        return Loras.Get<LoRALayer>(state.Last)!.Combine(state.Output, state.Delta, OutInWeight);
+        var last = Loras.Get<LoRALayer>(state.Last)!;
+        if (_quantState is null || !last.CombineReadsWeight) return last.Combine(state.Output, state.Delta, OutInWeight);
+        using var dense = OutInWeight;
+        return last.Combine(state.Output, state.Delta, dense);
     }
 
     private LoRAState Compose(AdapterCompositionBlock block, LoRAState state, int level)
@@ -226,9 +316,16 @@ public sealed class AdaptableLinear : nn.Module<Tensor, Tensor>
 
     /// <summary>Folds adapter <paramref name="name"/> into the weight; the forward pass then skips all LoRA modules.</summary>
     /// <exception cref="InvalidOperationException">Another adapter is merged, or this one is gated.</exception>
+    /// <exception cref="QuantizationException">
+    /// The weight is 4-bit: merging would requantize it and lose most of the adapter. Call <see cref="DequantizeWeight"/>
+    /// first (then merge, and <see cref="QuantizeWeight"/> again if a 4-bit result is wanted).
+    /// </exception>
     public void Merge(string name)
     {
         var module = Loras.Get<LoRALayer>(name) ?? throw new ArgumentException($"No LoRA module \"{name}\" on this layer.", nameof(name));
+        if (_quantState is { } quantized)
+            throw new QuantizationException(
+                $"Cannot merge adapter \"{name}\" into a 4-bit ({quantized.Type.Name()}) weight: requantizing would round most of the adapter away. Dequantize the layer (DequantizeWeight) first, merge, and quantize again if needed.");
         if (MergedAdapter == name) return;
         if (MergedAdapter is not null)
             throw new InvalidOperationException($"Adapter \"{MergedAdapter}\" is already merged into this layer; reset it first.");

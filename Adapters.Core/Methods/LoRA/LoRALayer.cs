@@ -71,6 +71,9 @@ public abstract class LoRALayer : nn.Module
     /// </summary>
     public abstract Tensor Contribution(Tensor? previous, Tensor layerInput);
 
+    /// <summary>Whether <see cref="Combine"/> reads its weight argument (DoRA does), so a 4-bit layer dequantizes it only then.</summary>
+    internal virtual bool CombineReadsWeight => _magnitude is not null;
+
     /// <summary>
     /// Python's <c>com</c>: combines the frozen layer output with the final contribution. <paramref name="layerOutput"/>
     /// is the wrapped layer's own fresh output, so it may be updated in place (saving a full-size temporary).
