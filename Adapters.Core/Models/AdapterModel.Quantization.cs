@@ -1,5 +1,6 @@
 using Adapters.Core.Methods.LoRA;
 using Adapters.Core.Quantization;
+using Adapters.Core.Serialization;
 
 namespace Adapters.Core.Models;
 
@@ -31,4 +32,15 @@ public abstract partial class AdapterModel
     public IReadOnlyList<(string Path, AdaptableLinear Linear)> BaseLinears() =>
         named_modules().Where(m => m.module is AdaptableLinear && !IsAdapterContainerPath(m.name))
             .Select(m => (m.name, (AdaptableLinear)m.module)).ToArray();
+
+    /// <summary>Loads the bitsandbytes 4-bit weights of <paramref name="file"/>, keys matched as <see cref="LoadModelStateDict"/> matches them.</summary>
+    internal FourBitCheckpoint.Result LoadFourBitWeights(TensorFile file, string path)
+    {
+        var tensors = NamedTensors();
+        return FourBitCheckpoint.Load(this, file, path, key =>
+        {
+            var name = Unprefixed(key);
+            return tensors.ContainsKey(name) ? name : null;
+        });
+    }
 }

@@ -502,7 +502,8 @@ public abstract partial class AdapterModel : nn.Module
 
     private (Device? Device, ScalarType? Type) DeviceAndType()
     {
-        var first = parameters().FirstOrDefault();
+        // A 4-bit projection's packed uint8 weight says nothing about the dtype adapters should take.
+        var first = parameters().FirstOrDefault(p => p.is_floating_point()) ?? parameters().FirstOrDefault();
         return first is null ? (null, null) : (first.device, first.dtype);
     }
 

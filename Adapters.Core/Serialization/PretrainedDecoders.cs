@@ -4,6 +4,7 @@ using Adapters.Core.Generation;
 using Adapters.Core.Models;
 using Adapters.Core.Models.Gpt2;
 using Adapters.Core.Models.Llama;
+using Adapters.Core.Quantization;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -39,6 +40,40 @@ public static class PretrainedDecoders
     public static ICausalLM Load(string folder, ScalarType? dtype = null, bool requireWeights = false, Device? device = null) =>
         Load(folder, dtype, requireWeights, device, onRead: null);
 
+    /// <summary>
+    /// Loads the causal LM in <paramref name="folder"/> with its adaptable projections quantized to 4 bits
+    /// (transformers' <c>from_pretrained(…, quantization_config=BitsAndBytesConfig(load_in_4bit=True, …))</c>): the
+    /// weights load as in <see cref="Load(string, ScalarType?, bool, Device?)"/>, then every
+    /// <see cref="Methods.LoRA.AdaptableLinear"/> is quantized (see <see cref="AdapterModel.QuantizeBaseWeights"/>).
+    /// Projections the checkpoint already stores in 4 bits keep their stored bytes. <paramref name="dtype"/> is the
+    /// compute dtype of the 4-bit layers and the dtype of everything else.
+    /// </summary>
+    /// <exception cref="AdapterLoadException">The folder has no config.json, or weights are missing or misshapen.</exception>
+    /// <exception cref="QuantizationException">A stored 4-bit weight is malformed.</exception>
+    public static ICausalLM Load(string folder, FourBitOptions quantization, ScalarType? dtype = null, Device? device = null)
+    {
+        ArgumentNullException.ThrowIfNull(quantization);
+        quantization.Validate();
+        var model = Load(folder, dtype, requireWeights: true, device, onRead: null);
+        model.BaseModel.QuantizeBaseWeights(quantization);
+        return model;
+    }
+
+    /// <summary>
+    /// <see cref="LoadBaseModel(string, ScalarType?, bool, Device?)"/> with the adaptable projections quantized to 4 bits,
+    /// as <see cref="Load(string, FourBitOptions, ScalarType?, Device?)"/> does for the causal LM.
+    /// </summary>
+    /// <exception cref="AdapterLoadException">The folder has no config.json, or weights are missing or misshapen.</exception>
+    /// <exception cref="QuantizationException">A stored 4-bit weight is malformed.</exception>
+    public static AdapterModel LoadBaseModel(string folder, FourBitOptions quantization, ScalarType? dtype = null, Device? device = null)
+    {
+        ArgumentNullException.ThrowIfNull(quantization);
+        quantization.Validate();
+        var model = LoadBaseModel(folder, dtype, requireWeights: true, device);
+        model.QuantizeBaseWeights(quantization);
+        return model;
+    }
+
     /// <summary><see cref="Load(string, ScalarType?, bool, Device?)"/> that shows <paramref name="onRead"/> every checkpoint tensor as read.</summary>
     internal static ICausalLM Load(string folder, ScalarType? dtype, bool requireWeights, Device? device, Action<string, Tensor>? onRead) =>
         Load(folder, dtype, requireWeights, device, onRead, DecoderModels.Create, lm => lm.BaseModel);
@@ -71,7 +106,8 @@ public static class PretrainedDecoders
             return random;
         }
         using var file = TensorFiles.Open(weightsPath);
-        var stored = file.Tensors.Select(t => t.DType.ScalarType()).FirstOrDefault(t => t is ScalarType.Float32 or ScalarType.Float16 or ScalarType.BFloat16 or ScalarType.Float64);
+        // bitsandbytes' float32 absmax values say nothing about the model's dtype.
+        var stored = file.Tensors.Where(t => !BitsAndBytesFormat.IsStateKey(t.Name)).Select(t => t.DType.ScalarType()).FirstOrDefault(t => t is ScalarType.Float32 or ScalarType.Float16 or ScalarType.BFloat16 or ScalarType.Float64);
         var model = create(configJson, configPath, device, dtype ?? stored ?? ScalarType.Float32);
         var module = (nn.Module)(object)model;
         try
@@ -89,27 +125,44 @@ public static class PretrainedDecoders
 
     /// <summary>
     /// Writes <paramref name="model"/> as an HF folder: <c>config.json</c> and <c>model.safetensors</c> with the HF keys,
-    /// adapters excluded (merge one first to bake it in), in <paramref name="dtype"/> or the model's dtype.
+    /// adapters excluded (merge one first to bake it in), in <paramref name="dtype"/> or the model's dtype. 4-bit
+    /// projections are written as bitsandbytes writes them (packed <c>weight</c> plus its state keys, unchanged bytes)
+    /// and config.json gets transformers' <c>quantization_config</c>.
     /// </summary>
     public static void Save(ICausalLM model, string folder, ScalarType? dtype = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         Directory.CreateDirectory(folder);
         var module = (nn.Module)model;
-        var target = dtype ?? module.parameters().First().dtype;
+        var target = dtype ?? module.parameters().First(p => p.is_floating_point()).dtype;
         JsonObject config = model switch
         {
             Gpt2LMHeadModel gpt2 => (gpt2.Config with { TorchDtype = TensorDTypes.FromScalarType(target).TorchName() }).ToJson(),
             LlamaForCausalLM llama => (llama.Config with { TorchDtype = TensorDTypes.FromScalarType(target).TorchName() }).ToJson(),
             _ => throw new ArgumentException($"Saving {model.GetType().Name} is not supported.", nameof(model)),
         };
+        var quantized = model.BaseModel.BaseLinears().Select(l => l.Linear.QuantState).OfType<FourBitQuantState>().FirstOrDefault();
+        if (quantized is not null) config["quantization_config"] = QuantizationConfig(quantized, target);
         using var scope = NewDisposeScope();
         var tensors = WeightKeys(model)
-            .Select(kv => TensorPayload.FromTensor(kv.Key, kv.Value.detach().to(target).contiguous()))
+            .Select(kv => TensorPayload.FromTensor(kv.Key, (kv.Value.is_floating_point() ? kv.Value.detach().to(target) : kv.Value.detach()).cpu().contiguous()))
+            .Concat(FourBitCheckpoint.StateTensors(module, key => key).Select(kv => TensorPayload.FromTensor(kv.Key, kv.Value.cpu().contiguous())))
             .ToList();
         TensorFiles.Save(Path.Combine(folder, "model.safetensors"), tensors);
         AtomicFile.Write(Path.Combine(folder, "config.json"), s => s.Write(System.Text.Encoding.UTF8.GetBytes(config.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }) + "\n")));
     }
+
+    // transformers' BitsAndBytesConfig.to_dict() fields that say how the 4-bit weights were made.
+    private static JsonObject QuantizationConfig(FourBitQuantState state, ScalarType computeDtype) => new()
+    {
+        ["quant_method"] = "bitsandbytes",
+        ["load_in_4bit"] = true,
+        ["load_in_8bit"] = false,
+        ["bnb_4bit_quant_type"] = state.Type.Name(),
+        ["bnb_4bit_use_double_quant"] = state.Nested is not null,
+        ["bnb_4bit_compute_dtype"] = TensorDTypes.FromScalarType(computeDtype).TorchName(),
+        ["bnb_4bit_quant_storage"] = "uint8",
+    };
 
     /// <summary>The model's own weights under their HF keys (adapter tensors left out).</summary>
     public static IEnumerable<KeyValuePair<string, Tensor>> WeightKeys(ICausalLM model)
@@ -136,20 +189,25 @@ public static class PretrainedDecoders
     /// </summary>
     private static void LoadWeights(nn.Module module, AdapterModel baseModel, TensorFile file, string path, Action<string, Tensor>? onRead)
     {
+        var keys = WeightKeys(module, baseModel).Select(kv => kv.Key).ToHashSet(StringComparer.Ordinal);
+        var basePrefix = baseModel.Interface.BaseModelPrefix + ".";
+        string ModelKey(string key)
+        {
+            if (keys.Contains(key)) return key;
+            if (keys.Contains(basePrefix + key)) return basePrefix + key;
+            return key.StartsWith(basePrefix, StringComparison.Ordinal) ? key[basePrefix.Length..] : key;
+        }
+        // bitsandbytes 4-bit weights first: they replace the dense weights of their layers.
+        var quantized = FourBitCheckpoint.Load(module, file, path, key => keys.Contains(ModelKey(key)) ? ModelKey(key) : null);
         var targets = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         foreach (var (key, tensor) in WeightKeys(module, baseModel)) targets[key] = tensor;
-        var basePrefix = baseModel.Interface.BaseModelPrefix + ".";
         var bare = file.Tensors.All(t => !t.Name.StartsWith(basePrefix, StringComparison.Ordinal) && !t.Name.StartsWith(LmHeadPrefix, StringComparison.Ordinal));
-        var loaded = new HashSet<string>(StringComparer.Ordinal);
+        var loaded = new HashSet<string>(quantized.ModelKeys, StringComparer.Ordinal);
         using var _ = no_grad();
         foreach (var spec in file.Tensors)
         {
-            var key = spec.Name;
-            if (!targets.ContainsKey(key))
-            {
-                if (targets.ContainsKey(basePrefix + key)) key = basePrefix + key;
-                else if (key.StartsWith(basePrefix, StringComparison.Ordinal)) key = key[basePrefix.Length..];
-            }
+            if (quantized.FileKeys.Contains(spec.Name)) continue;
+            var key = ModelKey(spec.Name);
             if (!targets.TryGetValue(key, out var target)) continue;
             if (!target.shape.SequenceEqual(spec.Shape))
                 throw new AdapterLoadException($"{path}: weight \"{spec.Name}\" has shape {TensorShapes.Format(spec.Shape)} but the model expects {TensorShapes.Format(target.shape)}.");

@@ -1,4 +1,5 @@
 using Adapters.Core.Models;
+using Adapters.Core.Quantization;
 using static TorchSharp.torch;
 
 namespace Adapters.Core.Serialization;
@@ -27,6 +28,22 @@ public static class PretrainedEncoders
     public static AdapterModel Load(string folder, bool requireWeights = false, ScalarType? dtype = null, Device? device = null) =>
         Load(folder, requireWeights, dtype, device, onRead: null);
 
+    /// <summary>
+    /// Loads the encoder in <paramref name="folder"/> with its adaptable projections quantized to 4 bits (see
+    /// <see cref="AdapterModel.QuantizeBaseWeights"/>); projections the checkpoint stores in bitsandbytes' 4-bit form
+    /// keep their stored bytes. <paramref name="dtype"/> is the compute dtype of the 4-bit layers and everything else's dtype.
+    /// </summary>
+    /// <exception cref="AdapterLoadException">The folder has no weights, or weights are missing or misshapen.</exception>
+    /// <exception cref="QuantizationException">A stored 4-bit weight is malformed.</exception>
+    public static AdapterModel Load(string folder, FourBitOptions quantization, ScalarType? dtype = null, Device? device = null)
+    {
+        ArgumentNullException.ThrowIfNull(quantization);
+        quantization.Validate();
+        var model = Load(folder, requireWeights: true, dtype, device, onRead: null);
+        model.QuantizeBaseWeights(quantization);
+        return model;
+    }
+
     /// <summary><see cref="Load(string, bool, ScalarType?, Device?)"/> that shows <paramref name="onRead"/> every checkpoint tensor as read.</summary>
     internal static AdapterModel Load(string folder, bool requireWeights, ScalarType? dtype, Device? device, Action<string, Tensor>? onRead)
     {
@@ -45,7 +62,9 @@ public static class PretrainedEncoders
         try
         {
             using var file = TensorFiles.Open(weightsPath);
-            var (missing, _) = model.LoadModelStateDict(new StreamedStateDict(file, onRead));
+            var quantized = model.LoadFourBitWeights(file, weightsPath);
+            var (missing, _) = model.LoadModelStateDict(new StreamedStateDict(file, onRead, quantized.FileKeys));
+            missing = missing.Where(k => !quantized.ModelKeys.Contains(k)).ToArray();
             if (missing.Count > 0)
             {
                 throw new AdapterLoadException($"{weightsPath} is missing {missing.Count} weight(s) of the model, e.g. {string.Join(", ", missing.Take(5))}.");
