@@ -153,7 +153,8 @@ public abstract partial class AdapterModel : nn.Module
     /// <summary>Sets <c>requires_grad</c> of every model parameter (adapters included) to <c>!freeze</c>.</summary>
     public void FreezeModel(bool freeze = true)
     {
-        foreach (var parameter in parameters()) parameter.requires_grad = !freeze;
+        // 4-bit packed weights (uint8) are frozen by nature: only floating tensors can take gradients.
+        foreach (var parameter in parameters()) parameter.requires_grad = !freeze && parameter.is_floating_point();
         IsFrozen = freeze;
     }
 

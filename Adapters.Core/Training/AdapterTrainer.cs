@@ -74,6 +74,9 @@ public sealed class AdapterTrainer<TBatch> : IDisposable
     /// <summary>The number of trainable parameters the optimizer updates.</summary>
     public long TrainableParameterCount => _parameters.Sum(p => p.numel());
 
+    /// <summary>The parameters the optimizer updates and keeps state for.</summary>
+    internal IReadOnlyList<Parameter> OptimizedParameters => _parameters;
+
     /// <summary>
     /// Trains over <paramref name="batches"/>; with <paramref name="resumeFrom"/> (a <c>checkpoint-STEP</c> folder) the
     /// adapters, optimizer, schedule and RNG are restored first and training continues from that step.
