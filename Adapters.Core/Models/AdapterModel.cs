@@ -319,7 +319,9 @@ public abstract partial class AdapterModel : nn.Module
             adapterTotal += count;
             counts.Add((name, count, parameters.Length > 0 && parameters.All(p => p.requires_grad)));
         }
-        var total = parameters().Sum(p => p.numel()) - adapterTotal;
+        // A 4-bit projection counts its weights, not its packed bytes (two weights per byte), as transformers counts them.
+        var fourBit = BaseLinears().Sum(l => l.Linear.QuantState is { } state ? state.Count - l.Linear.weight.numel() : 0);
+        var total = parameters().Sum(p => p.numel()) + fourBit - adapterTotal;
         foreach (var (name, count, train) in counts)
         {
             rows.Add(new AdapterSummaryRow(name, _configs[name].DisplayArchitecture, count, count * 100.0 / total,

@@ -37,11 +37,12 @@ internal static class GenerateCommand
         var stop = new Option<string[]>("--stop") { Description = "Stop once the continuation contains this text. Repeatable.", AllowMultipleArgumentsPerToken = false };
         var dtype = new Option<string?>("--dtype") { Description = "Load the weights as float32, bfloat16 or float16 (default: as stored)." };
         var json = new Option<bool>("--json") { Description = "Print the result as JSON." };
+        var quantize = QuantizeOption.Create();
         var command = new Command("generate", """
             Continue a prompt with a decoder model (GPT-2, Llama, Mistral, Qwen2), optionally with an adapter.
             """)
         {
-            model, adapter, merge, prompt, promptIds, maxNew, temperature, topK, topP, penalty, seed, stop, dtype, json,
+            model, adapter, merge, prompt, promptIds, maxNew, temperature, topK, topP, penalty, seed, stop, dtype, quantize, json,
         };
         command.SetAction(parseResult => CommandErrors.Guard(parseResult, () =>
         {
@@ -69,6 +70,8 @@ internal static class GenerateCommand
                 adapterName = lm.BaseModel.LoadAdapter(adapterFolder, setActive: true).Name;
                 if (parseResult.GetValue(merge)) lm.BaseModel.MergeAdapter(adapterName);
             }
+            // After a merge, so that --merge --quantize bakes the adapter in and then quantizes (merging into 4 bits is refused).
+            if (QuantizeOption.Parse(parseResult.GetValue(quantize)) is { } quantization) lm.BaseModel.QuantizeBaseWeights(quantization);
             var sampling = parseResult.GetValue(temperature) is not null || parseResult.GetValue(topK) is not null || parseResult.GetValue(topP) is not null;
             var options = new GenerationOptions
             {

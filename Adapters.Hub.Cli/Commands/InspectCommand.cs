@@ -2,6 +2,8 @@ using System.CommandLine;
 using Adapters.Hub.Cli.Help;
 using System.Security.Cryptography;
 using System.Text.Json;
+using Adapters.Core;
+using Adapters.Core.Quantization;
 using Adapters.Core.Serialization;
 using Adapters.Core.Serialization.Pickle;
 
@@ -9,7 +11,8 @@ namespace Adapters.Hub.Cli.Commands;
 
 /// <summary>
 /// <c>adapters-hub inspect FILE [--json]</c>: every tensor's name, dtype, shape and SHA-256 of its logical values,
-/// plus safetensors metadata or the pickle format and protocol.
+/// plus safetensors metadata or the pickle format and protocol; bitsandbytes 4-bit weights and their state keys are
+/// recognised and described (type, original shape, block size, double quantization).
 /// </summary>
 internal static class InspectCommand
 {
@@ -47,7 +50,8 @@ internal static class InspectCommand
             spec.Shape,
             spec.ByteLength,
             Hash(file, spec.Name),
-            ViewNote(file, spec.Name))).ToList();
+            ViewNote(file, spec.Name),
+            FourBitNote(file, spec))).ToList();
         var metadata = file.Metadata?.ToDictionary(kv => kv.Key, kv => kv.Value);
         return file switch
         {
@@ -78,6 +82,29 @@ internal static class InspectCommand
             : $"{note}; values not hashed: they expand beyond the {pickle.Limits.MaxExpandedViewBytes}-byte view limit";
     }
 
+    private static bool HasQuantState(TensorFile file, string weightKey) =>
+        Enum.GetValues<FourBitType>().Any(t => file.Contains($"{weightKey}.{BitsAndBytesFormat.QuantStateKeyPrefix}{t.Name()}"));
+
+    // A packed weight is described from its state; a state key names the weight it belongs to.
+    private static string? FourBitNote(TensorFile file, TensorSpec spec)
+    {
+        if (BitsAndBytesFormat.WeightKeyOf(spec.Name) is { } owner && file.Contains(owner) && HasQuantState(file, owner))
+            return $"bitsandbytes 4-bit state of '{owner}'";
+        if (!HasQuantState(file, spec.Name)) return null;
+        TorchRuntime.Initialize();
+        try
+        {
+            var count = spec.Shape.Aggregate(1L, (a, b) => a * b);
+            using var state = BitsAndBytesFormat.ReadState(spec.Name, count, k => file.Contains(k) ? file.LoadTensor(k) : null, file.FilePath ?? spec.Name);
+            return $"bitsandbytes {state.Type.Name()} 4-bit weight of shape [{string.Join(", ", state.Shape)}] ({state.Dtype.ToString().ToLowerInvariant()}), blocksize {state.Blocksize}"
+                + (state.Nested is { } nested ? $", double quantization (blocksize {nested.Blocksize})" : "");
+        }
+        catch (QuantizationException e)
+        {
+            return $"bitsandbytes 4-bit weight with an invalid state: {e.Message}";
+        }
+    }
+
     private static void WriteText(TextWriter output, InspectReport report)
     {
         output.WriteLine(report.File);
@@ -99,6 +126,7 @@ internal static class InspectCommand
         {
             output.WriteLine($"  {t.Name.PadRight(nameWidth)}  {t.Dtype,-8} {"[" + string.Join(", ", t.Shape) + "]",-16} {t.Sha256 ?? "-"}");
             if (t.View is not null) output.WriteLine($"  {new string(' ', nameWidth)}  ({t.View})");
+            if (t.FourBit is not null) output.WriteLine($"  {new string(' ', nameWidth)}  ({t.FourBit})");
         }
     }
 }
@@ -118,7 +146,9 @@ internal sealed record InspectReport(
 
 /// <summary>
 /// One tensor in the report; the hash covers its contiguous row-major little-endian values (null for a view too
-/// large to materialise); <c>View</c> describes a view that reuses storage elements, null otherwise.
+/// large to materialise); <c>View</c> describes a view that reuses storage elements, null otherwise; <c>FourBit</c>
+/// describes a bitsandbytes 4-bit weight or names the weight a state tensor belongs to, null otherwise.
 /// </summary>
 internal sealed record InspectTensor(string Name, string Dtype, long[] Shape, long Bytes, string? Sha256,
-    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] string? View);
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] string? View,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] string? FourBit = null);

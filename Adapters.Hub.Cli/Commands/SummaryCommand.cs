@@ -3,6 +3,7 @@ using Adapters.Hub.Cli.Help;
 using System.Text.Json;
 using Adapters.Core;
 using Adapters.Core.Models;
+using Adapters.Core.Quantization;
 using Adapters.Core.Serialization;
 
 namespace Adapters.Hub.Cli.Commands;
@@ -29,11 +30,13 @@ internal static class SummaryCommand
             AllowMultipleArgumentsPerToken = false,
         };
         var json = new Option<bool>("--json") { Description = "Print the rows as JSON instead of the table." };
+        var quantize = QuantizeOption.Create();
         var command = new Command("summary", "Show adapter parameter counts for a model config, as Python's adapter_summary() prints them.")
         {
             model,
             adapters,
             loadAdapters,
+            quantize,
             json,
         };
         command.SetAction(parseResult => CommandErrors.Guard(parseResult, () =>
@@ -44,6 +47,8 @@ internal static class SummaryCommand
             // A folder brings its weights when it has them; a config file is read as given, with random weights.
             using var built = ModelFactory.Load(modelPath);
             var adapterModel = built.Adapters;
+            var quantization = QuantizeOption.Parse(parseResult.GetValue(quantize));
+            if (quantization is not null) adapterModel.QuantizeBaseWeights(quantization);
             var used = new HashSet<string>(StringComparer.Ordinal);
             foreach (var spec in parseResult.GetValue(adapters) ?? [])
             {
@@ -61,6 +66,7 @@ internal static class SummaryCommand
                 output.WriteLine(JsonSerializer.Serialize(new
                 {
                     modelType = adapterModel.Interface.ModelType,
+                    quantization = QuantizeOption.Describe(adapterModel),
                     rows = adapterModel.AdapterSummaryRows(),
                     loaded = loaded.Select(l => new { folder = l.Folder, name = l.Result.Name, missingKeys = l.Result.MissingKeys, unexpectedKeys = l.Result.UnexpectedKeys }),
                 }, CliJson.Options));
@@ -72,11 +78,12 @@ internal static class SummaryCommand
                     output.WriteLine($"loaded '{result.Name}' from {folder}: {result.MissingKeys.Count} missing, {result.UnexpectedKeys.Count} unexpected keys");
                     foreach (var key in result.UnexpectedKeys) output.WriteLine($"  unexpected: {key}");
                 }
+                if (QuantizeOption.Describe(adapterModel) is { } described) output.WriteLine(described);
                 output.WriteLine(adapterModel.AdapterSummary());
             }
             return 0;
         }));
-        command.WithExamples("adapters-hub summary --model ./bert-base-uncased --adapter seq_bn", "adapters-hub summary --model config.json --adapter \"lora[r=16, alpha=32]\" --adapter \"task=lora|par_bn\" --json", "adapters-hub summary --model ./bert-base-uncased --load-adapter ./my-adapter", "adapters-hub summary --model ./configs/bert-large.json --adapter lora");
+        command.WithExamples("adapters-hub summary --model ./bert-base-uncased --adapter seq_bn", "adapters-hub summary --model ./TinyLlama --adapter lora --quantize nf4", "adapters-hub summary --model config.json --adapter \"lora[r=16, alpha=32]\" --adapter \"task=lora|par_bn\" --json", "adapters-hub summary --model ./bert-base-uncased --load-adapter ./my-adapter", "adapters-hub summary --model ./configs/bert-large.json --adapter lora");
         return command;
     }
 
