@@ -67,9 +67,9 @@ public static class FourBitQuantizer
             throw new QuantizationException($"A 4-bit weight of shape [{string.Join(", ", state.Shape)}] packs into {(n + 1) / 2} bytes, but {packed.numel()} are stored.");
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        var bytes = packed.reshape(-1).to(ScalarType.Int64);
-        var indexes = stack([bytes.floor_divide(16), bytes.remainder(16)], 1).reshape(-1).slice(0, 0, n, 1);
-        var values = FourBitCodes.KernelTensor(state.Type, packed.device).to(target)[indexes];
+        // One lookup per byte: row b of the table holds (code[b >> 4], code[b & 15]) already cast to the target dtype.
+        var values = PairTable(state.Type, target, packed.device).index_select(0, packed.reshape(-1).to(ScalarType.Int32))
+            .reshape(-1).slice(0, 0, n, 1);
         var absmax = state.BlockAbsmax();
         var blocksize = (long)state.Blocksize;
         var rem = n % blocksize;
@@ -80,5 +80,13 @@ public static class FourBitQuantizer
         if (rem > 0)
             output.slice(0, n - rem, n, 1).copy_(values.slice(0, n - rem, n, 1) * absmax[-1]);
         return output.view(state.Shape.ToArray()).MoveToOuterDisposeScope();
+    }
+
+    private static Tensor PairTable(FourBitType type, ScalarType dtype, Device device)
+    {
+        var code = FourBitCodes.KernelTensor(type, device).to(dtype);
+        var high = arange(256, ScalarType.Int64, device).floor_divide(16);
+        var low = arange(256, ScalarType.Int64, device).remainder(16);
+        return stack([code[high], code[low]], 1);
     }
 }
