@@ -87,6 +87,9 @@ public sealed class QLoRARatioRun : IRatioRun
     {
         var exe = Environment.ProcessPath!;
         var start = new ProcessStartInfo(exe) { RedirectStandardOutput = true, UseShellExecute = false };
+        // A fixed mmap threshold makes glibc hand freed large blocks back at once; with its dynamic threshold the dense
+        // weights freed by quantization stay resident and would count against the 4-bit step (704 vs 543 MiB).
+        start.Environment["MALLOC_MMAP_THRESHOLD_"] = "65536";
         if (Path.GetFileNameWithoutExtension(exe) == "dotnet") start.ArgumentList.Add(typeof(QLoRARatioRun).Assembly.Location);
         foreach (var a in new[] { "ratio", "qlora-step", variant }) start.ArgumentList.Add(a);
         using var process = Process.Start(start)!;
