@@ -17,7 +17,8 @@ public static class PeftMethodRegistry
     {
         foreach (var method in new PeftMethod[]
                  {
-                     new LoraMethod(), new IA3Method(),
+                     new LoraMethod(), new IA3Method(), new LoHaMethod(), new LoKrMethod(), new OftMethod(), new BoftMethod(),
+                     new HraMethod(), new BoneMethod(), new MissMethod(), new VeraMethod(), new AdaLoraMethod(),
                  })
         {
             s_methods[method.PeftType] = method;

@@ -55,6 +55,15 @@ public sealed class PeftTunerModel
     /// <summary>Warnings collected while reading configs (fields of newer PEFT releases kept but unused).</summary>
     public IReadOnlyList<string> Warnings => _warnings;
 
+    /// <summary>Model-level tensors of <paramref name="adapter"/> (VeRA's shared projections), by PEFT's name.</summary>
+    public IDictionary<string, Parameter> SharedTensors(string adapter)
+    {
+        if (!_shared.TryGetValue(adapter, out var tensors)) _shared[adapter] = tensors = new Dictionary<string, Parameter>(StringComparer.Ordinal);
+        return tensors;
+    }
+
+    private readonly Dictionary<string, Dictionary<string, Parameter>> _shared = new(StringComparer.Ordinal);
+
     /// <summary>The tuner layers of <paramref name="adapter"/>.</summary>
     public IReadOnlyList<PeftTunerLayer> LayersOf(string adapter) => _adapterLayers.TryGetValue(adapter, out var l) ? l : [];
 
