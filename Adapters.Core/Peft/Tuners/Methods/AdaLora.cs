@@ -8,7 +8,7 @@ namespace Adapters.Core.Peft.Tuners.Methods;
 /// PEFT 0.14's AdaLoRA (<c>ADALORA</c>): an SVD-shaped update <c>B·(A ⊙ E)</c> whose ranks the allocator prunes during
 /// training; saved adapters carry the kept ranks in <c>rank_pattern</c> and rank-truncated tensors.
 /// </summary>
-public sealed class AdaLoraMethod : PeftTunerMethod
+internal sealed class AdaLoraMethod : PeftTunerMethod
 {
     private static readonly HashSet<PeftLayerKind> s_kinds = [PeftLayerKind.Linear, PeftLayerKind.Conv1D];
 
@@ -46,7 +46,7 @@ public sealed class AdaLoraMethod : PeftTunerMethod
 }
 
 /// <summary>PEFT 0.14's <c>adalora.SVDLinear</c>: <c>y = base(x) + x·(A ⊙ E)ᵀ·Bᵀ · scaling / (ranknum + 1e-5)</c>.</summary>
-public sealed class AdaLoraLayer(PeftBaseLayer baseLayer, PeftAdapterState state) : PeftTunerLayer(baseLayer, state)
+internal sealed class AdaLoraLayer(PeftBaseLayer baseLayer, PeftAdapterState state) : PeftTunerLayer(baseLayer, state)
 {
     private readonly Dictionary<string, (double Scaling, double Dropout)> _settings = new(StringComparer.Ordinal);
 

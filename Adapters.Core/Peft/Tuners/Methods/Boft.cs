@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace Adapters.Core.Peft.Tuners.Methods;
 
 /// <summary>PEFT 0.14's BOFT (<c>BOFT</c>): butterfly-factored orthogonal rotations of the input side of W, and a per-output scale.</summary>
-public sealed class BoftMethod : LinearOnlyMethod
+internal sealed class BoftMethod : LinearOnlyMethod
 {
     /// <inheritdoc />
     public override string PeftType => "BOFT";
@@ -38,7 +38,7 @@ public sealed class BoftMethod : LinearOnlyMethod
 }
 
 /// <summary>PEFT 0.14's <c>boft.Linear</c> with one butterfly factor: <c>y = x·((R·Wᵀ)ᵀ ⊙ s)ᵀ + b</c>.</summary>
-public sealed class BoftLayer(PeftBaseLayer baseLayer, PeftAdapterState state) : PeftTunerLayer(baseLayer, state)
+internal sealed class BoftLayer(PeftBaseLayer baseLayer, PeftAdapterState state) : PeftTunerLayer(baseLayer, state)
 {
     private readonly Dictionary<string, double> _dropout = new(StringComparer.Ordinal);
 

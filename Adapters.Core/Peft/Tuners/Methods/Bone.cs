@@ -8,7 +8,7 @@ namespace Adapters.Core.Peft.Tuners.Methods;
 /// PEFT 0.14's Bone (<c>BONE</c>; renamed MiSS, <c>MISS</c>, in PEFT ≥ 0.17 with <c>miss_</c> keys): a block shared
 /// across the input chunks, <c>y = base(x) + (Σⱼ xⱼ)·bone</c>.
 /// </summary>
-public class BoneMethod : LinearOnlyMethod
+internal class BoneMethod : LinearOnlyMethod
 {
     /// <inheritdoc />
     public override string PeftType => "BONE";
@@ -38,7 +38,7 @@ public class BoneMethod : LinearOnlyMethod
 }
 
 /// <summary>MiSS (<c>MISS</c>), PEFT ≥ 0.17's name for Bone, read with its <c>miss_block</c> keys.</summary>
-public sealed class MissMethod : BoneMethod
+internal sealed class MissMethod : BoneMethod
 {
     /// <inheritdoc />
     public override string PeftType => "MISS";
@@ -48,7 +48,7 @@ public sealed class MissMethod : BoneMethod
 }
 
 /// <summary>PEFT 0.14's <c>bone.Linear</c> (default init).</summary>
-public sealed class BoneLayer(PeftBaseLayer baseLayer, PeftAdapterState state, string peftType, string prefix) : PeftTunerLayer(baseLayer, state)
+internal sealed class BoneLayer(PeftBaseLayer baseLayer, PeftAdapterState state, string peftType, string prefix) : PeftTunerLayer(baseLayer, state)
 {
     /// <inheritdoc />
     public override string PeftType => peftType;

@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace Adapters.Core.Peft.Tuners.Methods;
 
 /// <summary>PEFT 0.14's HRA (<c>HRA</c>): W multiplied on its input side by a product of Householder reflections.</summary>
-public sealed class HraMethod : LinearOnlyMethod
+internal sealed class HraMethod : LinearOnlyMethod
 {
     /// <inheritdoc />
     public override string PeftType => "HRA";
@@ -25,7 +25,7 @@ public sealed class HraMethod : LinearOnlyMethod
 }
 
 /// <summary>PEFT 0.14's <c>hra.HRALinear</c>: <c>y = x·(W·H)ᵀ + b</c>.</summary>
-public sealed class HraLayer(PeftBaseLayer baseLayer, PeftAdapterState state) : PeftTunerLayer(baseLayer, state)
+internal sealed class HraLayer(PeftBaseLayer baseLayer, PeftAdapterState state) : PeftTunerLayer(baseLayer, state)
 {
     private readonly Dictionary<string, bool> _gramSchmidt = new(StringComparer.Ordinal);
 

@@ -8,7 +8,7 @@ namespace Adapters.Core.Peft.Tuners.Methods;
 /// PEFT 0.14's <c>ia3.Linear</c>: the product <c>l</c> of the active adapters' vectors scales the output
 /// (<c>y = base(x)·l</c>, bias included) or, for a feed-forward module, the input (<c>y = base(x·l)</c>).
 /// </summary>
-public sealed class IA3Layer(PeftBaseLayer baseLayer, PeftAdapterState state) : PeftTunerLayer(baseLayer, state)
+internal sealed class IA3Layer(PeftBaseLayer baseLayer, PeftAdapterState state) : PeftTunerLayer(baseLayer, state)
 {
     private bool? _feedForward;
 

@@ -3,7 +3,7 @@ using Adapters.Core.Configuration;
 namespace Adapters.Core.Peft.Tuners.Methods;
 
 /// <summary>PEFT's IA³ (<c>IA3</c>): learned scaling of a layer's outputs, or of its inputs for feed-forward modules.</summary>
-public sealed class IA3Method : PeftTunerMethod
+internal sealed class IA3Method : PeftTunerMethod
 {
     private static readonly HashSet<PeftLayerKind> s_kinds = [PeftLayerKind.Linear, PeftLayerKind.Conv1D];
 

@@ -1,7 +1,7 @@
 namespace Adapters.Core.Peft.Tuners.Methods;
 
 /// <summary>A PEFT method that (in PEFT 0.14, among the layers this port has) adapts <c>nn.Linear</c> only.</summary>
-public abstract class LinearOnlyMethod : PeftTunerMethod
+internal abstract class LinearOnlyMethod : PeftTunerMethod
 {
     private static readonly HashSet<PeftLayerKind> s_kinds = [PeftLayerKind.Linear];
 

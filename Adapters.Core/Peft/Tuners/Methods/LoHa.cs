@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace Adapters.Core.Peft.Tuners.Methods;
 
 /// <summary>PEFT's LoHa (<c>LOHA</c>): a Hadamard product of two low-rank products, <c>ΔW = (w1a·w1b) ⊙ (w2a·w2b)·alpha/r</c>.</summary>
-public sealed class LoHaMethod : LinearOnlyMethod
+internal sealed class LoHaMethod : LinearOnlyMethod
 {
     /// <inheritdoc />
     public override string PeftType => "LOHA";
@@ -22,7 +22,7 @@ public sealed class LoHaMethod : LinearOnlyMethod
 }
 
 /// <summary>PEFT 0.14's <c>loha.Linear</c>: <c>y = base(x) + x·ΔWᵀ</c>.</summary>
-public sealed class LoHaLayer(PeftBaseLayer baseLayer, PeftAdapterState state) : LycorisLayer(baseLayer, state)
+internal sealed class LoHaLayer(PeftBaseLayer baseLayer, PeftAdapterState state) : LycorisLayer(baseLayer, state)
 {
     /// <inheritdoc />
     public override string PeftType => "LOHA";

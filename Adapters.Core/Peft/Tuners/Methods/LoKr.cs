@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace Adapters.Core.Peft.Tuners.Methods;
 
 /// <summary>PEFT's LoKr (<c>LOKR</c>): a Kronecker product <c>ΔW = w1 ⊗ w2 · alpha/r</c>, each factor full or low-rank.</summary>
-public sealed class LoKrMethod : LinearOnlyMethod
+internal sealed class LoKrMethod : LinearOnlyMethod
 {
     /// <inheritdoc />
     public override string PeftType => "LOKR";
@@ -43,7 +43,7 @@ public sealed class LoKrMethod : LinearOnlyMethod
 }
 
 /// <summary>PEFT 0.14's <c>lokr.Linear</c>.</summary>
-public sealed class LoKrLayer(PeftBaseLayer baseLayer, PeftAdapterState state) : LycorisLayer(baseLayer, state)
+internal sealed class LoKrLayer(PeftBaseLayer baseLayer, PeftAdapterState state) : LycorisLayer(baseLayer, state)
 {
     /// <inheritdoc />
     public override string PeftType => "LOKR";

@@ -8,7 +8,7 @@ namespace Adapters.Core.Peft.Tuners.Methods;
 /// PEFT 0.14's <c>lora.Linear</c> / <c>lora.Embedding</c> on one layer: <c>y = base(x) + B(A(dropout(x)))·s</c>, with
 /// <c>s = alpha/r</c> (or <c>alpha/√r</c> with rsLoRA), and DoRA's magnitude rescaling when <c>use_dora</c> is set.
 /// </summary>
-public sealed class LoraLayer(PeftBaseLayer baseLayer, PeftAdapterState state) : PeftTunerLayer(baseLayer, state)
+internal sealed class LoraLayer(PeftBaseLayer baseLayer, PeftAdapterState state) : PeftTunerLayer(baseLayer, state)
 {
     private readonly Dictionary<string, (double Scaling, double Dropout, bool Dora)> _settings = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Tensor> _doraMergeNorms = new(StringComparer.Ordinal);

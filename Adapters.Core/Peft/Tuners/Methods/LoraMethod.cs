@@ -3,7 +3,7 @@ using Adapters.Core.Configuration;
 namespace Adapters.Core.Peft.Tuners.Methods;
 
 /// <summary>PEFT's LoRA (<c>LORA</c>), with rsLoRA and DoRA, on Linear, Conv1D and Embedding layers.</summary>
-public sealed class LoraMethod : PeftTunerMethod
+internal sealed class LoraMethod : PeftTunerMethod
 {
     private static readonly HashSet<PeftLayerKind> s_kinds = [PeftLayerKind.Linear, PeftLayerKind.Conv1D, PeftLayerKind.Embedding];
 

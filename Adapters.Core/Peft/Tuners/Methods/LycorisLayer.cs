@@ -9,7 +9,7 @@ namespace Adapters.Core.Peft.Tuners.Methods;
 /// PEFT's <c>LycorisLayer</c> (LoHa, LoKr): an additive weight delta <c>ΔW</c> applied as <c>y = base(x) + x·ΔWᵀ</c>,
 /// merged as <c>W += ΔW</c>. Rank and module dropout act in training only and are refused there for now.
 /// </summary>
-public abstract class LycorisLayer(PeftBaseLayer baseLayer, PeftAdapterState state) : PeftTunerLayer(baseLayer, state)
+internal abstract class LycorisLayer(PeftBaseLayer baseLayer, PeftAdapterState state) : PeftTunerLayer(baseLayer, state)
 {
     private readonly Dictionary<string, double> _scaling = new(StringComparer.Ordinal);
     private readonly HashSet<string> _dropouts = new(StringComparer.Ordinal);

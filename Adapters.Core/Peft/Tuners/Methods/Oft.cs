@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace Adapters.Core.Peft.Tuners.Methods;
 
 /// <summary>PEFT 0.14's OFT (<c>OFT</c>): a block-diagonal orthogonal rotation of the input side of W, and a per-output scale.</summary>
-public sealed class OftMethod : LinearOnlyMethod
+internal sealed class OftMethod : LinearOnlyMethod
 {
     /// <inheritdoc />
     public override string PeftType => "OFT";
@@ -50,7 +50,7 @@ public sealed class OftMethod : LinearOnlyMethod
 }
 
 /// <summary>PEFT 0.14's <c>oft.Linear</c>: <c>y = x·((R·Wᵀ)ᵀ ⊙ s)ᵀ + b</c> with R the block-diagonal Cayley rotation.</summary>
-public sealed class OftLayer(PeftBaseLayer baseLayer, PeftAdapterState state) : PeftTunerLayer(baseLayer, state)
+internal sealed class OftLayer(PeftBaseLayer baseLayer, PeftAdapterState state) : PeftTunerLayer(baseLayer, state)
 {
     private readonly Dictionary<string, (long Blocks, bool Share, bool Coft, double Eps, double Dropout)> _settings = new(StringComparer.Ordinal);
 

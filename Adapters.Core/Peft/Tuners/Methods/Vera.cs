@@ -9,7 +9,7 @@ namespace Adapters.Core.Peft.Tuners.Methods;
 /// PEFT 0.14's VeRA (<c>VERA</c>): frozen random projections <c>vera_A</c>, <c>vera_B</c> shared by every layer of the
 /// model, and per-layer trainable scaling vectors: <c>y = base(x) + λ_b ⊙ B·(λ_d ⊙ A·x)</c>.
 /// </summary>
-public sealed class VeraMethod : PeftTunerMethod
+internal sealed class VeraMethod : PeftTunerMethod
 {
     private static readonly HashSet<PeftLayerKind> s_kinds = [PeftLayerKind.Linear, PeftLayerKind.Conv1D];
 
@@ -73,7 +73,7 @@ public sealed class VeraMethod : PeftTunerMethod
 }
 
 /// <summary>PEFT 0.14's <c>vera.Linear</c>.</summary>
-public sealed class VeraLayer(PeftBaseLayer baseLayer, PeftAdapterState state) : PeftTunerLayer(baseLayer, state)
+internal sealed class VeraLayer(PeftBaseLayer baseLayer, PeftAdapterState state) : PeftTunerLayer(baseLayer, state)
 {
     private readonly Dictionary<string, (Tensor A, Tensor B, double Dropout)> _projections = new(StringComparer.Ordinal);
     private readonly Dictionary<string, double> _dropout = new(StringComparer.Ordinal);
