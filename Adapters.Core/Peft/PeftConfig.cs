@@ -80,6 +80,8 @@ public sealed class PeftConfig
     private static readonly HashSet<string> s_commonFields = new(StringComparer.Ordinal)
     {
         "peft_type", "task_type", "base_model_name_or_path", "revision", "inference_mode", "auto_mapping",
+        // PEFT ≥ 0.18 stamps every config with the version that wrote it; it changes nothing here.
+        "peft_version",
     };
 
     /// <summary>A string field, or null when absent or null.</summary>

@@ -182,6 +182,16 @@ public sealed class PeftTunerModel
         config.Write(Path.Combine(directory, PeftConfig.FileName));
     }
 
+    /// <summary>
+    /// Writes every adapter as PEFT's <c>save_pretrained</c> does: <c>default</c> into <paramref name="directory"/>
+    /// itself, any other adapter into <c>directory/&lt;name&gt;/</c>.
+    /// </summary>
+    public void SaveAll(string directory, bool safeSerialization = true, string? baseModelNameOrPath = null)
+    {
+        foreach (var name in _configs.Keys)
+            SaveAdapter(name == "default" ? directory : Path.Combine(directory, name), name, safeSerialization, baseModelNameOrPath);
+    }
+
     /// <summary>The config of <paramref name="adapter"/>.</summary>
     public PeftConfig Config(string adapter) =>
         _configs.TryGetValue(adapter, out var c) ? c : throw new ArgumentException($"No PEFT adapter named \"{adapter}\"; adapters: {string.Join(", ", _configs.Keys)}.", nameof(adapter));

@@ -269,4 +269,62 @@ public sealed class PeftTunerModelTests
         Assert.Equal([1L, 8L], peft.SavedTensors("two").First(t => t.Key.Contains(".ff.", StringComparison.Ordinal)).Tensor.shape);
         Assert.Equal([8L, 1L], peft.SavedTensors("two").First(t => t.Key.Contains(".v.", StringComparison.Ordinal)).Tensor.shape);
     }
+
+    [Fact]
+    public void LoRA_on_an_embedding_uses_peft_bare_tensors_and_equals_the_manual_delta()
+    {
+        Core.TorchRuntime.Initialize();
+        using var scope = NewDisposeScope();
+        using var model = new TinyTree();
+        model.eval();
+        var ids = TinyTree.Ids();
+        var peft = new PeftTunerModel(model);
+        peft.AddAdapter("default", Lora("""{"r": 3, "lora_alpha": 6, "init_lora_weights": false, "target_modules": ["embed"]}"""));
+
+        Assert.Equal(["base_model.model.embed.lora_embedding_A", "base_model.model.embed.lora_embedding_B"], peft.SavedTensors("default").Select(t => t.Key).Order(StringComparer.Ordinal));
+        var a = peft.SavedTensors("default").First(t => t.Key.EndsWith("_A", StringComparison.Ordinal)).Tensor;
+        var b = peft.SavedTensors("default").First(t => t.Key.EndsWith("_B", StringComparison.Ordinal)).Tensor;
+        Assert.Equal([3L, 20L], a.shape);
+        Assert.Equal([8L, 3L], b.shape);
+        var embedding = (Embedding)model.named_modules().First(m => m.name == "embed").module;
+        Tensor adapted, manual;
+        using (no_grad())
+        {
+            adapted = model.call(ids).clone();
+            using (peft.DisableAdapters())
+                manual = PeftTestFolders.WithDeltas(new Dictionary<Tensor, Tensor> { [embedding.weight!] = b.matmul(a).t() * 2.0 }, () => model.call(ids).clone());
+            Assert.True(allclose(adapted, manual, 1e-5, 1e-6));
+            peft.Merge();
+            Assert.True(allclose(model.call(ids), manual, 1e-5, 1e-6));
+        }
+    }
+
+    [Fact]
+    public void Save_all_writes_default_at_the_root_and_named_adapters_in_sub_folders_that_load_back()
+    {
+        Core.TorchRuntime.Initialize();
+        using var scope = NewDisposeScope();
+        using var model = new TinyTree();
+        model.eval();
+        var ids = TinyTree.Ids();
+        var peft = new PeftTunerModel(model);
+        peft.AddAdapter("default", Lora("""{"r": 2, "init_lora_weights": false, "target_modules": ["q"]}"""));
+        peft.AddAdapter("other", PeftConfig.Create("LOHA", JsonNode.Parse("""{"r": 2, "init_weights": false, "target_modules": ["ff"]}""")!.AsObject()));
+        peft.SetAdapter("other");
+        Tensor expected;
+        using (no_grad()) expected = model.call(ids).clone();
+        var dir = Directory.CreateTempSubdirectory("peft-save-all-").FullName;
+
+        peft.SaveAll(dir);
+
+        Assert.True(File.Exists(Path.Combine(dir, PeftConfig.FileName)));
+        Assert.Equal("LOHA", PeftConfig.Read(Path.Combine(dir, "other", PeftConfig.FileName)).PeftType);
+        using var fresh = new TinyTree();
+        fresh.eval();
+        var reloaded = new PeftTunerModel(fresh);
+        reloaded.LoadAdapter(dir, "default", setActive: false);
+        var result = reloaded.LoadAdapter(Path.Combine(dir, "other"), "other");
+        Assert.Empty(result.MissingKeys);
+        using (no_grad()) Assert.True(TinyModels.Same(expected, fresh.call(ids)));
+    }
 }
