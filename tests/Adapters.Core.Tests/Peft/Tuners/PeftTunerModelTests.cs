@@ -327,4 +327,53 @@ public sealed class PeftTunerModelTests
         Assert.Empty(result.MissingKeys);
         using (no_grad()) Assert.True(TinyModels.Same(expected, fresh.call(ids)));
     }
+
+    [Fact]
+    public void AdaLoRA_rank_pattern_loads_truncated_tensors_and_keeps_init_r_in_the_scaling()
+    {
+        Core.TorchRuntime.Initialize();
+        using var scope = NewDisposeScope();
+        var folder = TestPaths.Fixture("python-goldens", "peft", "models", "bert");
+        using var model = ModelFactory.Load(folder);
+        model.Module.eval();
+        const string Path0 = "encoder.layer.0.attention.self.query";
+        var config = PeftConfig.Parse($$$"""
+            {"peft_type": "ADALORA", "init_r": 6, "target_r": 3, "lora_alpha": 8, "target_modules": ["query"],
+             "rank_pattern": {"{{{Path0}}}.lora_E": [true, false, true, false, true, false], "encoder.layer.1.attention.self.query.lora_E": [false, false, false, false, false, true]}}
+            """);
+        manual_seed(3);
+        var weights = new Dictionary<string, Tensor>
+        {
+            [$"base_model.model.{Path0}.lora_A"] = randn(3, 64),
+            [$"base_model.model.{Path0}.lora_E"] = randn(3, 1),
+            [$"base_model.model.{Path0}.lora_B"] = randn(64, 3),
+            ["base_model.model.encoder.layer.1.attention.self.query.lora_A"] = randn(1, 64),
+            ["base_model.model.encoder.layer.1.attention.self.query.lora_E"] = randn(1, 1),
+            ["base_model.model.encoder.layer.1.attention.self.query.lora_B"] = randn(64, 1),
+        };
+        var ids = tensor(new long[,] { { 5, 17, 42, 8 } });
+        var encoder = (ITextEncoder)model.Adapters;
+        Tensor baseOut;
+        using (no_grad()) baseOut = encoder.Encode(ids).LastHiddenState.clone();
+        var peft = new PeftTunerModel(model);
+
+        var result = peft.LoadAdapter(config, weights);
+
+        Assert.Empty(result.MissingKeys);
+        Assert.Empty(result.UnexpectedKeys);
+        var deltas = new Dictionary<Tensor, Tensor>();
+        foreach (var layer in peft.LayersOf("default"))
+        {
+            var prefix = $"base_model.model.{layer.Base.Path}.";
+            deltas[layer.Base.Weight] = weights[prefix + "lora_B"].matmul(weights[prefix + "lora_A"] * weights[prefix + "lora_E"]) * 8 / (6 + 1e-5);
+        }
+        Tensor adapted, manual;
+        using (no_grad())
+        {
+            adapted = encoder.Encode(ids).LastHiddenState.clone();
+            using (peft.DisableAdapters()) manual = PeftTestFolders.WithDeltas(deltas, () => encoder.Encode(ids).LastHiddenState.clone());
+        }
+        Assert.False(allclose(adapted, baseOut, 1e-4, 1e-5));
+        Assert.True(allclose(adapted, manual, 1e-5, 1e-5));
+    }
 }
