@@ -77,6 +77,9 @@ public sealed class PeftConfig
         }
     }
 
+    /// <summary>Adds a warning about how this config is applied.</summary>
+    internal void Note(string warning) => _warnings.Add(warning);
+
     private static readonly HashSet<string> s_commonFields = new(StringComparer.Ordinal)
     {
         "peft_type", "task_type", "base_model_name_or_path", "revision", "inference_mode", "auto_mapping",

@@ -81,8 +81,8 @@ public sealed class PeftTunerModel
         if (PeftMethodRegistry.Get(config) is not PeftTunerMethod method)
             throw new AdapterConfigException($"{config.Source}: peft_type \"{config.PeftType}\" is not a tuner method; it does not wrap layers.");
         config.WarnUnknown(method.KnownFields);
-        _warnings.AddRange(config.Warnings);
         method.Validate(config);
+        _warnings.AddRange(config.Warnings);
         var targets = SelectTargets(config, method);
         var layers = new List<PeftTunerLayer>();
         foreach (var target in targets)

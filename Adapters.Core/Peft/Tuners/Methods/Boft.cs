@@ -22,10 +22,11 @@ internal sealed class BoftMethod : LinearOnlyMethod
         var num = config.Int("boft_block_num", 0);
         if ((size == 0) == (num == 0))
             throw new AdapterConfigException($"{config.Source}: Either `boft_block_size` or `boft_block_num` must be non-zero. Currently, boft_block_size = {size} and boft_block_num = {num}.");
-        // PEFT forces the factor to 1 where its fused CUDA kernel does not build (any CPU-only machine); factors above 1
-        // need the butterfly permutations, which this port does not implement yet.
+        // PEFT 0.14 silently runs with one butterfly factor wherever its fused CUDA kernel does not build (every
+        // CPU-only machine), so its parameters then have a leading dimension of 1. This port does what PEFT does there;
+        // a file trained with more factors on a GPU does not fit, exactly as it does not fit CPU PEFT.
         if (config.Int("boft_n_butterfly_factor", 1) != 1)
-            throw new AdapterConfigException($"{config.Source}: boft_n_butterfly_factor={config.Int("boft_n_butterfly_factor", 1)}: butterfly factors above 1 are not supported by this port yet.");
+            config.Note($"{config.Source}: boft_n_butterfly_factor={config.Int("boft_n_butterfly_factor", 1)} runs as 1, as PEFT 0.14 does without its CUDA extension.");
         if (config.String("bias") is { } bias && bias != "none")
             throw new AdapterConfigException($"{config.Source}: bias=\"{bias}\" trains base-layer biases; this port's PEFT tuners keep the base model frozen.");
     }

@@ -376,4 +376,18 @@ public sealed class PeftTunerModelTests
         Assert.False(allclose(adapted, baseOut, 1e-4, 1e-5));
         Assert.True(allclose(adapted, manual, 1e-5, 1e-5));
     }
+
+    [Fact]
+    public void BOFT_with_several_butterfly_factors_runs_with_one_as_cpu_peft_does_and_says_so()
+    {
+        Core.TorchRuntime.Initialize();
+        using var scope = NewDisposeScope();
+        using var model = new TinyTree();
+        var peft = new PeftTunerModel(model);
+
+        peft.AddAdapter("default", PeftConfig.Create("BOFT", JsonNode.Parse("""{"boft_block_size": 2, "boft_n_butterfly_factor": 2, "target_modules": ["q"]}""")!.AsObject()));
+
+        Assert.Contains(peft.Warnings, w => w.Contains("boft_n_butterfly_factor=2 runs as 1", StringComparison.Ordinal));
+        Assert.All(peft.SavedTensors("default").Where(t => t.Key.EndsWith("boft_R", StringComparison.Ordinal)), t => Assert.Equal([1L, 4L, 2L, 2L], t.Tensor.shape));
+    }
 }
