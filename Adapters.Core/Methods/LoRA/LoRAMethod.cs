@@ -10,24 +10,11 @@ namespace Adapters.Core.Methods.LoRA;
 /// on a fused q/k/v projection (<see cref="FusedQkvLinear"/>). Owns merging, the LoRA-only averaging strategies and
 /// VeRA's frozen shared matrices.
 /// </summary>
-internal sealed class LoRAMethod : AdapterMethod
+internal sealed class LoRAMethod() : AdapterMethod<LoRAConfig>("LoRA", [".loras."], ["loras"])
 {
     /// <inheritdoc />
-    public override string Name => "LoRA";
-
-    /// <inheritdoc />
-    public override bool Accepts(AdapterConfig config) => config is LoRAConfig;
-
-    /// <inheritdoc />
-    public override IReadOnlyList<string> WeightContainers { get; } = [".loras."];
-
-    /// <inheritdoc />
-    public override IReadOnlyList<string> ModulePathSegments { get; } = ["loras"];
-
-    /// <inheritdoc />
-    public override void Add(AdapterModel model, string name, AdapterConfig config)
+    protected override void Add(AdapterModel model, string name, LoRAConfig lora)
     {
-        var lora = (LoRAConfig)config;
         var (device, dtype) = model.ParameterDeviceAndType();
         if (lora.Dtype is { } dtypeName) dtype = AdapterDtype.Parse(dtypeName);
         var scale = lora.CompositionMode switch
