@@ -50,7 +50,11 @@ internal sealed class LoRAMethod() : AdapterMethod<LoRAConfig>("LoRA", [".loras.
                 }
                 linear.Loras.Add(name, module);
             }
-            if (lora.SelfattnLora && layer.FusedQkv is { } fused) fused.AddLoRA(name, lora, device, dtype);
+            if (lora.SelfattnLora && layer.FusedQkv is { } fused && AdaptsQkv(lora))
+            {
+                if (lora.InitWeightsSeed is { } seed && seed != 0) manual_seed(seed);
+                fused.Loras.Add(name, new FusedQkvLoRA(lora, fused.InFeatures, fused.OutFeatures, device, dtype));
+            }
         }
     }
 
@@ -127,9 +131,11 @@ internal sealed class LoRAMethod() : AdapterMethod<LoRAConfig>("LoRA", [".loras.
 
     /// <summary>The fused q/k/v projections <paramref name="config"/> adapts.</summary>
     public static IEnumerable<FusedQkvLinear> FusedTargets(AdapterModelInterface model, LoRAConfig config) =>
-        config.SelfattnLora && config.AttnMatrices.Any(m => m is "q" or "k" or "v")
+        config.SelfattnLora && AdaptsQkv(config)
             ? model.Layers.Where(l => !config.LeaveOut.Contains(l.Index)).Select(l => l.FusedQkv).OfType<FusedQkvLinear>().Distinct()
             : [];
+
+    private static bool AdaptsQkv(LoRAConfig config) => config.AttnMatrices.Any(m => m is "q" or "k" or "v");
 
     /// <summary>Python's <c>lora_linear_only_negate_b</c>: A is combined with |λ|, B with λ, and nothing else is allowed.</summary>
     private static double NegateOnlyB(string key, double lambda)
