@@ -10,10 +10,11 @@ public sealed partial class RepositoriesClient
 {
     /// <summary>
     /// Creates a repository (<c>POST /api/repos/create</c>, sent once: Python sends it without retries, and a
-    /// resend after a lost answer would turn success into a conflict). With <paramref name="existOk"/> an
+    /// resend after a lost answer would turn success into a conflict; only a 409 saying another operation is in
+    /// progress is sent again, as Python does). With <paramref name="existOk"/> an
     /// existing repository is not an error, as Python's <c>create_repo(exist_ok=True)</c>: the URL is then the
-    /// one the 409 body names, and a 401/403 (a token that may not create there) is forgiven when the
-    /// repository can be read.
+    /// one the 409 body names (or, if it names none, the one built from the endpoint), and a 401/402/403 (a token
+    /// that may not create there) is forgiven when the repository can be read.
     /// </summary>
     /// <returns>The repository's URL, as the Hub reported it.</returns>
     /// <exception cref="HubConflictException">The repository exists and <paramref name="existOk"/> is false.</exception>
@@ -22,18 +23,32 @@ public sealed partial class RepositoriesClient
         RepoIds.Validate(repoId);
         var (organization, name) = Split(repoId);
         var request = new CreateRepoRequest(name, organization, repoType.Singular(), isPrivate ? "private" : "public", isPrivate);
-        using var response = await _connection.SendAsync(HttpMethod.Post, _connection.BuildUri(HubRoutes.CreateRepo.Expand()), RedirectPolicy.None, message =>
+        var uri = _connection.BuildUri(HubRoutes.CreateRepo.Expand());
+        HttpResponseMessage response;
+        for (var attempt = 1; ; attempt++)
         {
-            message.Headers.Accept.Add(new System.Net.Http.Headers.MediaTypeWithQualityHeaderValue("application/json"));
-            message.Content = HubConnection.JsonBody(request);
-            TransientFailures.SendOnce(message);
-        }, HttpCompletionOption.ResponseContentRead, cancellationToken).ConfigureAwait(false);
-
-        if (existOk && response.StatusCode == HttpStatusCode.Conflict && await UrlInBodyAsync(response, cancellationToken).ConfigureAwait(false) is { } existing)
-        {
-            return existing;
+            response = await _connection.SendAsync(HttpMethod.Post, uri, RedirectPolicy.None, message =>
+            {
+                message.Headers.Accept.Add(new System.Net.Http.Headers.MediaTypeWithQualityHeaderValue("application/json"));
+                message.Content = HubConnection.JsonBody(request);
+                TransientFailures.SendOnce(message);
+            }, HttpCompletionOption.ResponseContentRead, cancellationToken).ConfigureAwait(false);
+            // The one conflict that says nothing was created: Python resends at once (without a bound; we stop).
+            if (attempt >= MaxBusyConflicts || response.StatusCode != HttpStatusCode.Conflict
+                || !(await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false)).Contains(BusyConflict, StringComparison.Ordinal))
+            {
+                break;
+            }
+            response.Dispose();
         }
-        if (existOk && response.StatusCode is HttpStatusCode.Conflict or HttpStatusCode.Unauthorized or HttpStatusCode.PaymentRequired or HttpStatusCode.Forbidden)
+        using var _ = response;
+
+        if (existOk && response.StatusCode == HttpStatusCode.Conflict)
+        {
+            // Python reads only the body's url; a server that leaves it out gets the URL built here instead of an error.
+            return await UrlInBodyAsync(response, cancellationToken).ConfigureAwait(false) ?? new Uri(RepoUrl(repoId, repoType));
+        }
+        if (existOk && response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.PaymentRequired or HttpStatusCode.Forbidden)
         {
             var refused = await HubErrorMap.ToExceptionAsync(response, cancellationToken).ConfigureAwait(false);
             try
@@ -49,6 +64,12 @@ public sealed partial class RepositoriesClient
         var created = await HubConnection.ReadJsonAsync<CreateRepoResponse>(response, cancellationToken).ConfigureAwait(false);
         return new Uri(created.Url ?? RepoUrl(repoId, repoType));
     }
+
+    /// <summary>The Hub's 409 text when another operation on the namespace is running and nothing was created.</summary>
+    private const string BusyConflict = "Cannot create repo: another conflicting operation is in progress";
+
+    /// <summary>How often a create refused with <see cref="BusyConflict"/> is sent before the conflict is reported.</summary>
+    private const int MaxBusyConflicts = 10;
 
     /// <summary>The absolute <c>url</c> of a JSON error body (the Hub's 409 on an existing repository), or null.</summary>
     private static async Task<Uri?> UrlInBodyAsync(HttpResponseMessage response, CancellationToken cancellationToken)

@@ -91,6 +91,21 @@ public sealed class CreateRepoProtocolTests : IDisposable
     }
 
     [Fact]
+    public async Task A_409_saying_another_operation_is_in_progress_is_sent_again_and_then_succeeds()
+    {
+        const string Busy = "{\"error\":\"Cannot create repo: another conflicting operation is in progress\"}";
+        _hub.Given(Request.Create().WithPath("/api/repos/create").UsingPost()).InScenario("busy").WillSetStateTo("once")
+            .RespondWith(Response.Create().WithStatusCode(409).WithBody(Busy));
+        _hub.Given(Request.Create().WithPath("/api/repos/create").UsingPost()).InScenario("busy").WhenStateIs("once").WillSetStateTo("twice")
+            .RespondWith(Response.Create().WithStatusCode(409).WithBody(Busy));
+        _hub.Given(Request.Create().WithPath("/api/repos/create").UsingPost()).InScenario("busy").WhenStateIs("twice")
+            .RespondWith(Response.Create().WithStatusCode(200).WithBody("{\"url\":\"https://huggingface.co/me/busy\",\"name\":\"me/busy\",\"id\":\"67cae56f9b4f4ee4713c83e7\"}"));
+
+        Assert.Equal(new Uri("https://huggingface.co/me/busy"), await _client.Repositories.CreateRepoAsync("me/busy"));
+        Assert.Equal(3, Count("/api/repos/create", "POST"));
+    }
+
+    [Fact]
     public async Task A_bare_401_over_plain_http_stays_an_http_error_while_the_error_code_still_maps()
     {
         Answer("/api/models/me/private", "GET", 401, "{\"error\":\"Unauthorized\"}");
