@@ -38,9 +38,8 @@ public static class XetChunkCompression
     private static byte[] Lz4Frame(ReadOnlySpan<byte> data)
     {
         using var output = new MemoryStream(data.Length / 2 + 64);
-        // Independent blocks and no checksums, the reference encoder's defaults; the content length is recorded so
-        // a decoder can size its buffer.
-        var settings = new LZ4EncoderSettings { ChainBlocks = false, ContentLength = data.Length };
+        // Independent blocks and no checksums, the reference encoder's defaults.
+        var settings = new LZ4EncoderSettings { ChainBlocks = false };
         using (var encoder = LZ4Stream.Encode(output, settings, leaveOpen: true))
             encoder.Write(data);
         return output.ToArray();
