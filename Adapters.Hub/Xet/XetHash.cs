@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Globalization;
+using Adapters.Hub.Text;
 
 namespace Adapters.Hub.Xet;
 
@@ -64,10 +65,10 @@ public readonly struct XetHash : IEquatable<XetHash>
     });
 
     /// <summary>Parses the protocol's text form; throws <see cref="XetFormatException"/> naming the input otherwise.</summary>
-    public static XetHash Parse(string text) =>
+    public static XetHash Parse(string? text) =>
         TryParse(text, out var hash)
             ? hash
-            : throw new XetFormatException($"'{text}' is not a Xet hash: expected 64 hex digits.");
+            : throw new XetFormatException($"{SafeText.Quote(text)} is not a Xet hash: expected 64 hex digits.");
 
     /// <summary>Parses the protocol's text form (64 hex digits, either case).</summary>
     public static bool TryParse(string? text, out XetHash hash)
