@@ -112,6 +112,9 @@ public sealed class FusedQkvLoRA : LoRALayer
         return Scaled(Pad(delta, 0.0));
     }
 
+    /// <summary>One gate value per enabled part of q, k, v (B, parts), as Python reports the fused projection's gate.</summary>
+    internal override Tensor? ReportedGate(Tensor layerInput) => GateHeads(layerInput);
+
     /// <inheritdoc />
     public override Tensor Combine(Tensor layerOutput, Tensor contribution, Tensor weight) =>
         IsScale ? layerOutput * contribution : base.Combine(layerOutput, contribution, weight);
