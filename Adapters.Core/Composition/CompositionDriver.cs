@@ -107,41 +107,40 @@ internal static class CompositionDriver<TState>
 
     private static TState ComposeSplit(in Walk walk, Split split, TState state, int level)
     {
-        var length = walk.Site.SequenceLength(state);
-        if (split.Splits.Sum() != length)
-            throw new AdapterCompositionException(
-                $"The input has sequence length {length}, which is not the sum of splits [{string.Join(", ", split.Splits)}] (Python raises IndexError).");
+        RequireSum(split.Splits, walk.Site.SequenceLength(state), "The input has sequence length", "splits");
         state = PreBlock(walk, split, state);
-        var parts = new List<TState>(split.Children.Count);
-        long start = 0;
-        for (var i = 0; i < split.Children.Count; i++)
-        {
-            var size = split.Splits[i];
-            var positions = walk.Site.Positions(state, start, start + size);
-            start += size;
-            // Python drops the positions of a child without a module here, breaking the shape; they pass through instead.
-            parts.Add(TryChild(walk, split, split.Children[i], positions, level, out var result) ? result : positions);
-        }
-        return walk.Site.JoinPositions(state, parts);
+        // Python drops the positions of a child without a module here, breaking the shape; they pass through instead.
+        return walk.Site.JoinPositions(state, RunSlices(walk, split, split.Splits, state, level, alongSequence: true));
     }
 
     private static TState ComposeBatchSplit(in Walk walk, BatchSplit batchSplit, TState state, int level)
     {
-        var batch = walk.Site.BatchSize(state);
-        if (batchSplit.BatchSizes.Sum() != batch)
-            throw new AdapterCompositionException(
-                $"The batch has {batch} rows, which is not the sum of batch_sizes [{string.Join(", ", batchSplit.BatchSizes)}] (Python raises IndexError).");
+        RequireSum(batchSplit.BatchSizes, walk.Site.BatchSize(state), "The batch has rows:", "batch_sizes");
         state = PreBlock(walk, batchSplit, state);
-        var children = new List<TState>(batchSplit.Children.Count);
+        // A child with no module here passes its rows through unchanged, as in Python.
+        return walk.Site.PadAndConcat(RunSlices(walk, batchSplit, batchSplit.BatchSizes, state, level, alongSequence: false));
+    }
+
+    private static void RequireSum(IReadOnlyList<int> sizes, long actual, string what, string argument)
+    {
+        if (sizes.Sum() != actual)
+            throw new AdapterCompositionException(
+                $"{what} {actual}, which is not the sum of {argument} [{string.Join(", ", sizes)}] (Python raises IndexError).");
+    }
+
+    /// <summary>Child i runs on the next <c>sizes[i]</c> rows (or positions) of the state; a child with no module here keeps its slice.</summary>
+    private static List<TState> RunSlices(in Walk walk, AdapterCompositionBlock block, IReadOnlyList<int> sizes, TState state, int level, bool alongSequence)
+    {
+        var results = new List<TState>(block.Children.Count);
         long start = 0;
-        for (var i = 0; i < batchSplit.Children.Count; i++)
+        for (var i = 0; i < block.Children.Count; i++)
         {
-            var rows = walk.Site.Rows(state, start, start + batchSplit.BatchSizes[i]);
-            start += batchSplit.BatchSizes[i];
-            // A child with no module here passes its rows through unchanged, as in Python.
-            children.Add(TryChild(walk, batchSplit, batchSplit.Children[i], rows, level, out var result) ? result : rows);
+            var end = start + sizes[i];
+            var slice = alongSequence ? walk.Site.Positions(state, start, end) : walk.Site.Rows(state, start, end);
+            start = end;
+            results.Add(TryChild(walk, block, block.Children[i], slice, level, out var result) ? result : slice);
         }
-        return walk.Site.PadAndConcat(children);
+        return results;
     }
 
     /// <summary>
@@ -165,13 +164,8 @@ internal static class CompositionDriver<TState>
         var original = walk.Setup.RequireForward(parallel).ParallelRows(walk.Site.BatchSize(state), parallel.ParallelChannels, out var replicate);
         if (replicate) state = walk.Site.Repeat(state, parallel.ParallelChannels);
         state = PreBlock(walk, parallel, state);
-        var children = new List<TState>(parallel.Children.Count);
-        for (var i = 0; i < parallel.Children.Count; i++)
-        {
-            var rows = walk.Site.Rows(state, i * original, (i + 1) * original);
-            children.Add(TryChild(walk, parallel, parallel.Children[i], rows, level, out var result) ? result : rows);
-        }
-        return walk.Site.PadAndConcat(children);
+        var sizes = Enumerable.Repeat(checked((int)original), parallel.Children.Count).ToArray();
+        return walk.Site.PadAndConcat(RunSlices(walk, parallel, sizes, state, level, alongSequence: false));
     }
 
     private static TState ComposeAverage(in Walk walk, Average average, TState state, int level)
