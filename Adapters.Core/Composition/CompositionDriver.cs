@@ -145,16 +145,20 @@ internal static class CompositionDriver<TState>
 
     /// <summary>
     /// Python's <c>compose_multi_task</c>: rows are sorted by task id (stable), split into one BatchSplit child per task
-    /// (the bincount of the ids), and put back in their original order.
+    /// (the bincount of the ids), and put back in their original order. Python then runs <c>compose_batch_split</c>,
+    /// which applies <c>pre_block</c> a second time; for bottleneck adapters that re-applies <c>pre_forward</c>
+    /// (seq_bn: <c>LN(LN(h + r0) + r0)</c>), so here the split runs once after one <c>pre_block</c> and every row equals
+    /// its task's adapter alone, as with BatchSplit. LoRA and parallel adapters are unaffected (their pre_block is idempotent).
     /// </summary>
     private static TState ComposeMultiTask(in Walk walk, MultiTask multiTask, TState state, int level)
     {
         state = PreBlock(walk, multiTask, state);
-        var context = walk.Setup.RequireForward(multiTask);
-        var taskIds = context.TaskIds(multiTask, walk.Site.BatchSize(state));
+        var taskIds = walk.Setup.RequireForward(multiTask).TaskIds(multiTask, walk.Site.BatchSize(state));
+        // Python nests the children in a BatchSplit, so the BatchSplit nesting rules apply to them.
         var batchSplit = new BatchSplit(taskIds.Counts, [.. multiTask.Children]);
-        var sorted = ComposeBatchSplit(walk, batchSplit, walk.Site.SelectRows(state, taskIds.Order), level);
-        return walk.Site.SelectRows(sorted, taskIds.Restore);
+        var sorted = walk.Site.SelectRows(state, taskIds.Order);
+        var grouped = walk.Site.PadAndConcat(RunSlices(walk, batchSplit, batchSplit.BatchSizes, sorted, level, alongSequence: false));
+        return walk.Site.SelectRows(grouped, taskIds.Restore);
     }
 
     private static TState ComposeParallel(in Walk walk, Parallel parallel, TState state, int level)
