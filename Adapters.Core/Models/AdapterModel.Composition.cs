@@ -1,4 +1,5 @@
 using Adapters.Core.Composition;
+using Adapters.Core.Methods;
 
 namespace Adapters.Core.Models;
 
