@@ -47,8 +47,9 @@ internal static class CompositionDriver<TState>
     private static bool Supports(ICompositionSite<TState> site, AdapterCompositionBlock block)
     {
         var type = block.GetType();
-        foreach (var supported in site.SupportedBlocks)
-            if (supported == type) return true;
+        var supported = site.SupportedBlocks;
+        for (var i = 0; i < supported.Count; i++)
+            if (supported[i] == type) return true;
         return false;
     }
 

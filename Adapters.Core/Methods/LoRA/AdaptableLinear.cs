@@ -131,7 +131,8 @@ public sealed class AdaptableLinear : nn.Module<Tensor, Tensor>
         {
             var module = layer.Loras.Get<LoRALayer>(adapter)!;
             var delta = module.Contribution(state.Delta, state.Input);
-            if (layer._setup.OpenForward?.Outputs is { RecordsGatingScores: true } outputs && module.ReportedGate(state.Input) is { } gate)
+            // Only gated modules look up the pass's outputs, so ungated LoRA pays nothing for gating scores.
+            if (module.HasGate && layer._setup.OpenForward?.Outputs is { RecordsGatingScores: true } outputs && module.ReportedGate(state.Input) is { } gate)
                 outputs.RecordGatingScore(adapter, layer.LayerIndex, layer.GateLocation, gate);
             return state with { Delta = delta, Last = adapter };
         }

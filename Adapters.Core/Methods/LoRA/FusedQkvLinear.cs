@@ -88,7 +88,7 @@ public sealed class FusedQkvLinear : nn.Module<Tensor, Tensor>
                 $"A fused q/k/v projection (layer {LayerIndex}) runs one LoRA adapter at a time, as Python's LoRAMergedLinear; the setup {setup} composes it with others.");
         var result = lora.Combine(output, lora.Contribution(null, input), weight);
         // Python stores the fused projection's gate under the self-attention LoRA location.
-        if (_setup.OpenForward?.Outputs is { RecordsGatingScores: true } outputs && lora.ReportedGate(input) is { } gate)
+        if (lora.HasGate && _setup.OpenForward?.Outputs is { RecordsGatingScores: true } outputs && lora.ReportedGate(input) is { } gate)
             outputs.RecordGatingScore(name, LayerIndex, "selfattn", gate);
         return result;
     }

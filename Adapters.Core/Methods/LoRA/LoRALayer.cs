@@ -57,6 +57,9 @@ public abstract class LoRALayer : nn.Module
     /// </summary>
     internal virtual Tensor? ReportedGate(Tensor layerInput) => _gate is null ? null : GateValue(layerInput);
 
+    /// <summary>Whether the module is gated (UniPELT's <c>use_gating</c>), i.e. has gate values to report.</summary>
+    internal bool HasGate => _gate is not null;
+
     /// <summary>Whether the weight can absorb this module (gated modules cannot).</summary>
     public bool CanMerge => _gate is null;
 
