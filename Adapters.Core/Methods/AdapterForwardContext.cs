@@ -61,6 +61,7 @@ public sealed class AdapterForwardContext : IDisposable
     /// The model's forward returns it on its output.
     /// </summary>
     public AdapterForwardOutputs? Outputs { get; }
+
     /// <summary>
     /// Opens a context that belongs to no particular model, given <paramref name="attentionMask"/>; every model's
     /// adapter sites use it while it is the innermost one. Models open theirs with <see cref="ActiveAdapterSetup.BeginForward"/>.
@@ -83,12 +84,12 @@ public sealed class AdapterForwardContext : IDisposable
     }
 
     /// <summary>
-    /// How a <see cref="Composition.Parallel"/> block with <paramref name="channels"/> children sees a site's
+    /// How a <see cref="Parallel"/> block with <paramref name="channels"/> children sees a site's
     /// <paramref name="rows"/>: the first site of the pass (or one still holding the un-replicated batch, as LoRA on
     /// q/k/v does, Python's <c>allow_multi_parallelize</c>) must replicate them, and this records that; later sites
     /// split the replicated batch. Returns the original batch size, i.e. the rows per child.
     /// </summary>
-    /// <exception cref="Composition.AdapterCompositionException">Replicated rows that do not divide into the channels.</exception>
+    /// <exception cref="AdapterCompositionException">Replicated rows that do not divide into the channels.</exception>
     public long ParallelRows(long rows, int channels, out bool replicate)
     {
         replicate = !Parallelized || rows == OriginalBatchSize;
@@ -98,7 +99,7 @@ public sealed class AdapterForwardContext : IDisposable
             return rows;
         }
         if (rows % channels != 0)
-            throw new Composition.AdapterCompositionException($"The batch of {rows} rows in a Parallel block is not divisible by its {channels} channels.");
+            throw new AdapterCompositionException($"The batch of {rows} rows in a Parallel block is not divisible by its {channels} channels.");
         return rows / channels;
     }
 
@@ -113,18 +114,18 @@ public sealed class AdapterForwardContext : IDisposable
     /// How <paramref name="block"/> regroups this pass's <paramref name="rows"/> rows by task (Python reads
     /// <c>context.task_ids</c>, given to the model's forward).
     /// </summary>
-    /// <exception cref="Composition.AdapterCompositionException">No task ids were given, or they do not fit the batch or the block.</exception>
+    /// <exception cref="AdapterCompositionException">No task ids were given, or they do not fit the batch or the block.</exception>
     internal TaskRows TaskIds(MultiTask block, long rows)
     {
         if (_taskIds is null)
-            throw new Composition.AdapterCompositionException(
+            throw new AdapterCompositionException(
                 $"{block} needs one task id per row of the batch; run the forward inside AdapterModel.UseTaskIds(...) (Python's task_ids argument).");
         var ids = _taskIds.Resolve(block);
         // A Parallel block before it, or generation's replicated inputs, give whole copies of the batch; each copy keeps its task ids.
         if (ids.Length != rows)
         {
             if (ids.Length == 0 || rows % ids.Length != 0)
-                throw new Composition.AdapterCompositionException($"{block} got {ids.Length} task ids for a batch of {rows} rows; give one id per row.");
+                throw new AdapterCompositionException($"{block} got {ids.Length} task ids for a batch of {rows} rows; give one id per row.");
             ids = Enumerable.Repeat(ids, (int)(rows / ids.Length)).SelectMany(x => x).ToArray();
         }
         return TaskRows.For(ids, block.Children.Count, block.ToString(), _taskIds.Device);
