@@ -123,8 +123,8 @@ public abstract class AdapterCompositionBlock : IEquatable<AdapterCompositionBlo
             nameof(BatchSplit) => new BatchSplit(Sizes(kwargs["batch_sizes"], array.Length, source, "batch_sizes"), array),
             nameof(Average) => new Average(Weights(kwargs["weights"], source),
                 kwargs["normalize_weights"] is not JsonValue n || n.GetValueKind() != System.Text.Json.JsonValueKind.False, array),
-            "MultiTask" => throw new AdapterCompositionException($"{source}: MultiTask blocks are not supported by this port."),
-            _ => throw new AdapterCompositionException($"{source}: unknown block type \"{type}\"; expected Stack, Fuse, Split, BatchSplit, Parallel or Average."),
+            nameof(MultiTask) => new MultiTask(array),
+            _ => throw new AdapterCompositionException($"{source}: unknown block type \"{type}\"; expected Stack, Fuse, Split, BatchSplit, MultiTask, Parallel or Average."),
         };
     }
 

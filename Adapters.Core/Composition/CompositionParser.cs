@@ -14,7 +14,7 @@ namespace Adapters.Core.Composition;
 /// </summary>
 public static class CompositionParser
 {
-    private static readonly string[] s_blockNames = [nameof(Stack), nameof(Fuse), nameof(Split), nameof(BatchSplit), nameof(Parallel), nameof(Average)];
+    private static readonly string[] s_blockNames = [nameof(Stack), nameof(Fuse), nameof(Split), nameof(BatchSplit), nameof(MultiTask), nameof(Parallel), nameof(Average)];
 
     /// <summary>Parses <paramref name="text"/> into a setup; the result is not yet validated against a model.</summary>
     /// <exception cref="AdapterCompositionException">The text is empty or malformed; the message gives the position.</exception>
@@ -162,6 +162,7 @@ public static class CompositionParser
             {
                 case nameof(Stack): return new Stack(array);
                 case nameof(Parallel): return new Parallel(array);
+                case nameof(MultiTask): return new MultiTask(array);
                 case nameof(Fuse): return kwargs.TryGetValue("name", out var fuseName) ? new Fuse(array) { Name = fuseName } : new Fuse(array);
                 case nameof(Split):
                     return new Split(Sizes(Required(kwargs, "splits", block), array.Length, "splits"), array);

@@ -14,10 +14,11 @@ public static class CompositionRules
 
     private static readonly Dictionary<Type, string[]> s_allowed = new()
     {
-        [typeof(Stack)] = [AdapterChild, nameof(Fuse), nameof(Split), nameof(Parallel), nameof(BatchSplit), nameof(Average)],
+        [typeof(Stack)] = [AdapterChild, nameof(Fuse), nameof(Split), nameof(Parallel), nameof(BatchSplit), nameof(Average), nameof(MultiTask)],
         [typeof(Fuse)] = [AdapterChild, nameof(Stack)],
         [typeof(Split)] = [AdapterChild, nameof(Split), nameof(Stack), nameof(BatchSplit), nameof(Average)],
         [typeof(Parallel)] = [AdapterChild, nameof(Stack), nameof(BatchSplit), nameof(Average)],
+        [typeof(MultiTask)] = [AdapterChild, nameof(Stack), nameof(Average), nameof(Fuse)],
         [typeof(BatchSplit)] = [AdapterChild, nameof(Stack), nameof(Split), nameof(BatchSplit), nameof(Average)],
         [typeof(Average)] = [AdapterChild, nameof(Stack), nameof(Split), nameof(BatchSplit)],
     };

@@ -48,10 +48,9 @@ public abstract record AdapterConfig
             "prefix_tuning" => PrefixTuningConfig.FromDictionary(json),
             "prompt_tuning" => PromptTuningConfig.FromDictionary(json),
             "reft" => ReftConfig.FromDictionary(json),
-            "mtl_lora" => throw new AdapterConfigException(
-                $"Adapter architecture \"{architecture}\" is not supported by this version of Adapters.NET (supported: bottleneck, lora, prefix_tuning, prompt_tuning, reft, union)."),
+            "mtl_lora" => MTLLoRAConfig.FromDictionary(json),
             _ => throw new AdapterConfigException(
-                $"Unknown adapter architecture \"{architecture}\"; expected none (bottleneck), \"lora\", \"prefix_tuning\", \"prompt_tuning\", \"reft\" or \"union\"."),
+                $"Unknown adapter architecture \"{architecture}\"; expected none (bottleneck), \"lora\", \"mtl_lora\", \"prefix_tuning\", \"prompt_tuning\", \"reft\" or \"union\"."),
         };
     }
 

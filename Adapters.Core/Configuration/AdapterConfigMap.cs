@@ -25,6 +25,7 @@ public static class AdapterConfigMap
         ["double_seq_bn_inv"] = () => new DoubleSeqBnInvConfig(),
         ["compacter++"] = () => new CompacterPlusPlusConfig(),
         ["compacter"] = () => new CompacterConfig(),
+        ["mtl_lora"] = () => new MTLLoRAConfig(),
         ["lora"] = () => new LoRAConfig(),
         ["ia3"] = () => new IA3Config(),
         ["vera"] = () => new VeraConfig(),
@@ -40,11 +41,6 @@ public static class AdapterConfigMap
         ["unipelt"] = () => new UniPELTConfig(),
     };
 
-    private static readonly HashSet<string> s_pythonOnly = new(StringComparer.Ordinal)
-    {
-        "mtl_lora",
-    };
-
     /// <summary>Every alias this version can build, in Python's map order.</summary>
     public static IReadOnlyCollection<string> Names => s_supported.Keys;
 
@@ -52,13 +48,11 @@ public static class AdapterConfigMap
     public static bool Contains(string name) => s_supported.ContainsKey(name);
 
     /// <summary>A fresh config for the alias.</summary>
-    /// <exception cref="AdapterConfigException">The alias is unknown, or is a Python method not yet ported.</exception>
+    /// <exception cref="AdapterConfigException">The alias is unknown.</exception>
     public static AdapterConfig Get(string name)
     {
         ArgumentNullException.ThrowIfNull(name);
         if (s_supported.TryGetValue(name, out var factory)) return factory();
-        if (s_pythonOnly.Contains(name))
-            throw new AdapterConfigException($"Adapter config \"{name}\" exists in Python adapters but is not supported by this version of Adapters.NET.");
         throw new AdapterConfigException($"Unknown adapter config \"{name}\". Known names: {string.Join(", ", s_supported.Keys)}.");
     }
 }

@@ -19,4 +19,10 @@ public interface IDecoderStack
 
     /// <summary>Runs the stack and returns the final-norm hidden states (batch, sequence, hidden); arguments as in <see cref="ICausalLM.Forward"/>.</summary>
     Tensor Forward(Tensor? inputIds, KeyValueCache? cache = null, Tensor? attentionMask = null, Tensor? positionIds = null, Tensor? inputsEmbeds = null);
+
+    /// <summary>
+    /// <see cref="Forward"/> that also returns what the pass's adapter sites reported (fusion attentions, gating scores)
+    /// when the model asked for them.
+    /// </summary>
+    DecoderStackOutput Decode(Tensor? inputIds, KeyValueCache? cache = null, Tensor? attentionMask = null, Tensor? positionIds = null, Tensor? inputsEmbeds = null);
 }

@@ -181,6 +181,8 @@ public sealed partial class FlexHeadModel
         return averaged;
     }
 
+    // A per-pass input, not a result: Python scopes the head setup the same way (AdapterSetup(setup, head_setup) sets the
+    // context's head setup for the passes inside it), so it flows with the async context like the adapter setup.
     private readonly AsyncLocal<ScopedHeads?> _scopedHeads = new();
 
     private sealed record ScopedHeads(HeadSetup? Heads);

@@ -41,8 +41,8 @@ public sealed class HeadCausalLM : ICausalLM
     public CausalLMOutput Forward(Tensor? inputIds, KeyValueCache? cache = null, Tensor? attentionMask = null, Tensor? positionIds = null,
         Tensor? inputsEmbeds = null, Tensor? labels = null)
     {
-        var hidden = _decoder.Forward(inputIds, cache, attentionMask, positionIds, inputsEmbeds);
+        var (hidden, adapterOutputs) = _decoder.Decode(inputIds, cache, attentionMask, positionIds, inputsEmbeds);
         var logits = _head.Forward(new EncoderOutput(hidden, null), BaseModel);
-        return new CausalLMOutput(logits, hidden, labels is null ? null : _head.Loss(logits, labels));
+        return new CausalLMOutput(logits, hidden, labels is null ? null : _head.Loss(logits, labels)) { AdapterOutputs = adapterOutputs };
     }
 }

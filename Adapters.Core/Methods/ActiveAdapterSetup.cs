@@ -19,8 +19,9 @@ namespace Adapters.Core.Methods;
 /// </remarks>
 public sealed class ActiveAdapterSetup
 {
+    // Per-pass inputs only (the scoped setup, replicated generation inputs, task ids), as Python scopes them with
+    // AdapterSetup and ForwardContext; no result of a pass is handed back through it.
     private readonly AsyncLocal<ScopedSetup?> _scoped = new();
-    private readonly AsyncLocal<AdapterForwardContext?> _lastForward = new();
     private IReadOnlyList<string> _names = [];
 
     /// <summary>The setup activated with <see cref="Set(AdapterCompositionBlock?, IEnumerable{int}?)"/>, or null when no adapter is active (Python's <c>active_setup</c>).</summary>
@@ -30,7 +31,7 @@ public sealed class ActiveAdapterSetup
     /// The setup forward passes on this async flow run: the innermost <see cref="Override"/> when one is in force
     /// (its setup may be null: no adapters), otherwise <see cref="Composition"/>.
     /// </summary>
-    public AdapterCompositionBlock? Effective => _scoped.Value is { } scoped ? scoped.Setup : Composition;
+    public AdapterCompositionBlock? Effective => _scoped.Value is { FollowsActive: false } scoped ? scoped.Setup : Composition;
 
     /// <summary>
     /// Whether forward passes on this async flow get inputs already replicated once per child of the effective
@@ -40,22 +41,28 @@ public sealed class ActiveAdapterSetup
     public bool InputParallelized => _scoped.Value is { InputParallelized: true };
 
     /// <summary>Whether an <see cref="Override"/> is in force on this async flow.</summary>
-    public bool IsOverridden => _scoped.Value is not null;
+    public bool IsOverridden => _scoped.Value is { FollowsActive: false };
 
     /// <summary>Every adapter name of <see cref="Effective"/> once, in depth-first order (its <c>Flatten()</c>); empty when none is active.</summary>
-    public IReadOnlyList<string> Names => _scoped.Value is { } scoped ? scoped.Names : _names;
+    public IReadOnlyList<string> Names => _scoped.Value is { FollowsActive: false } scoped ? scoped.Names : _names;
 
     /// <summary>Layer indices where no adapter runs (Python's <c>skip_layers</c>, AdapterDrop).</summary>
     public IReadOnlySet<int> SkipLayers { get; private set; } = new HashSet<int>();
 
-    /// <summary>Whether fusion layers record their attention probabilities (Python's <c>output_adapter_fusion_attentions</c>).</summary>
+    /// <summary>
+    /// Whether forward passes return the AdapterFusion attention probabilities on their output
+    /// (<see cref="AdapterForwardOutputs.FusionAttentions"/>; Python's <c>output_adapter_fusion_attentions=True</c>).
+    /// </summary>
     public bool OutputFusionAttentions { get; set; }
 
     /// <summary>
-    /// The forward context of this model on this async flow: the open one during a pass, afterwards the last one that
-    /// ended (to read <see cref="AdapterForwardContext.FusionAttentions"/>), or an empty closed context before any pass.
+    /// Whether forward passes return the gate values of gated (UniPELT) bottleneck, LoRA and prefix modules on their
+    /// output (<see cref="AdapterForwardOutputs.GatingScores"/>; Python's <c>output_adapter_gating_scores=True</c>).
     /// </summary>
-    public AdapterForwardContext Forward => OpenForward ?? _lastForward.Value ?? AdapterForwardContext.Closed();
+    public bool OutputGatingScores { get; set; }
+
+    /// <summary>The task ids in force on this async flow for <see cref="MultiTask"/> setups, or null.</summary>
+    internal TaskIdInput? TaskIdInput => _scoped.Value?.TaskIds;
 
     /// <summary>The forward context open for this model on this async flow, or null outside a forward pass.</summary>
     public AdapterForwardContext? OpenForward => AdapterForwardContext.OpenFor(this);
@@ -83,7 +90,7 @@ public sealed class ActiveAdapterSetup
     public IDisposable Override(AdapterCompositionBlock? setup)
     {
         var previous = _scoped.Value;
-        var scoped = new ScopedSetup(setup, setup?.Flatten() ?? []);
+        var scoped = new ScopedSetup(setup, setup?.Flatten() ?? []) { TaskIds = previous?.TaskIds };
         _scoped.Value = scoped;
         return new Restore(this, scoped, previous);
     }
@@ -96,7 +103,22 @@ public sealed class ActiveAdapterSetup
     public IDisposable ParallelizedInput()
     {
         var previous = _scoped.Value;
-        var scoped = new ScopedSetup(Effective, Names) { InputParallelized = true };
+        var scoped = new ScopedSetup(Effective, Names) { InputParallelized = true, TaskIds = previous?.TaskIds };
+        _scoped.Value = scoped;
+        return new Restore(this, scoped, previous);
+    }
+
+    /// <summary>
+    /// Until the returned handle is disposed, forward passes on this async flow route their rows through
+    /// <see cref="MultiTask"/> blocks by <paramref name="taskIds"/>, Python's <c>task_ids</c> forward argument. Like the
+    /// setup override, this per-pass input is scoped rather than passed down: the sites that read it sit inside modules
+    /// whose forward signatures follow transformers (Python carries it on the ambient <c>ForwardContext</c> too).
+    /// </summary>
+    internal IDisposable UseTaskIds(TaskIdInput taskIds)
+    {
+        ArgumentNullException.ThrowIfNull(taskIds);
+        var previous = _scoped.Value;
+        var scoped = (previous ?? new ScopedSetup(Composition, _names) { FollowsActive = true }) with { TaskIds = taskIds };
         _scoped.Value = scoped;
         return new Restore(this, scoped, previous);
     }
@@ -113,14 +135,6 @@ public sealed class ActiveAdapterSetup
     internal AdapterForwardContext RequireForward(AdapterCompositionBlock block) =>
         OpenForward ?? throw new AdapterCompositionException(
             $"{block} needs the per-forward state of a model pass (whether the batch was already replicated); run the layer inside the model's forward, or open ActiveAdapterSetup.BeginForward() first.");
-
-    /// <summary>Keeps <paramref name="context"/> readable through <see cref="Forward"/> after its pass ended; frees the pass before it.</summary>
-    internal void Finished(AdapterForwardContext context)
-    {
-        var previous = _lastForward.Value;
-        _lastForward.Value = context;
-        if (previous is not null && !ReferenceEquals(previous, context)) previous.ReleaseRecords();
-    }
 
     /// <summary>
     /// The setup to run at a site holding <paramref name="available"/> in layer <paramref name="layer"/>, as Python's
@@ -158,6 +172,11 @@ public sealed class ActiveAdapterSetup
     private sealed record ScopedSetup(AdapterCompositionBlock? Setup, IReadOnlyList<string> Names)
     {
         public bool InputParallelized { get; init; }
+
+        public TaskIdInput? TaskIds { get; init; }
+
+        /// <summary>Only task ids are scoped: the setup is whatever is active when the pass runs.</summary>
+        public bool FollowsActive { get; init; }
     }
 
     private sealed class Restore(ActiveAdapterSetup owner, ScopedSetup scoped, ScopedSetup? previous) : IDisposable

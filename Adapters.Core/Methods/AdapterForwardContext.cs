@@ -1,3 +1,4 @@
+using Adapters.Core.Composition;
 using static TorchSharp.torch;
 
 using Parallel = Adapters.Core.Composition.Parallel;
@@ -6,23 +7,24 @@ namespace Adapters.Core.Methods;
 
 /// <summary>
 /// Everything one forward pass of a model shares across its adapter layers, Python's <c>ForwardContext</c>: the input
-/// attention mask (ReFT positions), the prefix states computed once for all layers, whether a
-/// <see cref="Parallel"/> block already replicated the batch, and the AdapterFusion attentions when requested.
+/// attention mask (ReFT positions), the task ids of a <see cref="MultiTask"/> setup, the prefix states computed once
+/// for all layers, whether a <see cref="Parallel"/> block already replicated the batch, and the
+/// <see cref="AdapterForwardOutputs"/> the sites report when the model asked for them.
 /// </summary>
 /// <remarks>
 /// A model opens it with <see cref="ActiveAdapterSetup.BeginForward"/> (through <c>AdapterModel.BeginAdapterForward</c>)
-/// at the start of its forward and disposes it at the end; adapter sites find it through
-/// <see cref="ActiveAdapterSetup.OpenForward"/>. It flows with the async context, so concurrent forwards on different
-/// threads never see each other's state, and a forward nested in another restores the outer context when it ends.
-/// After the pass, <see cref="ActiveAdapterSetup.Forward"/> still returns it on the same flow so that recorded fusion
-/// attentions can be read.
+/// at the start of its forward, returns <see cref="Outputs"/> on its output and disposes the context at the end. The
+/// context is ambient while the pass runs, as Python's <c>ForwardContext.get_context()</c> is: adapter sites sit deep
+/// inside modules whose signatures follow transformers and cannot carry it. It flows with the async context, so
+/// concurrent forwards on different threads never see each other's state, and a forward nested in another restores the
+/// outer context when it ends. Nothing is handed back through it after the pass: results travel on the model output.
 /// </remarks>
 public sealed class AdapterForwardContext : IDisposable
 {
     private static readonly AsyncLocal<AdapterForwardContext?> s_current = new();
     private readonly AdapterForwardContext? _outer;
     private readonly Dictionary<string, Tensor> _prefixStates = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, Dictionary<int, Dictionary<string, Tensor>>> _fusionAttentions = new(StringComparer.Ordinal);
+    private readonly TaskIdInput? _taskIds;
     private bool _disposed;
 
     private AdapterForwardContext(ActiveAdapterSetup? setup, Tensor? attentionMask, AdapterForwardContext? outer)
@@ -30,6 +32,9 @@ public sealed class AdapterForwardContext : IDisposable
         Setup = setup;
         AttentionMask = attentionMask;
         _outer = outer;
+        _taskIds = setup?.TaskIdInput;
+        if (setup is { OutputFusionAttentions: true } or { OutputGatingScores: true })
+            Outputs = new AdapterForwardOutputs(setup.OutputFusionAttentions, setup.OutputGatingScores);
     }
 
     /// <summary>The innermost context open on this async flow, or null outside every forward pass.</summary>
@@ -51,11 +56,11 @@ public sealed class AdapterForwardContext : IDisposable
     public long OriginalBatchSize { get; private set; }
 
     /// <summary>
-    /// Fusion attention probabilities recorded in this pass when <see cref="ActiveAdapterSetup.OutputFusionAttentions"/>
-    /// is set: fusion name → layer → location (<c>mh_adapter</c> or <c>output_adapter</c>) → probabilities of shape
-    /// (B, S, N), detached. They stay valid until the next pass of the same model on this flow ends.
+    /// What the sites of this pass report (fusion attentions, gating scores), or null when the model asked for neither
+    /// (<see cref="ActiveAdapterSetup.OutputFusionAttentions"/>, <see cref="ActiveAdapterSetup.OutputGatingScores"/>).
+    /// The model's forward returns it on its output.
     /// </summary>
-    public IReadOnlyDictionary<string, Dictionary<int, Dictionary<string, Tensor>>> FusionAttentions => _fusionAttentions;
+    public AdapterForwardOutputs? Outputs { get; }
 
     /// <summary>
     /// Opens a context that belongs to no particular model, given <paramref name="attentionMask"/>; every model's
@@ -70,9 +75,6 @@ public sealed class AdapterForwardContext : IDisposable
         return context;
     }
 
-    /// <summary>A context that never ran: nothing recorded, not open.</summary>
-    internal static AdapterForwardContext Closed() => new(null, null, null) { _disposed = true };
-
     /// <summary>The innermost open context of <paramref name="setup"/> on this flow (a context of no model counts for all), or null.</summary>
     internal static AdapterForwardContext? OpenFor(ActiveAdapterSetup setup)
     {
@@ -82,12 +84,12 @@ public sealed class AdapterForwardContext : IDisposable
     }
 
     /// <summary>
-    /// How a <see cref="Composition.Parallel"/> block with <paramref name="channels"/> children sees a site's
+    /// How a <see cref="Parallel"/> block with <paramref name="channels"/> children sees a site's
     /// <paramref name="rows"/>: the first site of the pass (or one still holding the un-replicated batch, as LoRA on
     /// q/k/v does, Python's <c>allow_multi_parallelize</c>) must replicate them, and this records that; later sites
     /// split the replicated batch. Returns the original batch size, i.e. the rows per child.
     /// </summary>
-    /// <exception cref="Composition.AdapterCompositionException">Replicated rows that do not divide into the channels.</exception>
+    /// <exception cref="AdapterCompositionException">Replicated rows that do not divide into the channels.</exception>
     public long ParallelRows(long rows, int channels, out bool replicate)
     {
         replicate = !Parallelized || rows == OriginalBatchSize;
@@ -97,7 +99,7 @@ public sealed class AdapterForwardContext : IDisposable
             return rows;
         }
         if (rows % channels != 0)
-            throw new Composition.AdapterCompositionException($"The batch of {rows} rows in a Parallel block is not divisible by its {channels} channels.");
+            throw new AdapterCompositionException($"The batch of {rows} rows in a Parallel block is not divisible by its {channels} channels.");
         return rows / channels;
     }
 
@@ -108,16 +110,25 @@ public sealed class AdapterForwardContext : IDisposable
         OriginalBatchSize = originalBatchSize;
     }
 
-    /// <summary>Stores the attention probabilities of fusion <paramref name="fusion"/> at a layer and location.</summary>
-    public void RecordFusionAttention(string fusion, int layer, string location, Tensor probabilities)
+    /// <summary>
+    /// How <paramref name="block"/> regroups this pass's <paramref name="rows"/> rows by task (Python reads
+    /// <c>context.task_ids</c>, given to the model's forward).
+    /// </summary>
+    /// <exception cref="AdapterCompositionException">No task ids were given, or they do not fit the batch or the block.</exception>
+    internal TaskRows TaskIds(MultiTask block, long rows)
     {
-        ArgumentNullException.ThrowIfNull(probabilities);
-        if (!_fusionAttentions.TryGetValue(fusion, out var byLayer)) _fusionAttentions[fusion] = byLayer = [];
-        if (!byLayer.TryGetValue(layer, out var byLocation)) byLayer[layer] = byLocation = new Dictionary<string, Tensor>(StringComparer.Ordinal);
-        if (byLocation.TryGetValue(location, out var previous)) previous.Dispose();
-        var kept = probabilities.detach().clone();
-        kept.DetachFromDisposeScope();
-        byLocation[location] = kept;
+        if (_taskIds is null)
+            throw new AdapterCompositionException(
+                $"{block} needs one task id per row of the batch; run the forward inside AdapterModel.UseTaskIds(...) (Python's task_ids argument).");
+        var ids = _taskIds.Resolve(block);
+        // A Parallel block before it, or generation's replicated inputs, give whole copies of the batch; each copy keeps its task ids.
+        if (ids.Length != rows)
+        {
+            if (ids.Length == 0 || rows % ids.Length != 0)
+                throw new AdapterCompositionException($"{block} got {ids.Length} task ids for a batch of {rows} rows; give one id per row.");
+            ids = Enumerable.Repeat(ids, (int)(rows / ids.Length)).SelectMany(x => x).ToArray();
+        }
+        return TaskRows.For(ids, block.Children.Count, block.ToString(), _taskIds.Device);
     }
 
     /// <summary>The prefix states of key <paramref name="key"/> for this pass, computed by <paramref name="compute"/> on first use.</summary>
@@ -133,15 +144,6 @@ public sealed class AdapterForwardContext : IDisposable
         return states;
     }
 
-    /// <summary>Frees the recorded fusion attentions; called when a later pass of the same model replaces this one.</summary>
-    internal void ReleaseRecords()
-    {
-        foreach (var byLayer in _fusionAttentions.Values)
-            foreach (var byLocation in byLayer.Values)
-                foreach (var tensor in byLocation.Values) tensor.Dispose();
-        _fusionAttentions.Clear();
-    }
-
     /// <summary>Ends the pass: the context that was current before it becomes current again.</summary>
     public void Dispose()
     {
@@ -150,6 +152,5 @@ public sealed class AdapterForwardContext : IDisposable
         foreach (var states in _prefixStates.Values) states.Dispose();
         _prefixStates.Clear();
         if (ReferenceEquals(s_current.Value, this)) s_current.Value = _outer;
-        Setup?.Finished(this);
     }
 }

@@ -1,4 +1,5 @@
 using Adapters.Core.Composition;
+using Adapters.Core.Methods;
 
 namespace Adapters.Core.Models;
 
@@ -47,6 +48,21 @@ public abstract partial class AdapterModel
         ArgumentNullException.ThrowIfNull(setup);
         return UseAdapterSetup(CompositionParser.Parse(setup));
     }
+
+    /// <summary>
+    /// Gives the forward passes run on this thread / async flow until the returned handle is disposed one task id per
+    /// row of the batch, for <see cref="MultiTask"/> setups (Python's <c>task_ids</c> forward argument): entry i is the
+    /// index of the MultiTask child that row i runs through.
+    /// </summary>
+    /// <exception cref="ArgumentException">The ids are not a 1-D integer tensor.</exception>
+    public IDisposable UseTaskIds(TorchSharp.torch.Tensor taskIds) => Setup.UseTaskIds(TaskIdInput.FromTensor(taskIds));
+
+    /// <summary>
+    /// <see cref="UseTaskIds(TorchSharp.torch.Tensor)"/> with the task of each row given by name: the adapter name of a
+    /// child of the <see cref="MultiTask"/> block, as Python accepts a list of task names.
+    /// </summary>
+    /// <exception cref="ArgumentException">The list is empty or holds an empty name.</exception>
+    public IDisposable UseTaskIds(IReadOnlyList<string> taskNames) => Setup.UseTaskIds(TaskIdInput.FromNames(taskNames));
 
     private void ValidateSetup(AdapterCompositionBlock setup)
     {

@@ -185,7 +185,7 @@ public abstract partial class AdapterModel : nn.Module
         var config = GetAdapterConfig(name);
         var method = AdapterMethodRegistry.For(config);
         if (!method.CanMerge(config))
-            throw new InvalidOperationException($"Adapter \"{name}\" is not a LoRA-family adapter; only LoRA, IA3, DoRA and VeRA can be merged.");
+            throw new InvalidOperationException($"Adapter \"{name}\" ({config.GetType().Name}) cannot be merged; only LoRA, IA3, DoRA and VeRA adapters can.");
         method.Merge(this, name, config);
     }
 

@@ -9,4 +9,11 @@ namespace Adapters.Core.Models;
 /// The vector (B, H) classification heads read without a pooler (Python's <c>cls_output</c>): a decoder's last
 /// non-padding token; null means the first token of <paramref name="LastHiddenState"/>.
 /// </param>
-public sealed record EncoderOutput(Tensor LastHiddenState, Tensor? PoolerOutput, Tensor? ClsOutput = null);
+public sealed record EncoderOutput(Tensor LastHiddenState, Tensor? PoolerOutput, Tensor? ClsOutput = null)
+{
+    /// <summary>
+    /// Fusion attentions and gating scores of the pass when the model asked for them
+    /// (<c>Setup.OutputFusionAttentions</c>, <c>Setup.OutputGatingScores</c>), else null.
+    /// </summary>
+    public Methods.AdapterForwardOutputs? AdapterOutputs { get; init; }
+}

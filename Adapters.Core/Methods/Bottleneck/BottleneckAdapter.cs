@@ -1,5 +1,4 @@
 using Adapters.Core.Configuration;
-using Adapters.Core.Methods.Gating;
 using TorchSharp;
 using TorchSharp.Modules;
 using TorchSharp.Utils;
@@ -84,9 +83,6 @@ public sealed class BottleneckAdapter : nn.Module
     /// <summary>The config this adapter was built from.</summary>
     public BnConfig Config => _config;
 
-    /// <summary>The gate value (B, 1, 1) of the last forward while a <see cref="GatingScoreRecorder"/> was open, else null.</summary>
-    internal Tensor? LastGate { get; private set; }
-
     /// <summary>
     /// Python's <c>pre_forward</c>: decides what the adapter reads and what its residual is. Sequential adapters may
     /// add <paramref name="subBlockInput"/> and apply the pretrained <paramref name="layerNorm"/> first
@@ -117,7 +113,13 @@ public sealed class BottleneckAdapter : nn.Module
     /// <see cref="Forward(Tensor, Tensor)"/> that also returns <paramref name="up"/>, the scaled up-projection before
     /// dropout and residual, which AdapterFusion attends over.
     /// </summary>
-    public Tensor Forward(Tensor input, Tensor residual, out Tensor up)
+    public Tensor Forward(Tensor input, Tensor residual, out Tensor up) => Forward(input, residual, out up, out _);
+
+    /// <summary>
+    /// <see cref="Forward(Tensor, Tensor, out Tensor)"/> that also returns the gate value (B, 1, 1) it applied, or null
+    /// when the adapter is not gated, for the pass's gating scores.
+    /// </summary>
+    internal Tensor Forward(Tensor input, Tensor residual, out Tensor up, out Tensor? gate)
     {
         ArgumentNullException.ThrowIfNull(input);
         ArgumentNullException.ThrowIfNull(residual);
@@ -126,12 +128,11 @@ public sealed class BottleneckAdapter : nn.Module
         up = StochasticDepth.Apply(up, _config.StochasticDepth, training);
         up = _scaling is not null ? up * _scaling : _config.Scaling.Value == 1.0 ? up : up * _config.Scaling.Value;
         var output = _config.Dropout > 0 ? nn.functional.dropout(up, _config.Dropout, training) : up;
-        LastGate = null;
+        gate = null;
         if (_gate is not null)
         {
-            var gate = torch.sigmoid(_gate.call(input)).mean([1]).unsqueeze(-1);
+            gate = torch.sigmoid(_gate.call(input)).mean([1]).unsqueeze(-1);
             output = output * gate;
-            if (GatingScoreRecorder.IsRecording) LastGate = gate;
         }
         if (_config.IsParallel)
         {

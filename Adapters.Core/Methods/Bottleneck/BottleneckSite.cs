@@ -1,10 +1,8 @@
 using Adapters.Core.Composition;
 using Adapters.Core.Methods.Fusion;
-using Adapters.Core.Methods.Gating;
 using TorchSharp;
 using static TorchSharp.torch;
 
-using Parallel = Adapters.Core.Composition.Parallel;
 
 namespace Adapters.Core.Methods.Bottleneck;
 
@@ -17,6 +15,7 @@ namespace Adapters.Core.Methods.Bottleneck;
 public sealed class BottleneckSite
 {
     private readonly ActiveAdapterSetup _setup;
+    private readonly Composer _composition;
 
     /// <summary>Creates a site for layer <paramref name="layerIndex"/> at location <paramref name="location"/>.</summary>
     public BottleneckSite(ActiveAdapterSetup setup, int layerIndex, BottleneckLocation location)
@@ -25,6 +24,7 @@ public sealed class BottleneckSite
         LayerIndex = layerIndex;
         Location = location;
         Module = AdapterModuleDict.Of(("adapters", Adapters), ("adapter_fusion_layer", FusionLayers));
+        _composition = new Composer(this);
     }
 
     /// <summary>The adapters at this site, by name.</summary>
@@ -70,152 +70,93 @@ public sealed class BottleneckSite
             return layerNorm is null ? sum : layerNorm(sum);
         }
 
-        var state = Compose(setup, new BottleneckState(hidden, subBlockInput, subBlockInput, null, null), 0, layerNorm);
+        var state = CompositionDriver<BottleneckState>.Compose(_composition, setup,
+            new BottleneckState(hidden, subBlockInput, subBlockInput, null, null, layerNorm), _setup);
         var last = Adapters.Get<BottleneckAdapter>(state.Last!)!;
         // Python passes the pre-composition output here; matching its rows lets parallel adapters follow a Parallel block.
         return last.PostForward(state.Hidden, ParallelBatch.Match(state.Hidden, hidden), state.Input, layerNorm);
     }
 
-    private BottleneckState Compose(AdapterCompositionBlock block, BottleneckState state, int level, Func<Tensor, Tensor>? layerNorm) => block switch
+    /// <summary>The hooks of a bottleneck site: every composition block, with Python's <c>BottleneckLayer</c> state handling.</summary>
+    private sealed class Composer(BottleneckSite site) : ICompositionSite<BottleneckState>
     {
-        Stack stack => ComposeStack(stack, state, level, layerNorm),
-        Fuse fuse => ComposeFuse(fuse, state, level, layerNorm),
-        Split split => ComposeSplit(split, state, level, layerNorm),
-        BatchSplit batchSplit => ComposeBatchSplit(batchSplit, state, level, layerNorm),
-        Parallel parallel => ComposeParallel(parallel, state, level, layerNorm),
-        Average average => ComposeAverage(average, state, level, layerNorm),
-        _ => throw new AdapterCompositionException($"Bottleneck adapters do not support {block.TypeName} blocks."),
-    };
+        public string MethodName => "Bottleneck adapters";
 
-    private BottleneckState ComposeChild(AdapterCompositionBlock parent, CompositionChild child, BottleneckState state, int level, Func<Tensor, Tensor>? layerNorm)
-    {
-        CompositionRules.CheckChild(parent, child.Block!, level);
-        return Compose(child.Block!, state, level + 1, layerNorm);
-    }
+        public int LayerIndex => site.LayerIndex;
 
-    private BottleneckState ComposeStack(Stack stack, BottleneckState state, int level, Func<Tensor, Tensor>? layerNorm)
-    {
-        foreach (var child in stack.Children)
+        public bool Has(string adapter) => site.Adapters.Contains(adapter);
+
+        public IReadOnlyList<Type> SupportedBlocks { get; } =
+            [typeof(Stack), typeof(Fuse), typeof(Split), typeof(BatchSplit), typeof(MultiTask), typeof(Composition.Parallel), typeof(Average)];
+
+        public BottleneckState PreBlock(string adapter, BottleneckState state)
         {
-            if (child.Block is not null)
+            // Python re-runs pre_forward for every stacked adapter: seq_bn re-applies LN(h + r0) each time.
+            var (input, residual) = site.Adapters.Get<BottleneckAdapter>(adapter)!.PreForward(state.Hidden, state.Input, state.LayerNorm);
+            return state with { Hidden = input, Residual = residual };
+        }
+
+        public BottleneckState Single(string adapter, BottleneckState state)
+        {
+            var module = site.Adapters.Get<BottleneckAdapter>(adapter)!;
+            var output = module.Forward(state.Hidden, state.Residual ?? state.Hidden, out var up, out var gate);
+            if (gate is not null) site._setup.OpenForward?.Outputs?.RecordGatingScore(adapter, site.LayerIndex, site.LocationKey, gate);
+            return state with { Hidden = output, Up = up, Last = adapter };
+        }
+
+        public long BatchSize(BottleneckState state) => state.Hidden.shape[0];
+
+        public BottleneckState Rows(BottleneckState state, long start, long end) => state.Rows(start, end);
+
+        public BottleneckState SelectRows(BottleneckState state, Tensor index) => state.SelectRows(index);
+
+        public BottleneckState Repeat(BottleneckState state, int copies) => state.Repeat(copies);
+
+        public BottleneckState PadAndConcat(IReadOnlyList<BottleneckState> states) => BottleneckState.ConcatRows(states);
+
+        public BottleneckState Mean(BottleneckState input, IReadOnlyList<BottleneckState> states, IReadOnlyList<double> weights, Average average)
+        {
+            if (states.Count == 0) return input;
+            return input with { Hidden = AverageStates(states.Select(s => s.Hidden).ToList(), weights, average), Last = states[^1].Last };
+        }
+
+        public long SequenceLength(BottleneckState state) => state.Hidden.shape[1];
+
+        public BottleneckState Positions(BottleneckState state, long start, long end) => state.Positions(start, end);
+
+        public BottleneckState JoinPositions(BottleneckState input, IReadOnlyList<BottleneckState> parts) =>
+            input with { Hidden = cat(parts.Select(p => p.Hidden).ToArray(), 1), Last = parts.LastOrDefault(p => p.Last is not null).Last ?? input.Last };
+
+        public BottleneckState Fuse(Fuse fuse, BottleneckState state, CompositionDriver<BottleneckState>.ChildRunner children)
+        {
+            var fusion = site.FusionLayers.Get<AdapterFusionLayer>(fuse.Name)
+                ?? throw new AdapterCompositionException(
+                    $"No AdapterFusion \"{fuse.Name}\" at layer {LayerIndex} ({site.LocationKey}); add it with AddAdapterFusion, and fuse only adapters that all have this location.");
+            var last = fuse.Last();
+            var lastAdapter = site.Adapters.Get<BottleneckAdapter>(last)
+                ?? throw new AdapterCompositionException($"Fuse needs adapter \"{last}\" at layer {LayerIndex} ({site.LocationKey}), where it has no module.");
+            // The query comes from the last adapter's pre_forward: before or after the pretrained LN, or r0 for parallel adapters.
+            var raw = state.Hidden;
+            var (input, residual) = lastAdapter.PreForward(state.Hidden, state.Input, state.LayerNorm);
+            var query = fusion.Config.QueryBeforeLn && !lastAdapter.Config.IsParallel ? raw : input;
+            state = state with { Hidden = input, Residual = residual };
+
+            var ups = new List<Tensor>();
+            foreach (var child in fuse.Children)
             {
-                state = ComposeChild(stack, child, state, level, layerNorm);
+                if (!children.TryRun(child, state, out var childState)) continue;
+                ups.Add(childState.Up ?? throw new AdapterCompositionException($"Fuse child {child} produced no adapter output at layer {LayerIndex}."));
             }
-            else if (Adapters.Contains(child.Adapter!))
+            var hidden = state.Hidden;
+            if (ups.Count > 0)
             {
-                // Python re-runs pre_forward for every stacked adapter: seq_bn re-applies LN(h + r0) each time.
-                state = PreBlock(child.Adapter!, state, layerNorm);
-                state = Single(child.Adapter!, state);
+                var stacked = stack(ups, 0).permute(1, 2, 0, 3);
+                var (output, probabilities) = fusion.Forward(query, stacked, residual);
+                hidden = output;
+                site._setup.OpenForward?.Outputs?.RecordFusionAttention(fuse.Name, LayerIndex, site.LocationKey, probabilities);
             }
+            return state with { Hidden = hidden, Last = last };
         }
-        return state;
-    }
-
-    private BottleneckState ComposeFuse(Fuse fuse, BottleneckState state, int level, Func<Tensor, Tensor>? layerNorm)
-    {
-        if (!fuse.Flatten().Any(Adapters.Contains)) return state;
-        var fusion = FusionLayers.Get<AdapterFusionLayer>(fuse.Name)
-            ?? throw new AdapterCompositionException(
-                $"No AdapterFusion \"{fuse.Name}\" at layer {LayerIndex} ({LocationKey}); add it with AddAdapterFusion, and fuse only adapters that all have this location.");
-        var last = fuse.Last();
-        var lastAdapter = Adapters.Get<BottleneckAdapter>(last)
-            ?? throw new AdapterCompositionException($"Fuse needs adapter \"{last}\" at layer {LayerIndex} ({LocationKey}), where it has no module.");
-        // The query comes from the last adapter's pre_forward: before or after the pretrained LN, or r0 for parallel adapters.
-        var raw = state.Hidden;
-        var (input, residual) = lastAdapter.PreForward(state.Hidden, state.Input, layerNorm);
-        var query = fusion.Config.QueryBeforeLn && !lastAdapter.Config.IsParallel ? raw : input;
-        state = state with { Hidden = input, Residual = residual };
-
-        var ups = new List<Tensor>();
-        foreach (var child in fuse.Children)
-        {
-            BottleneckState childState;
-            if (child.Block is not null) childState = ComposeChild(fuse, child, state, level, layerNorm);
-            else if (Adapters.Contains(child.Adapter!)) childState = Single(child.Adapter!, state);
-            else continue;
-            ups.Add(childState.Up ?? throw new AdapterCompositionException($"Fuse child {child} produced no adapter output at layer {LayerIndex}."));
-        }
-        var hidden = state.Hidden;
-        if (ups.Count > 0)
-        {
-            var stacked = stack(ups, 0).permute(1, 2, 0, 3);
-            var (output, probabilities) = fusion.Forward(query, stacked, residual);
-            hidden = output;
-            if (_setup.OutputFusionAttentions) _setup.OpenForward?.RecordFusionAttention(fuse.Name, LayerIndex, LocationKey, probabilities);
-        }
-        return state with { Hidden = hidden, Last = last };
-    }
-
-    private BottleneckState ComposeSplit(Split split, BottleneckState state, int level, Func<Tensor, Tensor>? layerNorm)
-    {
-        var length = state.Hidden.shape[1];
-        if (split.Splits.Sum() != length)
-            throw new AdapterCompositionException(
-                $"The input has sequence length {length}, which is not the sum of splits [{string.Join(", ", split.Splits)}] (Python raises IndexError).");
-        state = PreBlock(split, state, layerNorm);
-        var parts = new List<Tensor>();
-        string? last = null;
-        long start = 0;
-        foreach (var (child, size) in split.Children.Zip(split.Splits))
-        {
-            var childState = state.Positions(start, start + size);
-            start += size;
-            if (child.Block is not null) childState = ComposeChild(split, child, childState, level, layerNorm);
-            else if (Adapters.Contains(child.Adapter!)) childState = Single(child.Adapter!, childState);
-            // Python drops the positions of a child without a module here, breaking the shape; they pass through instead.
-            parts.Add(childState.Hidden);
-            last = childState.Last ?? last;
-        }
-        return state with { Hidden = cat(parts, 1), Last = last };
-    }
-
-    private BottleneckState ComposeBatchSplit(BatchSplit batchSplit, BottleneckState state, int level, Func<Tensor, Tensor>? layerNorm)
-    {
-        var batch = state.Hidden.shape[0];
-        if (batchSplit.BatchSizes.Sum() != batch)
-            throw new AdapterCompositionException(
-                $"The batch has {batch} rows, which is not the sum of batch_sizes [{string.Join(", ", batchSplit.BatchSizes)}] (Python raises IndexError).");
-        state = PreBlock(batchSplit, state, layerNorm);
-        var children = new List<BottleneckState>();
-        long start = 0;
-        foreach (var (child, size) in batchSplit.Children.Zip(batchSplit.BatchSizes))
-        {
-            var rows = state.Rows(start, start + size);
-            start += size;
-            children.Add(RunChild(batchSplit, child, rows, level, layerNorm));
-        }
-        return BottleneckState.ConcatRows(children);
-    }
-
-    private BottleneckState ComposeParallel(Parallel parallel, BottleneckState state, int level, Func<Tensor, Tensor>? layerNorm)
-    {
-        // The first adapter layer that sees the Parallel block replicates the batch once per child.
-        var original = _setup.RequireForward(parallel).ParallelRows(state.Hidden.shape[0], parallel.ParallelChannels, out var replicate);
-        if (replicate) state = state.Repeat(parallel.ParallelChannels);
-        state = PreBlock(parallel, state, layerNorm);
-        var children = new List<BottleneckState>();
-        for (var i = 0; i < parallel.Children.Count; i++)
-            children.Add(RunChild(parallel, parallel.Children[i], state.Rows(i * original, (i + 1) * original), level, layerNorm));
-        return BottleneckState.ConcatRows(children);
-    }
-
-    private BottleneckState ComposeAverage(Average average, BottleneckState state, int level, Func<Tensor, Tensor>? layerNorm)
-    {
-        state = PreBlock(average, state, layerNorm);
-        var outputs = new List<Tensor>();
-        var weights = new List<double>();
-        BottleneckState lastState = state;
-        for (var i = 0; i < average.Children.Count; i++)
-        {
-            var child = average.Children[i];
-            if (child.Block is not null) lastState = ComposeChild(average, child, state, level, layerNorm);
-            else if (Adapters.Contains(child.Adapter!)) lastState = Single(child.Adapter!, state);
-            else continue;
-            outputs.Add(lastState.Hidden);
-            weights.Add(average.Weights[i]);
-        }
-        if (outputs.Count == 0) return state;
-        return state with { Hidden = AverageStates(outputs, weights, average), Last = lastState.Last };
     }
 
     /// <summary>
@@ -245,34 +186,5 @@ public sealed class BottleneckSite
                 : throw new AdapterCompositionException($"Average cannot combine outputs of shapes [{string.Join(", ", a)}] and [{string.Join(", ", b)}].");
         }
         return result;
-    }
-
-    private BottleneckState RunChild(AdapterCompositionBlock parent, CompositionChild child, BottleneckState rows, int level, Func<Tensor, Tensor>? layerNorm)
-    {
-        if (child.Block is not null) return ComposeChild(parent, child, rows, level, layerNorm);
-        // A child with no module in this layer passes its rows through unchanged, as in Python.
-        return Adapters.Contains(child.Adapter!) ? Single(child.Adapter!, rows) : rows;
-    }
-
-    private BottleneckState PreBlock(AdapterCompositionBlock block, BottleneckState state, Func<Tensor, Tensor>? layerNorm)
-    {
-        // Python takes block.first() and fails when it has no module here; the first adapter present is used instead.
-        var first = block.Flatten().FirstOrDefault(Adapters.Contains);
-        return first is null ? state : PreBlock(first, state, layerNorm);
-    }
-
-    private BottleneckState PreBlock(string adapter, BottleneckState state, Func<Tensor, Tensor>? layerNorm)
-    {
-        var (input, residual) = Adapters.Get<BottleneckAdapter>(adapter)!.PreForward(state.Hidden, state.Input, layerNorm);
-        return state with { Hidden = input, Residual = residual };
-    }
-
-    private BottleneckState Single(string adapter, BottleneckState state)
-    {
-        var module = Adapters.Get<BottleneckAdapter>(adapter)!;
-        var output = module.Forward(state.Hidden, state.Residual ?? state.Hidden, out var up);
-        if (module.LastGate is { } gate)
-            GatingScoreRecorder.Record(adapter, LayerIndex, Location == BottleneckLocation.Attention ? "mh_adapter" : "output_adapter", gate);
-        return state with { Hidden = output, Up = up, Last = adapter };
     }
 }

@@ -17,6 +17,7 @@ namespace Adapters.Core.Methods.LoRA;
 public sealed class AdaptableLinear : nn.Module<Tensor, Tensor>
 {
     private readonly ActiveAdapterSetup _setup;
+    private readonly Composer _composition;
     private Tensor? _weightBeforeMerge;
     private Parameter _weight;
     private Parameter? _bias;
@@ -53,6 +54,7 @@ public sealed class AdaptableLinear : nn.Module<Tensor, Tensor>
             _bias?.copy_(linear.bias!);
         }
         register_module("loras", Loras);
+        _composition = new Composer(this);
     }
 
     /// <summary>Children are registered explicitly under Python's names; field-based registration would add C# field names.</summary>
@@ -188,122 +190,12 @@ public sealed class AdaptableLinear : nn.Module<Tensor, Tensor>
         if (MergedAdapter is not null) return output;
         var setup = _setup.SetupAt(Loras, LayerIndex);
         if (setup is null) return output;
-        var state = Compose(setup, new LoRAState(input, null, output, null), 0);
+        var state = CompositionDriver<LoRAState>.Compose(_composition, setup, new LoRAState(input, null, output, null), _setup);
         if (state.Delta is null || state.Last is null) return state.Output;
         var last = Loras.Get<LoRALayer>(state.Last)!;
         if (_quantState is null || !last.CombineReadsWeight) return last.Combine(state.Output, state.Delta, OutInWeight);
         using var dense = OutInWeight;
         return last.Combine(state.Output, state.Delta, dense);
-    }
-
-    private LoRAState Compose(AdapterCompositionBlock block, LoRAState state, int level)
-    {
-        switch (block)
-        {
-            case Stack stack:
-                foreach (var child in stack.Children)
-                {
-                    if (child.Block is not null) state = ComposeChild(stack, child.Block, state, level);
-                    else if (Loras.Contains(child.Adapter!)) state = Single(child.Adapter!, state);
-                }
-                return state;
-            case BatchSplit batchSplit:
-                return ComposeBatchSplit(batchSplit, state, level);
-            case Parallel parallel:
-                return ComposeParallel(parallel, state, level);
-            case Average average:
-                return ComposeAverage(average, state, level);
-            default:
-                // Python ignores a block with no module here and otherwise has no LoRA implementation for it.
-                if (!block.Flatten().Any(Loras.Contains)) return state;
-                throw new AdapterCompositionException(
-                    $"{block.TypeName} is not supported for LoRA-family adapters (LoRA, IA3, DoRA, VeRA); they support Stack, BatchSplit, Parallel and Average. Setup: {block}.");
-        }
-    }
-
-    private LoRAState ComposeChild(AdapterCompositionBlock parent, AdapterCompositionBlock child, LoRAState state, int level)
-    {
-        CompositionRules.CheckChild(parent, child, level);
-        return Compose(child, state, level + 1);
-    }
-
-    private LoRAState Single(string name, LoRAState state)
-    {
-        var module = Loras.Get<LoRALayer>(name)!;
-        var delta = module.Contribution(state.Delta, state.Input);
-        if (module.LastGate is { } gate) Gating.GatingScoreRecorder.Record(name, LayerIndex, GateLocation, gate);
-        return state with { Delta = delta, Last = name };
-    }
-
-    private LoRAState RunChild(AdapterCompositionBlock parent, CompositionChild child, LoRAState rows, int level)
-    {
-        if (child.Block is not null) return ComposeChild(parent, child.Block, rows, level);
-        return Loras.Contains(child.Adapter!) ? Single(child.Adapter!, rows) : rows;
-    }
-
-    private LoRAState ComposeBatchSplit(BatchSplit batchSplit, LoRAState state, int level)
-    {
-        var batch = state.Input.shape[0];
-        if (batchSplit.BatchSizes.Sum() != batch)
-            throw new AdapterCompositionException(
-                $"The batch has {batch} rows, which is not the sum of batch_sizes [{string.Join(", ", batchSplit.BatchSizes)}] (Python raises IndexError).");
-        var children = new List<LoRAState>();
-        long start = 0;
-        foreach (var (child, size) in batchSplit.Children.Zip(batchSplit.BatchSizes))
-        {
-            children.Add(RunChild(batchSplit, child, state.Rows(start, start + size), level));
-            start += size;
-        }
-        return ConcatRows(children);
-    }
-
-    private LoRAState ComposeParallel(Parallel parallel, LoRAState state, int level)
-    {
-        // LoRA may replicate again: q, k and v each see the un-replicated layer input (Python's allow_multi_parallelize).
-        var original = _setup.RequireForward(parallel).ParallelRows(state.Input.shape[0], parallel.ParallelChannels, out var replicate);
-        if (replicate) state = state.Repeat(parallel.ParallelChannels);
-        var children = new List<LoRAState>();
-        for (var i = 0; i < parallel.Children.Count; i++)
-            children.Add(RunChild(parallel, parallel.Children[i], state.Rows(i * original, (i + 1) * original), level));
-        return ConcatRows(children);
-    }
-
-    private LoRAState ComposeAverage(Average average, LoRAState state, int level)
-    {
-        var deltas = new List<Tensor>();
-        var weights = new List<double>();
-        string? last = null;
-        for (var i = 0; i < average.Children.Count; i++)
-        {
-            var child = average.Children[i];
-            LoRAState result;
-            if (child.Block is not null) result = ComposeChild(average, child.Block, state, level);
-            else if (Loras.Contains(child.Adapter!)) result = Single(child.Adapter!, state);
-            else continue;
-            if (result.Delta is null) continue;
-            deltas.Add(result.Delta);
-            weights.Add(average.Weights[i]);
-            last = result.Last;
-        }
-        if (deltas.Count == 0) return state;
-        return state with { Delta = Bottleneck.BottleneckSite.AverageStates(deltas, weights, average), Last = last };
-    }
-
-    private LoRAState ConcatRows(IReadOnlyList<LoRAState> states)
-    {
-        var last = states.LastOrDefault(s => s.Last is not null).Last;
-        Tensor? delta = null;
-        if (last is not null)
-        {
-            // Rows whose child has no module here get the neutral contribution: 0 for additive modules, 1 for IA³.
-            var scale = Loras.Get<LoRALayer>(last) is IA3Module;
-            delta = cat(states.Select(s => s.Delta is { } d ? d.expand_as(s.Output) : scale ? ones_like(s.Output) : zeros_like(s.Output)).ToArray(), 0);
-        }
-        return new LoRAState(
-            cat(states.Select(s => s.Input).ToArray(), 0),
-            delta,
-            cat(states.Select(s => s.Output).ToArray(), 0),
-            last);
     }
 
     // Python's LoRA location keys, under which gate values are reported (q, k and v share "selfattn").
@@ -313,6 +205,70 @@ public sealed class AdaptableLinear : nn.Module<Tensor, Tensor>
         LoRALocation.Output => "output",
         _ => "selfattn",
     };
+
+    /// <summary>The hooks of a LoRA-family layer (Python's <c>LoRALinear</c>): Stack, BatchSplit, MultiTask, Parallel and Average.</summary>
+    private sealed class Composer(AdaptableLinear layer) : ICompositionSite<LoRAState>
+    {
+        public string MethodName => "LoRA-family adapters (LoRA, IA3, DoRA, VeRA)";
+
+        public int LayerIndex => layer.LayerIndex;
+
+        public IReadOnlyList<Type> SupportedBlocks { get; } = [typeof(Stack), typeof(BatchSplit), typeof(MultiTask), typeof(Parallel), typeof(Average)];
+
+        public bool Has(string adapter) => layer.Loras.Contains(adapter);
+
+        public LoRAState Single(string adapter, LoRAState state)
+        {
+            var module = layer.Loras.Get<LoRALayer>(adapter)!;
+            var delta = module.Contribution(state.Delta, state.Input);
+            // Only gated modules look up the pass's outputs, so ungated LoRA pays nothing for gating scores.
+            if (module.HasGate && layer._setup.OpenForward?.Outputs is { RecordsGatingScores: true } outputs && module.ReportedGate(state.Input) is { } gate)
+                outputs.RecordGatingScore(adapter, layer.LayerIndex, layer.GateLocation, gate);
+            return state with { Delta = delta, Last = adapter };
+        }
+
+        public long BatchSize(LoRAState state) => state.Input.shape[0];
+
+        public LoRAState Rows(LoRAState state, long start, long end) => state.Rows(start, end);
+
+        public LoRAState SelectRows(LoRAState state, Tensor index) => state.SelectRows(index);
+
+        public LoRAState Repeat(LoRAState state, int copies) => state.Repeat(copies);
+
+        public LoRAState PadAndConcat(IReadOnlyList<LoRAState> states)
+        {
+            var last = states.LastOrDefault(s => s.Last is not null).Last;
+            Tensor? delta = null;
+            if (last is not null)
+            {
+                // Rows whose child has no module here get the neutral contribution: 0 for additive modules, 1 for IA³.
+                var scale = layer.Loras.Get<LoRALayer>(last) is IA3Module;
+                delta = cat(states.Select(s => s.Delta is { } d ? d.expand_as(s.Output) : scale ? ones_like(s.Output) : zeros_like(s.Output)).ToArray(), 0);
+            }
+            return new LoRAState(
+                cat(states.Select(s => s.Input).ToArray(), 0),
+                delta,
+                cat(states.Select(s => s.Output).ToArray(), 0),
+                last);
+        }
+
+        public LoRAState Mean(LoRAState input, IReadOnlyList<LoRAState> states, IReadOnlyList<double> weights, Average average)
+        {
+            // A block child that ran no module here has no contribution; it is left out with its weight.
+            var deltas = new List<Tensor>(states.Count);
+            var kept = new List<double>(states.Count);
+            string? last = null;
+            for (var i = 0; i < states.Count; i++)
+            {
+                if (states[i].Delta is not { } delta) continue;
+                deltas.Add(delta);
+                kept.Add(weights[i]);
+                last = states[i].Last;
+            }
+            if (deltas.Count == 0) return input;
+            return input with { Delta = Bottleneck.BottleneckSite.AverageStates(deltas, kept, average), Last = last };
+        }
+    }
 
     /// <summary>Folds adapter <paramref name="name"/> into the weight; the forward pass then skips all LoRA modules.</summary>
     /// <exception cref="InvalidOperationException">Another adapter is merged, or this one is gated.</exception>

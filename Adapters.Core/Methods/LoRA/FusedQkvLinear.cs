@@ -1,6 +1,5 @@
 using Adapters.Core.Composition;
 using Adapters.Core.Conversion;
-using Adapters.Core.Methods.Gating;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -79,7 +78,8 @@ public sealed class FusedQkvLinear : nn.Module<Tensor, Tensor>
                 $"A fused q/k/v projection (layer {LayerIndex}) runs one LoRA adapter at a time, as Python's LoRAMergedLinear; the setup {setup} composes it with others.");
         var result = lora.Combine(output, lora.Contribution(null, input), weight);
         // Python stores the fused projection's gate under the self-attention LoRA location.
-        if (lora.LastGate is { } gate) GatingScoreRecorder.Record(name, LayerIndex, "selfattn", gate);
+        if (lora.HasGate && _setup.OpenForward?.Outputs is { RecordsGatingScores: true } outputs && lora.ReportedGate(input) is { } gate)
+            outputs.RecordGatingScore(name, LayerIndex, "selfattn", gate);
         return result;
     }
 

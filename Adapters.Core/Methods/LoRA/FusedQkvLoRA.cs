@@ -58,6 +58,7 @@ public sealed class FusedQkvLoRA : LoRALayer
         if (outFeatures % 3 != 0) throw new AdapterConfigException($"A fused q/k/v projection must have an output width divisible by 3, got {outFeatures}.");
         if (config.UseDora) throw new AdapterConfigException("use_dora is not supported on a fused q/k/v projection (GPT-2 c_attn); Python's LoRAMergedLinear never applies the DoRA rescale.");
         if (config.IsVera) throw new AdapterConfigException("VeRA is not supported on a fused q/k/v projection (GPT-2 c_attn).");
+        if (config is MTLLoRAConfig) throw new AdapterConfigException("mtl_lora is not supported on a fused q/k/v projection (GPT-2 c_attn).");
         if (config.R <= 0) throw new AdapterConfigException($"LoRA r must be positive, got {config.R}.");
         switch (config.CompositionMode)
         {
@@ -111,6 +112,9 @@ public sealed class FusedQkvLoRA : LoRALayer
         var delta = einsum("tgr,gor->tgo", grouped, b).reshape([.. shape[..^1], Groups * PartWidth]);
         return Scaled(Pad(delta, 0.0));
     }
+
+    /// <summary>One gate value per enabled part of q, k, v (B, parts), as Python reports the fused projection's gate.</summary>
+    internal override Tensor? ReportedGate(Tensor layerInput) => GateHeads(layerInput);
 
     /// <inheritdoc />
     public override Tensor Combine(Tensor layerOutput, Tensor contribution, Tensor weight) =>

@@ -1,5 +1,4 @@
 using Adapters.Core.Configuration;
-using Adapters.Core.Methods.Gating;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -52,8 +51,14 @@ public abstract class LoRALayer : nn.Module
     /// <summary>Output width of the wrapped layer.</summary>
     public long OutFeatures { get; }
 
-    /// <summary>The gate value of the last forward while a <see cref="GatingScoreRecorder"/> was open, else null.</summary>
-    internal Tensor? LastGate { get; private protected set; }
+    /// <summary>
+    /// The gate values this module applies for <paramref name="layerInput"/>, as gating scores report them; null when
+    /// not gated. Sites compute them again only when the pass asked for gating scores, so the forward keeps no state.
+    /// </summary>
+    internal virtual Tensor? ReportedGate(Tensor layerInput) => _gate is null ? null : GateValue(layerInput);
+
+    /// <summary>Whether the module is gated (UniPELT's <c>use_gating</c>), i.e. has gate values to report.</summary>
+    internal bool HasGate => _gate is not null;
 
     /// <summary>Whether the weight can absorb this module (gated modules cannot).</summary>
     public bool CanMerge => _gate is null;
@@ -126,7 +131,6 @@ public abstract class LoRALayer : nn.Module
     {
         var gate = torch.sigmoid(_gate!.call(layerInput));
         gate = layerInput.dim() == 3 ? gate.mean([1]).unsqueeze(-1) : gate;
-        LastGate = GatingScoreRecorder.IsRecording ? gate : null;
         return gate;
     }
 
@@ -136,7 +140,6 @@ public abstract class LoRALayer : nn.Module
         if (_gate is null) return null;
         var gate = torch.sigmoid(_gate.call(layerInput));
         gate = layerInput.dim() == 3 ? gate.mean([1]) : gate;
-        LastGate = GatingScoreRecorder.IsRecording ? gate : null;
         return gate;
     }
 

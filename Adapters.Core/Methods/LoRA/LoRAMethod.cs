@@ -6,7 +6,7 @@ using static TorchSharp.torch;
 namespace Adapters.Core.Methods.LoRA;
 
 /// <summary>
-/// The LoRA family (LoRA, IA³, DoRA, VeRA) on the projections a layer exposes as <see cref="AdaptableLinear"/>, and
+/// The LoRA family (LoRA, IA³, DoRA, VeRA, MTL-LoRA) on the projections a layer exposes as <see cref="AdaptableLinear"/>, and
 /// on a fused q/k/v projection (<see cref="FusedQkvLinear"/>). Owns merging, the LoRA-only averaging strategies and
 /// VeRA's frozen shared matrices.
 /// </summary>
@@ -31,7 +31,11 @@ internal sealed class LoRAMethod() : AdapterMethod<LoRAConfig>("LoRA", [".loras.
             {
                 if (lora.InitWeightsSeed is { } seed && seed != 0) manual_seed(seed);
                 LoRALayer module;
-                if (lora.IsVera)
+                if (lora is MTLLoRAConfig mtl)
+                {
+                    module = new MTLLoRAModule(mtl, linear.InFeatures, linear.OutFeatures, device, dtype);
+                }
+                else if (lora.IsVera)
                 {
                     if (shared is null)
                     {
@@ -77,8 +81,8 @@ internal sealed class LoRAMethod() : AdapterMethod<LoRAConfig>("LoRA", [".loras.
     public override bool StaysFrozen(AdapterConfig config, string key, string name) =>
         config is LoRAConfig { IsVera: true } && AdapterWeightKeys.IsSharedParameter(key, name);
 
-    /// <inheritdoc />
-    public override bool CanMerge(AdapterConfig config) => true;
+    /// <summary>Every LoRA-family adapter merges except MTL-LoRA, which has one weight update per up-projection.</summary>
+    public override bool CanMerge(AdapterConfig config) => config is not MTLLoRAConfig;
 
     /// <inheritdoc />
     public override void Merge(AdapterModel model, string name, AdapterConfig config)

@@ -13,6 +13,15 @@ internal readonly record struct LoRAState(Tensor Input, Tensor? Delta, Tensor Ou
     public LoRAState Rows(long start, long end) => new(
         Input.slice(0, start, end, 1), Delta is null ? null : BatchRows(Delta, Input.shape[0], start, end), Output.slice(0, start, end, 1), Last);
 
+    /// <summary>Rows <paramref name="index"/> in that order (Python's <c>vslice</c> with an index tensor).</summary>
+    public LoRAState SelectRows(Tensor index)
+    {
+        var rows = index.to(Input.device);
+        return new(Input.index_select(0, rows),
+            Delta is not null && IsBatched(Delta, Input.shape[0]) ? Delta.index_select(0, rows) : Delta,
+            Output.index_select(0, rows), Last);
+    }
+
     /// <summary>Every tensor repeated <paramref name="copies"/> times along the batch (Python's <c>repeat</c>).</summary>
     public LoRAState Repeat(int copies) => new(
         Composition.ParallelBatch.Repeat(Input, copies),
@@ -21,5 +30,8 @@ internal readonly record struct LoRAState(Tensor Input, Tensor? Delta, Tensor Ou
         Last);
 
     private static Tensor BatchRows(Tensor delta, long batch, long start, long end) =>
-        delta.dim() > 0 && delta.shape[0] == batch && delta.dim() > 1 ? delta.slice(0, start, end, 1) : delta;
+        IsBatched(delta, batch) ? delta.slice(0, start, end, 1) : delta;
+
+    // An IA³ contribution is a broadcast vector with no batch axis; a LoRA contribution has one row per input row.
+    private static bool IsBatched(Tensor delta, long batch) => delta.dim() > 1 && delta.shape[0] == batch;
 }

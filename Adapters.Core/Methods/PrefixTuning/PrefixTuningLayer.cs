@@ -1,6 +1,5 @@
 using Adapters.Core.Composition;
 using Adapters.Core.Configuration;
-using Adapters.Core.Methods.Gating;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -22,6 +21,7 @@ public sealed class PrefixTuningLayer : nn.Module, IAttentionPrefixHook
     // can be resolved with SetupAt; the parameters live in the pool and in prefix_gates.
     private readonly AdapterModuleDict _slots = new();
     private PrefixTuningPool? _pool;
+    private readonly Composer _composition;
 
     /// <summary>Creates the hook for layer <paramref name="layerIndex"/> of an attention with <paramref name="heads"/> heads over width <paramref name="hiddenSize"/>.</summary>
     /// <param name="setup">The model's active adapters.</param>
@@ -43,6 +43,7 @@ public sealed class PrefixTuningLayer : nn.Module, IAttentionPrefixHook
         HeadDim = headDim ?? hiddenSize / heads;
         Location = location;
         register_module("prefix_gates", PrefixGates);
+        _composition = new Composer(this);
     }
 
     /// <summary>Children are registered explicitly under Python's names; field-based registration would add C# field names.</summary>
@@ -109,74 +110,42 @@ public sealed class PrefixTuningLayer : nn.Module, IAttentionPrefixHook
         // Prefix states are generated once per pass for the model's input batch; replicated rows reuse them.
         var inputBatch = context is { Parallelized: true } ? context.OriginalBatchSize : keys.shape[0];
         var pass = new Pass(additiveMask, inputBatch, context);
-        var state = Compose(setup, new PrefixState(keys, values, ParallelBatch.Match(keys, attentionInput), attentionMask, 0), 0, pass);
+        var state = CompositionDriver<PrefixState>.Compose(_composition, setup,
+            new PrefixState(keys, values, ParallelBatch.Match(keys, attentionInput), attentionMask, 0, pass), _setup);
         return new PrefixedAttention(state.Keys, state.Values, state.Mask);
     }
 
-    private PrefixState Compose(AdapterCompositionBlock block, PrefixState state, int level, Pass pass) => block switch
+    /// <summary>
+    /// The hooks of a prefix layer (Python's <c>PrefixTuningLayer</c>): Stack, BatchSplit and Parallel. Python also
+    /// lists MultiTask; regrouping rows by task is not ported for prefixes, so it is refused here with the driver's error.
+    /// </summary>
+    private sealed class Composer(PrefixTuningLayer layer) : ICompositionSite<PrefixState>
     {
-        Stack stack => ComposeStack(stack, state, level, pass),
-        BatchSplit batchSplit => ComposeBatchSplit(batchSplit, state, level, pass),
-        Parallel parallel => ComposeParallel(parallel, state, level, pass),
-        // Python's mean() for prefix states raises whenever an Average block reaches a prefix layer, even one whose
-        // children have no prefix here.
-        Average => throw Unsupported(block),
-        // Python's compose_fuse / compose_split pass the state on when no child has a prefix here and raise otherwise.
-        _ => block.Flatten().Any(_slots.Contains) ? throw Unsupported(block) : state,
-    };
+        public string MethodName => "Prefix tuning";
 
-    private AdapterCompositionException Unsupported(AdapterCompositionBlock block) => new(
-        $"Prefix tuning does not support {block.TypeName} blocks (layer {LayerIndex}, setup {_setup.Effective}); it composes with Stack, BatchSplit and Parallel only (Python raises NotImplementedError).");
+        public int LayerIndex => layer.LayerIndex;
 
-    private PrefixState ComposeChild(AdapterCompositionBlock parent, AdapterCompositionBlock child, PrefixState state, int level, Pass pass)
-    {
-        CompositionRules.CheckChild(parent, child, level);
-        return Compose(child, state, level + 1, pass);
-    }
+        // Average is listed so that its Mean refuses it: Python's mean() for prefix states raises whenever an Average
+        // block reaches a prefix layer, even one whose children have no prefix here.
+        public IReadOnlyList<Type> SupportedBlocks { get; } = [typeof(Stack), typeof(BatchSplit), typeof(Parallel), typeof(Average)];
 
-    private PrefixState RunChild(AdapterCompositionBlock parent, CompositionChild child, PrefixState rows, int level, Pass pass)
-    {
-        if (child.Block is not null) return ComposeChild(parent, child.Block, rows, level, pass);
-        // A child with no prefix at this layer passes its rows through (they are padded when concatenated).
-        return _slots.Contains(child.Adapter!) ? Single(child.Adapter!, rows, pass) : rows;
-    }
+        public bool Has(string adapter) => layer._slots.Contains(adapter);
 
-    private PrefixState ComposeStack(Stack stack, PrefixState state, int level, Pass pass)
-    {
-        foreach (var child in stack.Children)
-        {
-            if (child.Block is not null) state = ComposeChild(stack, child.Block, state, level, pass);
-            else if (_slots.Contains(child.Adapter!)) state = Single(child.Adapter!, state, pass);
-        }
-        return state;
-    }
+        public PrefixState Single(string adapter, PrefixState state) => layer.Single(adapter, state, state.Pass);
 
-    private PrefixState ComposeBatchSplit(BatchSplit batchSplit, PrefixState state, int level, Pass pass)
-    {
-        var rows = state.Keys.shape[0];
-        if (batchSplit.BatchSizes.Sum() != rows)
+        public long BatchSize(PrefixState state) => state.Keys.shape[0];
+
+        public PrefixState Rows(PrefixState state, long start, long end) => state.Rows(start, end - start);
+
+        public PrefixState SelectRows(PrefixState state, Tensor index) => throw new NotSupportedException("Prefix tuning does not regroup rows.");
+
+        public PrefixState Repeat(PrefixState state, int copies) => state.Repeat(copies);
+
+        public PrefixState PadAndConcat(IReadOnlyList<PrefixState> states) => PrefixTuningLayer.PadAndConcat(states, states[0].Pass);
+
+        public PrefixState Mean(PrefixState input, IReadOnlyList<PrefixState> states, IReadOnlyList<double> weights, Average average) =>
             throw new AdapterCompositionException(
-                $"The batch has {rows} rows, which is not the sum of batch_sizes [{string.Join(", ", batchSplit.BatchSizes)}] (Python raises IndexError).");
-        var children = new List<PrefixState>();
-        long start = 0;
-        foreach (var (child, size) in batchSplit.Children.Zip(batchSplit.BatchSizes))
-        {
-            children.Add(RunChild(batchSplit, child, state.Rows(start, size), level, pass));
-            start += size;
-        }
-        return PadAndConcat(children, pass);
-    }
-
-    private PrefixState ComposeParallel(Parallel parallel, PrefixState state, int level, Pass pass)
-    {
-        var context = pass.Context ?? _setup.RequireForward(parallel);
-        // The first layer that sees the Parallel block replicates keys, values, mask and gate input once per child.
-        var original = context.ParallelRows(state.Keys.shape[0], parallel.ParallelChannels, out var replicate);
-        if (replicate) state = state.Repeat(parallel.ParallelChannels);
-        var children = new List<PrefixState>();
-        for (var i = 0; i < parallel.Children.Count; i++)
-            children.Add(RunChild(parallel, parallel.Children[i], state.Rows(i * original, original), level, pass));
-        return PadAndConcat(children, pass);
+                $"Average is not supported at this site: {MethodName} (layer {LayerIndex}) composes Stack, BatchSplit and Parallel only (Python raises NotImplementedError); setup {average}.");
     }
 
     private PrefixState Single(string name, PrefixState state, Pass pass)
@@ -193,7 +162,7 @@ public sealed class PrefixTuningLayer : nn.Module, IAttentionPrefixHook
         if (PrefixGates.Get<Linear>(name) is { } gate)
         {
             var score = sigmoid(gate.call(state.Residual)).mean([1]);
-            if (GatingScoreRecorder.IsRecording) GatingScoreRecorder.Record(name, LayerIndex, Location, score);
+            pass.Context?.Outputs?.RecordGatingScore(name, LayerIndex, Location, score);
             var last = score.shape[1] - 1;
             prefixKeys = prefixKeys * score.narrow(1, 0, 1).view(-1, 1, 1, 1);
             prefixValues = prefixValues * score.narrow(1, last, 1).view(-1, 1, 1, 1);
@@ -254,7 +223,7 @@ public sealed class PrefixTuningLayer : nn.Module, IAttentionPrefixHook
                 : padded ? NewMask(state.Keys, longest - pad, pad, pass.AdditiveMask) : null;
         }
         return new PrefixState(cat(keys, 0), cat(values, 0), cat(residuals, 0),
-            masks[0] is null ? null : cat(masks.Select(m => m!).ToArray(), 0), states[0].RowStart);
+            masks[0] is null ? null : cat(masks.Select(m => m!).ToArray(), 0), states[0].RowStart, pass);
     }
 
     private static Tensor PadFront(Tensor states, long pad)
@@ -283,15 +252,15 @@ public sealed class PrefixTuningLayer : nn.Module, IAttentionPrefixHook
     }
 
     /// <summary>What a composition step works on: rows of keys and values (B, heads, L, dim), the gate input, the mask, and where the rows start in the batch.</summary>
-    private readonly record struct PrefixState(Tensor Keys, Tensor Values, Tensor Residual, Tensor? Mask, long RowStart)
+    private readonly record struct PrefixState(Tensor Keys, Tensor Values, Tensor Residual, Tensor? Mask, long RowStart, Pass Pass)
     {
         public PrefixState Rows(long start, long count) => new(
             Keys.narrow(0, start, count), Values.narrow(0, start, count), Residual.narrow(0, start, count),
-            Mask?.narrow(0, start, count), RowStart + start);
+            Mask?.narrow(0, start, count), RowStart + start, Pass);
 
         public PrefixState Repeat(int channels) => new(
             ParallelBatch.Repeat(Keys, channels), ParallelBatch.Repeat(Values, channels), ParallelBatch.Repeat(Residual, channels),
-            Mask is null ? null : ParallelBatch.Repeat(Mask, channels), RowStart);
+            Mask is null ? null : ParallelBatch.Repeat(Mask, channels), RowStart, Pass);
     }
 
     /// <summary>Per-call facts: the mask convention, the batch the prefixes are generated for, and the forward context.</summary>

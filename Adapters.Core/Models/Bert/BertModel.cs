@@ -109,7 +109,7 @@ public class BertModel : AdapterModel, ITextEncoder
             var first = hidden.select(1, 0);
             pooled = torch.tanh(_pooler.call(first));
         }
-        return new EncoderOutput(hidden, pooled);
+        return new EncoderOutput(hidden, pooled) { AdapterOutputs = adapterForward.Outputs };
     }
 
     private void InitWeights()

@@ -82,7 +82,7 @@ public sealed class DistilBertModel : AdapterModel, ITextEncoder
         hidden = ApplyInvertibleAdapter(hidden);
         (hidden, attentionMask) = ApplyPromptTuning(hidden, attentionMask);
         foreach (var layer in _layers) hidden = layer.Forward(hidden, attentionMask);
-        return new EncoderOutput(hidden, null);
+        return new EncoderOutput(hidden, null) { AdapterOutputs = adapterForward.Outputs };
     }
 
     private void InitWeights()

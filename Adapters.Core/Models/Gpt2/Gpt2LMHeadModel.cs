@@ -50,9 +50,12 @@ public sealed class Gpt2LMHeadModel : nn.Module, ICausalLM
     public CausalLMOutput Forward(Tensor? inputIds, KeyValueCache? cache = null, Tensor? attentionMask = null, Tensor? positionIds = null,
         Tensor? inputsEmbeds = null, Tensor? labels = null)
     {
-        var hidden = Transformer.Forward(inputIds, cache, attentionMask, positionIds, inputsEmbeds);
+        var (hidden, adapterOutputs) = Transformer.Decode(inputIds, cache, attentionMask, positionIds, inputsEmbeds);
         var logits = nn.functional.linear(Transformer.ApplyInvertibleAdapterInverse(hidden), Transformer.TokenEmbeddings);
         // A prompt-tuning prompt lengthens the sequence; its positions are not scored (-100 labels in front, as in Python).
-        return new CausalLMOutput(logits, hidden, labels is null ? null : CausalLMLoss.Compute(logits, AdapterModel.AlignLabelsWithPrompt(labels, logits.shape[1])));
+        return new CausalLMOutput(logits, hidden, labels is null ? null : CausalLMLoss.Compute(logits, AdapterModel.AlignLabelsWithPrompt(labels, logits.shape[1])))
+        {
+            AdapterOutputs = adapterOutputs,
+        };
     }
 }

@@ -115,7 +115,11 @@ public sealed class Gpt2Model : AdapterModel, IHeadBackbone, IDecoderStack
     public long? PadTokenId => Config.PadTokenId;
 
     /// <summary>Runs the blocks and returns the <c>ln_f</c> output (batch, sequence, hidden); arguments as in <see cref="ICausalLM.Forward"/>.</summary>
-    public Tensor Forward(Tensor? inputIds, KeyValueCache? cache = null, Tensor? attentionMask = null, Tensor? positionIds = null, Tensor? inputsEmbeds = null)
+    public Tensor Forward(Tensor? inputIds, KeyValueCache? cache = null, Tensor? attentionMask = null, Tensor? positionIds = null, Tensor? inputsEmbeds = null) =>
+        Decode(inputIds, cache, attentionMask, positionIds, inputsEmbeds).HiddenStates;
+
+    /// <inheritdoc />
+    public DecoderStackOutput Decode(Tensor? inputIds, KeyValueCache? cache = null, Tensor? attentionMask = null, Tensor? positionIds = null, Tensor? inputsEmbeds = null)
     {
         using var scope = NewDisposeScope();
         using var adapterForward = BeginAdapterForward(attentionMask);
@@ -136,7 +140,7 @@ public sealed class Gpt2Model : AdapterModel, IHeadBackbone, IDecoderStack
         var mask = AttentionMasks.Causal(length, past, attentionMask, null, AttentionPrefix?.Length ?? 0, hidden.dtype, hidden.device);
         var step = new DecoderStep(cache, AttentionPrefix, _ => mask);
         foreach (var block in _blocks) hidden = block.Forward(hidden, step);
-        return _finalNorm.call(hidden).MoveToOuterDisposeScope();
+        return new DecoderStackOutput(_finalNorm.call(hidden).MoveToOuterDisposeScope(), adapterForward.Outputs);
     }
 
     /// <summary>
@@ -153,7 +157,7 @@ public sealed class Gpt2Model : AdapterModel, IHeadBackbone, IDecoderStack
     /// <summary>Runs <see cref="Forward"/>; classification reads the last non-padding token, as GPT2AdapterModel does.</summary>
     EncoderOutput IHeadBackbone.EncodeForHeads(Tensor inputIds, Tensor? attentionMask, Tensor? tokenTypeIds)
     {
-        var hidden = Forward(inputIds, attentionMask: attentionMask);
-        return new EncoderOutput(hidden, null, LastTokenPooling.Select(hidden, inputIds, Config.PadTokenId));
+        var (hidden, adapterOutputs) = Decode(inputIds, attentionMask: attentionMask);
+        return new EncoderOutput(hidden, null, LastTokenPooling.Select(hidden, inputIds, Config.PadTokenId)) { AdapterOutputs = adapterOutputs };
     }
 }

@@ -115,7 +115,11 @@ public sealed class LlamaModel : AdapterModel, IHeadBackbone, IDecoderStack
     /// <see cref="ICausalLM.Forward"/> for the arguments; <paramref name="inputsEmbeds"/> is where prompt tuning
     /// would put its learned embeddings in front of the token embeddings.
     /// </summary>
-    public Tensor Forward(Tensor? inputIds, KeyValueCache? cache = null, Tensor? attentionMask = null, Tensor? positionIds = null, Tensor? inputsEmbeds = null)
+    public Tensor Forward(Tensor? inputIds, KeyValueCache? cache = null, Tensor? attentionMask = null, Tensor? positionIds = null, Tensor? inputsEmbeds = null) =>
+        Decode(inputIds, cache, attentionMask, positionIds, inputsEmbeds).HiddenStates;
+
+    /// <inheritdoc />
+    public DecoderStackOutput Decode(Tensor? inputIds, KeyValueCache? cache = null, Tensor? attentionMask = null, Tensor? positionIds = null, Tensor? inputsEmbeds = null)
     {
         using var scope = NewDisposeScope();
         using var adapterForward = BeginAdapterForward(attentionMask);
@@ -140,7 +144,7 @@ public sealed class LlamaModel : AdapterModel, IHeadBackbone, IDecoderStack
         Tensor? MaskFor(int layer) => masks[Config.SlidingWindowFor(layer) ?? -1];
         var step = new DecoderStep(cache, AttentionPrefix, MaskFor, cos, sin);
         foreach (var layer in _layers) hidden = layer.Forward(hidden, step);
-        return _norm.call(hidden).MoveToOuterDisposeScope();
+        return new DecoderStackOutput(_norm.call(hidden).MoveToOuterDisposeScope(), adapterForward.Outputs);
     }
 
     /// <summary>Disposes the rotary tables too.</summary>
@@ -188,7 +192,7 @@ public sealed class LlamaModel : AdapterModel, IHeadBackbone, IDecoderStack
     /// <summary>Runs <see cref="Forward"/>; classification reads the last non-padding token, as LlamaAdapterModel does.</summary>
     EncoderOutput IHeadBackbone.EncodeForHeads(Tensor inputIds, Tensor? attentionMask, Tensor? tokenTypeIds)
     {
-        var hidden = Forward(inputIds, attentionMask: attentionMask);
-        return new EncoderOutput(hidden, null, LastTokenPooling.Select(hidden, inputIds, Config.PadTokenId));
+        var (hidden, adapterOutputs) = Decode(inputIds, attentionMask: attentionMask);
+        return new EncoderOutput(hidden, null, LastTokenPooling.Select(hidden, inputIds, Config.PadTokenId)) { AdapterOutputs = adapterOutputs };
     }
 }

@@ -152,8 +152,8 @@ public sealed class BottleneckCompositionTests
         Assert.Equal([4L, 6, Hidden], parallel.shape);
         Close(site.Norm.call(site.Single("a", site.H, site.R0) + site.R0), parallel.slice(0, 0, 2, 1));
         Close(site.Norm.call(site.Single("b", site.H, site.R0) + site.R0), parallel.slice(0, 2, 4, 1));
-        Assert.True(site.Setup.Forward.Parallelized);
-        Assert.Equal(2, site.Setup.Forward.OriginalBatchSize);
+        Assert.True(site.Setup.OpenForward!.Parallelized);
+        Assert.Equal(2, site.Setup.OpenForward.OriginalBatchSize);
 
         // A later layer of the same pass sees the replicated batch and does not replicate again.
         var later = site.Location.Forward(parallel, ParallelBatch.Repeat(site.R0, 2), site.Norm.call);

@@ -94,10 +94,11 @@ public sealed class FusionTests
         using var _ = no_grad();
         var ids = TinyModels.InputIds();
 
-        var fused = model.Forward(ids).LastHiddenState;
+        var output = model.Forward(ids);
+        var fused = output.LastHiddenState;
 
         Assert.Equal(new Fuse("a", "b"), model.ActiveAdapters);
-        var attentions = model.Setup.Forward.FusionAttentions["a,b"];
+        var attentions = output.AdapterOutputs!.FusionAttentions["a,b"];
         Assert.Equal([0, 1], attentions.Keys.Order());
         var probabilities = attentions[1]["output_adapter"];
         Assert.Equal([2L, 6, 2], probabilities.shape);

@@ -161,7 +161,7 @@ public sealed class ModelCompositionTests
         var ids = TinyModels.InputIds();
 
         var error = Assert.Throws<AdapterCompositionException>(() => Run(model, new Fuse("a", "b"), ids));
-        Assert.Contains("not supported for LoRA", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Fuse is not supported at this site: LoRA", error.Message, StringComparison.Ordinal);
         Assert.Throws<AdapterCompositionException>(() => Run(model, new Split([3, 3], "a", "b"), ids));
         Assert.Equal(ids.shape[0], Run(model, new Stack("a", new Fuse("x", "y")), ids).shape[0]);
     }

@@ -150,7 +150,7 @@ public sealed class PrefixCompositionTests
                  })
         {
             var error = Assert.Throws<AdapterCompositionException>(() => Run(model, setup, ids, null));
-            Assert.Contains("Prefix tuning does not support " + block, error.Message, StringComparison.Ordinal);
+            Assert.Contains(block + " is not supported at this site: Prefix tuning", error.Message, StringComparison.Ordinal);
         }
 
         // A Split without prefix children is left to the bottleneck sites, as in Python.

@@ -97,7 +97,7 @@ public sealed class AdapterConfigTests
     [InlineData("seq_bn|seq_bn")]
     [InlineData("prefix_tuning|prefix_tuning")]
     [InlineData("loreft|noreft")]
-    [InlineData("mtl_lora")]
+    [InlineData("mtl_lora[task_specific_matrix_type=3]")]
     public void Invalid_config_strings_raise_a_typed_error(string text)
     {
         Assert.Throws<AdapterConfigException>(() => AdapterConfig.Parse(text));

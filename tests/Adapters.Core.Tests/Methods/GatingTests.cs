@@ -13,28 +13,25 @@ public sealed class GatingTests
         model.AddAdapter("u", "unipelt", setActive: true);
         var ids = TinyModels.InputIds(batch: 3);
 
-        Tensor output;
-        using (var recorder = model.RecordGatingScores())
+        model.Setup.OutputGatingScores = true;
+        var recorded = model.Forward(ids);
+        var scores = recorded.AdapterOutputs!.GatingScores["u"];
+        Assert.Equal([0, 1], scores.Keys.Order());
+        foreach (var layer in scores.Values)
         {
-            output = model.Forward(ids).LastHiddenState;
-            var scores = recorder.Scores["u"];
-            Assert.Equal([0, 1], scores.Keys.Order());
-            foreach (var layer in scores.Values)
+            Assert.Equal(["output_adapter", "self_prefix", "selfattn"], layer.Keys.Order(StringComparer.Ordinal));
+            foreach (var gate in layer.Values)
             {
-                Assert.Equal(["output_adapter", "self_prefix", "selfattn"], layer.Keys.Order(StringComparer.Ordinal));
-                foreach (var gate in layer.Values)
-                {
-                    Assert.Equal([3L], gate.shape);
-                    Assert.True(gate.gt(0).all().item<bool>() && gate.lt(1).all().item<bool>());
-                }
+                Assert.Equal([3L], gate.shape);
+                Assert.True(gate.gt(0).all().item<bool>() && gate.lt(1).all().item<bool>());
             }
         }
 
-        // Recording only observes: outside the recorder the output is the same and nothing is collected.
-        using var after = model.RecordGatingScores();
-        after.Dispose();
-        Assert.True(TinyModels.Same(output, model.Forward(ids).LastHiddenState));
-        Assert.Empty(after.Scores);
+        // Recording only observes: without it the output is the same and the pass reports nothing.
+        model.Setup.OutputGatingScores = false;
+        var plain = model.Forward(ids);
+        Assert.True(TinyModels.Same(recorded.LastHiddenState, plain.LastHiddenState));
+        Assert.Null(plain.AdapterOutputs);
     }
 
     [Fact]
@@ -44,10 +41,10 @@ public sealed class GatingTests
         using var model = TinyModels.Bert();
         model.AddAdapter("p", "prefix_tuning[prefix_length=4, bottleneck_size=8, use_gating=True, shared_gating=False]", setActive: true);
 
-        using var recorder = model.RecordGatingScores();
-        model.Forward(TinyModels.InputIds(batch: 2));
+        model.Setup.OutputGatingScores = true;
+        var output = model.Forward(TinyModels.InputIds(batch: 2));
 
-        Assert.Equal([2L, 2L], recorder.Scores["p"][1]["self_prefix"].shape);
+        Assert.Equal([2L, 2L], output.AdapterOutputs!.GatingScores["p"][1]["self_prefix"].shape);
     }
 
     [Fact]
@@ -57,9 +54,9 @@ public sealed class GatingTests
         using var model = TinyModels.Bert();
         model.AddAdapter("g", "double_seq_bn[use_gating=True, reduction_factor=4]", setActive: true);
 
-        using var recorder = model.RecordGatingScores();
-        model.Forward(TinyModels.InputIds());
+        model.Setup.OutputGatingScores = true;
+        var output = model.Forward(TinyModels.InputIds());
 
-        Assert.Equal(["mh_adapter", "output_adapter"], recorder.Scores["g"][0].Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(["mh_adapter", "output_adapter"], output.AdapterOutputs!.GatingScores["g"][0].Keys.Order(StringComparer.Ordinal));
     }
 }

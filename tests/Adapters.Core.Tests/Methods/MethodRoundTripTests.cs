@@ -15,6 +15,7 @@ public sealed class MethodRoundTripTests
     [InlineData("noreft[tied_weights=True, suffix_positions=2]")]
     [InlineData("prefix_tuning[prefix_length=4, bottleneck_size=8]|par_bn")]
     [InlineData("unipelt")]
+    [InlineData("mtl_lora[n_up_projection=2, task_specific_matrix_type='linear', intermediate_lora=True]")]
     [InlineData("seq_bn[inv_adapter='glow', inv_adapter_reduction_factor=2]")]
     public void Saved_adapters_reload_with_identical_outputs(string config)
     {

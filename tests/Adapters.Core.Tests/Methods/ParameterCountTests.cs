@@ -29,6 +29,8 @@ public sealed class ParameterCountTests : IClassFixture<BertBaseFixture>
     [InlineData("vera", 14_169_600, "12.942", "lora")]
     [InlineData("dora", 313_344, "0.286", "lora")]
     [InlineData("dvora", 14_188_032, "12.959", "lora")]
+    // mtl_lora (no table row): lora's A and B (n_up_projection=1) + 1 mixing weight + 8 singular values, 24 modules.
+    [InlineData("mtl_lora", 295_128, "0.270", "mtl_lora")]
     [InlineData("prefix_tuning", 9_872_384, "9.017", "prefix_tuning")]
     [InlineData("prefix_tuning_flat", 552_960, "0.505", "prefix_tuning")]
     [InlineData("prompt_tuning", 7_680, "0.007", "prompt_tuning")]
@@ -80,7 +82,7 @@ public sealed class ParameterCountTests : IClassFixture<BertBaseFixture>
     {
         var covered = new[] { "seq_bn", "pfeiffer", "double_seq_bn", "houlsby", "par_bn", "parallel", "scaled_par_bn", "scaled_parallel",
             "seq_bn_inv", "pfeiffer+inv", "double_seq_bn_inv", "houlsby+inv", "compacter++", "compacter", "lora", "ia3", "vera", "dora", "dvora",
-            "prefix_tuning", "prefix_tuning_flat", "prompt_tuning", "loreft", "noreft", "direft", "mam", "unipelt" };
+            "prefix_tuning", "prefix_tuning_flat", "prompt_tuning", "mtl_lora", "loreft", "noreft", "direft", "mam", "unipelt" };
 
         Assert.Equal(covered.Order(), AdapterConfigMap.Names.Order());
     }

@@ -87,14 +87,16 @@ public sealed class DecoderSiteGoldenTests
         using var scope = NewDisposeScope();
         var (lm, golden) = Load("adapters/gpt2/unipelt");
         lm.BaseModel.LoadAdapter(Path.Combine(Fixture("adapters/gpt2/unipelt"), "adapter"), setActive: true);
-        using var gates = lm.BaseModel.RecordGatingScores();
-        using (no_grad()) lm.Forward(Ids(golden, "input_ids"), attentionMask: Ids(golden, "attention_mask"));
+        lm.BaseModel.Setup.OutputGatingScores = true;
+        CausalLMOutput output;
+        using (no_grad()) output = lm.Forward(Ids(golden, "input_ids"), attentionMask: Ids(golden, "attention_mask"));
 
         // unipelt's LoRA adapts q and v: a gate per example and part, under Python's "selfattn" location.
-        var selfAttention = gates.Scores["unipelt"][1]["selfattn"];
+        var scores = output.AdapterOutputs!.GatingScores;
+        var selfAttention = scores["unipelt"][1]["selfattn"];
         Assert.Equal([2L, 2L], selfAttention.shape);
         Assert.True(selfAttention.gt(0).all().item<bool>() && selfAttention.lt(1).all().item<bool>());
-        Assert.Equal([2L], gates.Scores["unipelt"][1]["output_adapter"].shape);
+        Assert.Equal([2L], scores["unipelt"][1]["output_adapter"].shape);
         ((nn.Module)lm).Dispose();
     }
 
