@@ -1,5 +1,6 @@
 using Adapters.Registry.Auth;
 using Adapters.Registry.Storage;
+using Adapters.Registry.Storage.Metadata;
 using Microsoft.AspNetCore.Http;
 
 namespace Adapters.Registry.Endpoints;
@@ -10,7 +11,7 @@ internal sealed class ServeServices : IDisposable
     public ServeServices(RegistryServerOptions options)
     {
         Options = options;
-        Store = new RegistryStore(options.RootDirectory);
+        Store = new RegistryStore(options.RootDirectory, options.PostgresConnectionString is { } postgres ? () => SqlRegistryMetadata.OpenPostgres(postgres) : null);
         Auth = new RequestAuthorizer(options.Tokens);
         Signer = new BlobUrlSigner { Lifetime = options.UrlLifetime };
         Sessions = new LfsUploadSessions(Store.Blobs, options.UrlLifetime);
