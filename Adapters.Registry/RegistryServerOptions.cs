@@ -11,7 +11,8 @@ public sealed record RegistryServerOptions
     /// <summary>
     /// When set, the metadata (repositories, refs, commits, discussions) lives in this PostgreSQL database
     /// (an Npgsql connection string, e.g. <c>Host=db;Database=registry;Username=registry;Password=...</c>) instead of
-    /// SQLite under <see cref="RootDirectory"/>. The schema is created or migrated on start.
+    /// SQLite under <see cref="RootDirectory"/>. The schema is created or migrated on start. Several registries
+    /// (replicas) may then serve one database and one <see cref="RootDirectory"/> (a shared file system) at once.
     /// </summary>
     public string? PostgresConnectionString { get; init; }
 

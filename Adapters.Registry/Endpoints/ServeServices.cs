@@ -11,7 +11,10 @@ internal sealed class ServeServices : IDisposable
     public ServeServices(RegistryServerOptions options)
     {
         Options = options;
-        Store = new RegistryStore(options.RootDirectory, options.PostgresConnectionString is { } postgres ? () => SqlRegistryMetadata.OpenPostgres(postgres) : null);
+        // PostgreSQL is shared metadata: replicas on it may share the blob root too.
+        Store = options.PostgresConnectionString is { } postgres
+            ? new RegistryStore(options.RootDirectory, () => SqlRegistryMetadata.OpenPostgres(postgres), sharedRoot: true)
+            : new RegistryStore(options.RootDirectory);
         Auth = new RequestAuthorizer(options.Tokens);
         Signer = new BlobUrlSigner { Lifetime = options.UrlLifetime };
         Sessions = new LfsUploadSessions(Store.Blobs, options.UrlLifetime);

@@ -31,28 +31,52 @@ internal sealed partial class RegistryStore : IDisposable
     private readonly FileStream _ownership;
     private readonly IRegistryMetadata _metadata;
 
+    /// <summary>How long a replica's <c>tmp/</c> folder may sit untouched before another replica takes it for abandoned (a killed process).</summary>
+    private static readonly TimeSpan AbandonedAfter = TimeSpan.FromDays(1);
+
+    /// <summary>This process's upload folder on a shared root, removed on dispose; null on a root of its own.</summary>
+    private readonly string? _ownTemp;
+
     /// <summary>
     /// Opens the registry under <paramref name="root"/>. Metadata comes from <paramref name="openMetadata"/>
     /// (called once the root is owned), or from <c>registry.db</c> under the root when it is null.
     /// </summary>
-    public RegistryStore(string root, Func<IRegistryMetadata>? openMetadata = null)
+    /// <param name="root">The folder of blobs (and of the SQLite metadata by default).</param>
+    /// <param name="openMetadata">Opens shared metadata (PostgreSQL); null for SQLite under the root.</param>
+    /// <param name="sharedRoot">
+    /// Whether other processes (replicas on the same shared metadata) may serve the same root at once. Without it the
+    /// root is this process's alone and <c>tmp/</c> is emptied at start; with it each process keeps its uploads in
+    /// <c>tmp/replica-ID/</c> and removes only folders there that no process has touched for a day.
+    /// </param>
+    public RegistryStore(string root, Func<IRegistryMetadata>? openMetadata = null, bool sharedRoot = false)
     {
         Root = Path.GetFullPath(root);
         Directory.CreateDirectory(Root);
-        // One server per root: the per-repository locks and the tmp/ cleanup below assume no other writer.
+        // registry.lock: exclusive for a root of one process (the tmp/ cleanup below assumes no other writer),
+        // shared between replicas; either kind keeps the other out.
         try
         {
-            _ownership = new FileStream(Path.Combine(Root, "registry.lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            _ownership = new FileStream(Path.Combine(Root, "registry.lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, sharedRoot ? FileShare.ReadWrite : FileShare.None);
         }
         catch (IOException ex)
         {
-            throw new IOException($"The registry in {Root} is already served by another process (registry.lock is held).", ex);
+            throw new IOException(sharedRoot
+                ? $"The registry in {Root} is served by a process that does not share it (registry.lock is held exclusively); replicas need shared metadata on every one of them."
+                : $"The registry in {Root} is already served by another process (registry.lock is held).", ex);
         }
         var temp = Path.Combine(Root, "tmp");
-        // Whatever is in tmp/ belongs to uploads or deletions that a previous process never finished.
-        if (Directory.Exists(temp)) Directory.Delete(temp, recursive: true);
         try
         {
+            if (!sharedRoot)
+            {
+                // Whatever is in tmp/ belongs to uploads or deletions that a previous process never finished.
+                if (Directory.Exists(temp)) Directory.Delete(temp, recursive: true);
+            }
+            else
+            {
+                SweepAbandonedReplicaFolders(temp);
+                temp = Path.Combine(temp, "replica-" + Guid.NewGuid().ToString("N"));
+            }
             Blobs = new BlobStore(Path.Combine(Root, "objects"), temp);
             _metadata = openMetadata?.Invoke() ?? SqlRegistryMetadata.OpenSqlite(Path.Combine(Root, "registry.db"));
         }
@@ -60,6 +84,24 @@ internal sealed partial class RegistryStore : IDisposable
         {
             _ownership.Dispose();
             throw;
+        }
+        _ownTemp = sharedRoot ? temp : null;
+    }
+
+    private static void SweepAbandonedReplicaFolders(string temp)
+    {
+        if (!Directory.Exists(temp)) return;
+        foreach (var folder in Directory.EnumerateDirectories(temp, "replica-*"))
+        {
+            if (DateTime.UtcNow - Directory.GetLastWriteTimeUtc(folder) < AbandonedAfter) continue;
+            try
+            {
+                Directory.Delete(folder, recursive: true);
+            }
+            catch (IOException)
+            {
+                // Another replica sweeping the same folder at once; whoever finishes, it is gone.
+            }
         }
     }
 
@@ -74,6 +116,7 @@ internal sealed partial class RegistryStore : IDisposable
     public void Dispose()
     {
         _metadata.Dispose();
+        if (_ownTemp is not null && Directory.Exists(_ownTemp)) Directory.Delete(_ownTemp, recursive: true);
         _ownership.Dispose();
     }
 

@@ -1,0 +1,111 @@
+using System.Net;
+using Adapters.Hub;
+using Adapters.Hub.Upload;
+
+namespace Adapters.Registry.Tests.Backends;
+
+/// <summary>
+/// Two registries (replicas) on one PostgreSQL database and one blob root behave as one registry: of two pushes
+/// racing on the same parent exactly one wins and the other gets the Hub's 412, and what one replica committed
+/// the other serves at once. Both replicas run in this process but share nothing except the database and the
+/// folder, so only the database's compare-and-set can decide the races.
+/// </summary>
+[Collection(PostgresCollection.Name)]
+public sealed class ReplicaTests(PostgresCluster cluster) : IAsyncLifetime
+{
+    private readonly List<HubClient> _clients = [];
+    private DirectoryInfo? _scratch;
+    private RegistryServer? _first;
+    private RegistryServer? _second;
+
+    public async Task InitializeAsync()
+    {
+        _scratch = Directory.CreateTempSubdirectory("adapters-replicas-");
+        var options = new RegistryServerOptions
+        {
+            RootDirectory = Path.Combine(_scratch.FullName, "shared-root"),
+            Port = 0,
+            PostgresConnectionString = await cluster.CreateDatabaseAsync(),
+        };
+        _first = await RegistryServer.StartAsync(options);
+        _second = await RegistryServer.StartAsync(options);
+    }
+
+    public async Task DisposeAsync()
+    {
+        foreach (var client in _clients) client.Dispose();
+        if (_second is not null) await _second.DisposeAsync();
+        if (_first is not null) await _first.DisposeAsync();
+        _scratch?.Delete(recursive: true);
+    }
+
+    private HubClient ClientOf(RegistryServer server)
+    {
+        var client = new HubClient(new HubClientOptions
+        {
+            Endpoint = server.Endpoint,
+            CacheDirectory = _scratch!.CreateSubdirectory("cache-" + Guid.NewGuid().ToString("N")).FullName,
+            Retry = new HubRetryOptions { MaxRetries = 0 },
+        });
+        _clients.Add(client);
+        return client;
+    }
+
+    [Fact]
+    public async Task Concurrent_pushes_on_one_parent_through_two_replicas_give_one_winner_and_one_412_every_time()
+    {
+        var first = ClientOf(_first!);
+        var second = ClientOf(_second!);
+        await first.Repositories.CreateRepoAsync("team/raced");
+        for (var round = 0; round < 15; round++)
+        {
+            var parent = (await second.Repositories.ModelInfoAsync("team/raced")).Sha!;
+            using var start = new SemaphoreSlim(0, 2);
+            Task<(CommitInfo? Commit, Exception? Error)> Push(HubClient client, string name) => Task.Run(async () =>
+            {
+                await start.WaitAsync();
+                try
+                {
+                    return ((CommitInfo?)await client.Commits.CreateCommitAsync("team/raced", [CommitOperation.AddBytes(name, System.Text.Encoding.UTF8.GetBytes(name))], $"Add {name}", new CommitOptions { ParentCommit = parent }), (Exception?)null);
+                }
+                catch (Exception ex)
+                {
+                    return (null, ex);
+                }
+            });
+            var pushes = new[] { Push(first, $"first-{round}.txt"), Push(second, $"second-{round}.txt") };
+            start.Release(2);
+            var outcomes = await Task.WhenAll(pushes);
+
+            var winner = Assert.Single(outcomes, o => o.Commit is not null).Commit!;
+            var refused = Assert.IsType<HubConflictException>(Assert.Single(outcomes, o => o.Error is not null).Error);
+            Assert.Equal(HttpStatusCode.PreconditionFailed, refused.StatusCode);
+
+            // Both replicas name the winner as the head, and only the winner's file is on the branch.
+            var head = winner.CommitOid;
+            Assert.Equal(head, (await first.Repositories.ModelInfoAsync("team/raced")).Sha);
+            Assert.Equal(head, (await second.Repositories.ModelInfoAsync("team/raced")).Sha);
+            var files = (await second.Repositories.ModelInfoAsync("team/raced")).Siblings.Select(s => s.RelativeFileName).ToList();
+            Assert.Equal(round + 1, files.Count(f => f.EndsWith(".txt", StringComparison.Ordinal)));
+        }
+    }
+
+    [Fact]
+    public async Task A_commit_through_one_replica_is_served_by_the_other_at_once()
+    {
+        var writer = ClientOf(_first!);
+        var reader = ClientOf(_second!);
+        await writer.Repositories.CreateRepoAsync("team/shared");
+        var weights = System.Security.Cryptography.RandomNumberGenerator.GetBytes(300_000);
+        var source = Path.Combine(_scratch!.FullName, "adapter_model.safetensors");
+        await File.WriteAllBytesAsync(source, weights);
+        var commit = await writer.Commits.CreateCommitAsync("team/shared",
+            [CommitOperation.AddFile("adapter_model.safetensors", source), CommitOperation.AddBytes("config.json", "{\"r\": 8}"u8.ToArray())], "Add an adapter");
+
+        Assert.Equal(commit.CommitOid, (await reader.Repositories.ModelInfoAsync("team/shared")).Sha);
+        var pulled = await reader.Files.DownloadFileAsync("team/shared", "adapter_model.safetensors");
+        Assert.Equal(weights, await File.ReadAllBytesAsync(pulled));
+        var config = await reader.Files.DownloadFileAsync("team/shared", "config.json", revision: commit.CommitOid);
+        Assert.Equal("{\"r\": 8}", await File.ReadAllTextAsync(config));
+    }
+}
