@@ -7,13 +7,16 @@ using Adapters.Registry.Auth;
 namespace Adapters.Hub.Cli.Commands;
 
 /// <summary>
-/// <c>adapters-hub serve --root DIR [--host 127.0.0.1] [--port N] [--token [read:|write:]T]...</c>: runs a
+/// <c>adapters-hub serve --root DIR [--host 127.0.0.1] [--port N] [--token [read:|write:]T]... [--postgres CONNECTION]</c>: runs a
 /// Hub-compatible registry until Ctrl+C. Point any Hub client at it with <c>HF_ENDPOINT</c>. With the global
 /// <c>-v</c>, every request is logged to standard error (method, path, status, time; never a token).
 /// </summary>
 internal static class ServeCommand
 {
     public const int DefaultPort = 8787;
+
+    /// <summary>The environment variable <c>--postgres</c> defaults to, so that a password need not be on a command line.</summary>
+    public const string PostgresVariable = "ADAPTERS_REGISTRY_POSTGRES";
 
     public static Command Create()
     {
@@ -30,14 +33,20 @@ internal static class ServeCommand
             DefaultValueFactory = _ => 64L * 1024 * 1024,
         };
 
+        var postgres = new Option<string?>("--postgres")
+        {
+            Description = $"Keep the metadata (repositories, refs, commits, discussions) in this PostgreSQL database, an Npgsql connection string, instead of registry.db (SQLite) under --root; several serve processes (replicas) may then share the database and the root. Default: ${PostgresVariable}.",
+        };
+
         var command = new Command("serve", "Run a Hub-compatible registry on this machine until Ctrl+C.")
         {
-            root, host, port, tokens, chunkSize,
+            root, host, port, tokens, chunkSize, postgres,
         };
         command.WithExamples(
             "adapters-hub serve --root ./registry",
             "adapters-hub serve --root ./registry --port 0 --token read:hf_reader --token write:hf_writer",
             "adapters-hub serve --root ./registry -v",
+            $"{PostgresVariable}='Host=db;Database=registry;Username=registry;Password=...' adapters-hub serve --root /mnt/shared/registry",
             "HF_ENDPOINT=http://127.0.0.1:8787 adapters-hub push ./my-adapter me/my-adapter");
 
         command.SetAction((parseResult, cancellationToken) => CommandErrors.GuardAsync(parseResult, async () =>
@@ -52,12 +61,15 @@ internal static class ServeCommand
                 Port = parseResult.GetValue(port),
                 Tokens = accepted,
                 LfsChunkSize = parseResult.GetValue(chunkSize),
+                PostgresConnectionString = parseResult.GetValue(postgres) is { Length: > 0 } connection ? connection
+                    : Environment.GetEnvironmentVariable(PostgresVariable) is { Length: > 0 } fromEnvironment ? fromEnvironment : null,
                 RequestLog = logging?.CreateLogger("serve"),
             };
             var output = parseResult.InvocationConfiguration.Output;
             await using var server = await RegistryServer.StartAsync(options, cancellationToken: cancellationToken).ConfigureAwait(false);
             var endpoint = server.Endpoint.ToString().TrimEnd('/');
             await output.WriteLineAsync($"Serving the registry in {server.RootDirectory} at {endpoint}").ConfigureAwait(false);
+            await output.WriteLineAsync($"Metadata: {server.MetadataDescription}").ConfigureAwait(false);
             await output.WriteLineAsync(accepted.Count == 0
                 ? "Open registry: no token is needed, anyone who can reach the address may write."
                 : $"Tokens: {string.Join(", ", accepted)}").ConfigureAwait(false);

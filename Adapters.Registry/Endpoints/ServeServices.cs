@@ -16,7 +16,7 @@ internal sealed class ServeServices : IDisposable
             ? new RegistryStore(options.RootDirectory, () => SqlRegistryMetadata.OpenPostgres(postgres), sharedRoot: true)
             : new RegistryStore(options.RootDirectory);
         Auth = new RequestAuthorizer(options.Tokens);
-        Signer = new BlobUrlSigner { Lifetime = options.UrlLifetime };
+        Signer = new BlobUrlSigner(Store.UrlSigningKey()) { Lifetime = options.UrlLifetime };
         Sessions = new LfsUploadSessions(Store.Blobs, options.UrlLifetime);
     }
 

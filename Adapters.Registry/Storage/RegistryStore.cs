@@ -1,4 +1,3 @@
-using Adapters.Hub.IO;
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
@@ -119,6 +118,14 @@ internal sealed partial class RegistryStore : IDisposable
         if (_ownTemp is not null && Directory.Exists(_ownTemp)) Directory.Delete(_ownTemp, recursive: true);
         _ownership.Dispose();
     }
+
+    /// <summary>
+    /// The key of presigned blob URLs, made once and kept in the metadata, so a URL one replica signed is honoured
+    /// by every other (behind a load balancer the redirect and the download may reach different replicas) and
+    /// across restarts within its lifetime.
+    /// </summary>
+    public byte[] UrlSigningKey() =>
+        Convert.FromHexString(_metadata.GetOrAddSetting("url-signing-key", Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32))));
 
     /// <summary>The stored ref name of a tag.</summary>
     public static string TagRef(string tag) => "refs/tags/" + tag;

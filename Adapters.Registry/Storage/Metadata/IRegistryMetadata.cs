@@ -41,6 +41,12 @@ internal interface IRegistryMetadata : IDisposable
     DiscussionRecord? FindDiscussion(RepoKey key, int number);
 
     /// <summary>
+    /// The setting <paramref name="name"/>; the first caller stores <paramref name="valueIfMissing"/>, and every
+    /// caller, in any process sharing the store, gets the value that was stored first.
+    /// </summary>
+    string GetOrAddSetting(string name, string valueIfMissing);
+
+    /// <summary>
     /// Applies <paramref name="change"/> in one transaction: the new commit, then each ref update only if the ref
     /// still holds its expected commit, then the discussion writes (a new one only if its number is free). Returns
     /// false and changes nothing when any of those conditions fails.

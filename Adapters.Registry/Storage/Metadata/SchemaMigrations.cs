@@ -19,6 +19,10 @@ internal static class SchemaMigrations
             "CREATE TABLE commits (repo_type TEXT NOT NULL, repo_id TEXT NOT NULL, commit_id TEXT NOT NULL, record TEXT NOT NULL, PRIMARY KEY (repo_type, repo_id, commit_id))",
             "CREATE TABLE discussions (repo_type TEXT NOT NULL, repo_id TEXT NOT NULL, number INTEGER NOT NULL, record TEXT NOT NULL, PRIMARY KEY (repo_type, repo_id, number))",
         ]),
+        (2, "settings every replica shares (the key of presigned blob URLs)",
+        [
+            "CREATE TABLE settings (name TEXT NOT NULL PRIMARY KEY, value TEXT NOT NULL)",
+        ]),
     ];
 
     /// <summary>The newest version this registry knows.</summary>

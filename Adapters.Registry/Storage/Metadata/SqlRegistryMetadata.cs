@@ -29,6 +29,11 @@ internal sealed class SqlRegistryMetadata : IRegistryMetadata
             SchemaMigrations.Apply(dialect);
             return new SqlRegistryMetadata(dialect);
         }
+        catch (DbException ex)
+        {
+            dialect.Dispose();
+            throw new InvalidOperationException($"The registry's metadata in {dialect.Description} cannot be opened: {ex.Message}", ex);
+        }
         catch
         {
             dialect.Dispose();
@@ -119,6 +124,17 @@ internal sealed class SqlRegistryMetadata : IRegistryMetadata
         using var connection = _dialect.Open();
         using var command = SqlDialect.Command(connection, null, "SELECT record FROM discussions WHERE repo_type = @p0 AND repo_id = @p1 AND number = @p2", TypeOf(key), key.Id, number);
         return command.ExecuteScalar() is string json ? Deserialize<DiscussionRecord>(json, $"discussion #{number} of {key}") : null;
+    }
+
+    public string GetOrAddSetting(string name, string valueIfMissing)
+    {
+        using var connection = _dialect.Open();
+        using (var insert = SqlDialect.Command(connection, null, "INSERT INTO settings (name, value) VALUES (@p0, @p1) ON CONFLICT DO NOTHING", name, valueIfMissing))
+        {
+            insert.ExecuteNonQuery();
+        }
+        using var query = SqlDialect.Command(connection, null, "SELECT value FROM settings WHERE name = @p0", name);
+        return query.ExecuteScalar() as string ?? throw new InvalidDataException($"{Description}: setting '{name}' vanished right after it was stored.");
     }
 
     public bool TryApply(RepoKey key, MetadataChange change) =>

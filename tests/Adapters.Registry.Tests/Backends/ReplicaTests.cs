@@ -107,5 +107,14 @@ public sealed class ReplicaTests(PostgresCluster cluster) : IAsyncLifetime
         Assert.Equal(weights, await File.ReadAllBytesAsync(pulled));
         var config = await reader.Files.DownloadFileAsync("team/shared", "config.json", revision: commit.CommitOid);
         Assert.Equal("{\"r\": 8}", await File.ReadAllTextAsync(config));
+
+        // Behind a load balancer the presigned redirect of one replica may be followed on the other.
+        using var http = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false });
+        using var redirect = await http.GetAsync(new Uri(_first!.Endpoint, "team/shared/resolve/main/adapter_model.safetensors"));
+        Assert.Equal(HttpStatusCode.Found, redirect.StatusCode);
+        var signed = redirect.Headers.Location!;
+        var onOther = new Uri(_second!.Endpoint, signed.IsAbsoluteUri ? signed.PathAndQuery : signed.OriginalString);
+        Assert.NotEqual(signed.IsAbsoluteUri ? signed.Authority : _first.Endpoint.Authority, onOther.Authority);
+        Assert.Equal(weights, await http.GetByteArrayAsync(onOther));
     }
 }
