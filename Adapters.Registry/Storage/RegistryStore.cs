@@ -84,6 +84,17 @@ internal sealed partial class RegistryStore : IDisposable
             _ownership.Dispose();
             throw;
         }
+        try
+        {
+            // A root written before metadata lived in a database: bring its repositories along.
+            LegacyFolderImport.ImportIfPresent(Root, _metadata);
+        }
+        catch
+        {
+            _metadata.Dispose();
+            _ownership.Dispose();
+            throw;
+        }
         _ownTemp = sharedRoot ? temp : null;
     }
 

@@ -22,6 +22,12 @@ internal interface IRegistryMetadata : IDisposable
     /// </summary>
     bool TryCreateRepo(RepoKey key, RepoMetadata metadata, CommitRecord initialCommit, string branch);
 
+    /// <summary>
+    /// Stores a whole repository as it was kept elsewhere (see <see cref="LegacyFolderImport"/>), all or nothing;
+    /// false when a repository with that key exists.
+    /// </summary>
+    bool TryImportRepo(RepoKey key, RepoMetadata metadata, IReadOnlyList<CommitRecord> commits, IReadOnlyDictionary<string, string> refs, IReadOnlyList<DiscussionRecord> discussions);
+
     /// <summary>Removes the repository with its refs, commits and discussions; false when there was none.</summary>
     bool DeleteRepo(RepoKey key);
 

@@ -67,6 +67,26 @@ internal sealed class SqlRegistryMetadata : IRegistryMetadata
             && Execute(connection, transaction, "INSERT INTO commits (repo_type, repo_id, commit_id, record) VALUES (@p0, @p1, @p2, @p3) ON CONFLICT DO NOTHING", TypeOf(key), key.Id, initialCommit.Id, JsonSerializer.Serialize(initialCommit, s_json)) >= 0
             && Execute(connection, transaction, "INSERT INTO refs (repo_type, repo_id, name, commit_id) VALUES (@p0, @p1, @p2, @p3) ON CONFLICT DO NOTHING", TypeOf(key), key.Id, branch, initialCommit.Id) == 1);
 
+    public bool TryImportRepo(RepoKey key, RepoMetadata metadata, IReadOnlyList<CommitRecord> commits, IReadOnlyDictionary<string, string> refs, IReadOnlyList<DiscussionRecord> discussions) =>
+        InTransaction((connection, transaction) =>
+        {
+            var type = TypeOf(key);
+            if (Execute(connection, transaction, "INSERT INTO repos (repo_type, repo_id, metadata) VALUES (@p0, @p1, @p2) ON CONFLICT DO NOTHING", type, key.Id, JsonSerializer.Serialize(metadata, s_json)) != 1) return false;
+            foreach (var commit in commits)
+            {
+                Execute(connection, transaction, "INSERT INTO commits (repo_type, repo_id, commit_id, record) VALUES (@p0, @p1, @p2, @p3) ON CONFLICT DO NOTHING", type, key.Id, commit.Id, JsonSerializer.Serialize(commit, s_json));
+            }
+            foreach (var (name, commitId) in refs)
+            {
+                Execute(connection, transaction, "INSERT INTO refs (repo_type, repo_id, name, commit_id) VALUES (@p0, @p1, @p2, @p3)", type, key.Id, name, commitId);
+            }
+            foreach (var discussion in discussions)
+            {
+                Execute(connection, transaction, "INSERT INTO discussions (repo_type, repo_id, number, record) VALUES (@p0, @p1, @p2, @p3)", type, key.Id, discussion.Number, JsonSerializer.Serialize(discussion, s_json));
+            }
+            return true;
+        });
+
     public bool DeleteRepo(RepoKey key) =>
         InTransaction((connection, transaction) =>
         {
