@@ -16,6 +16,12 @@ public sealed record RegistryServerOptions
     /// </summary>
     public string? PostgresConnectionString { get; init; }
 
+    /// <summary>
+    /// When set, blobs are written through to this S3-compatible bucket under their content addresses and
+    /// <see cref="RootDirectory"/> only caches them, so replicas on one PostgreSQL database need no shared folder.
+    /// </summary>
+    public S3BlobStorageOptions? S3Blobs { get; init; }
+
     /// <summary>The address to listen on; loopback by default.</summary>
     public string Host { get; init; } = "127.0.0.1";
 

@@ -1,6 +1,7 @@
 using Adapters.Registry.Auth;
 using Adapters.Registry.Storage;
 using Adapters.Registry.Storage.Metadata;
+using Adapters.Registry.Storage.ObjectStorage;
 using Microsoft.AspNetCore.Http;
 
 namespace Adapters.Registry.Endpoints;
@@ -12,9 +13,18 @@ internal sealed class ServeServices : IDisposable
     {
         Options = options;
         // PostgreSQL is shared metadata: replicas on it may share the blob root too.
-        Store = options.PostgresConnectionString is { } postgres
-            ? new RegistryStore(options.RootDirectory, () => SqlRegistryMetadata.OpenPostgres(postgres), sharedRoot: true)
-            : new RegistryStore(options.RootDirectory);
+        var objectStorage = options.S3Blobs is { } s3 ? new S3ObjectStorage(s3) : null;
+        try
+        {
+            Store = options.PostgresConnectionString is { } postgres
+                ? new RegistryStore(options.RootDirectory, () => SqlRegistryMetadata.OpenPostgres(postgres), sharedRoot: true, objectStorage)
+                : new RegistryStore(options.RootDirectory, objectStorage: objectStorage);
+        }
+        catch
+        {
+            objectStorage?.Dispose();
+            throw;
+        }
         Auth = new RequestAuthorizer(options.Tokens);
         Signer = new BlobUrlSigner(Store.UrlSigningKey()) { Lifetime = options.UrlLifetime };
         Sessions = new LfsUploadSessions(Store.Blobs, options.UrlLifetime);

@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Adapters.Hub.Cache;
 using Adapters.Registry.Storage.Metadata;
+using Adapters.Registry.Storage.ObjectStorage;
 
 namespace Adapters.Registry.Storage;
 
@@ -29,6 +30,7 @@ internal sealed partial class RegistryStore : IDisposable
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _locks = new(StringComparer.Ordinal);
     private readonly FileStream _ownership;
     private readonly IRegistryMetadata _metadata;
+    private readonly IObjectStorage? _objectStorage;
 
     /// <summary>How long a replica's <c>tmp/</c> folder may sit untouched before another replica takes it for abandoned (a killed process).</summary>
     private static readonly TimeSpan AbandonedAfter = TimeSpan.FromDays(1);
@@ -47,7 +49,8 @@ internal sealed partial class RegistryStore : IDisposable
     /// root is this process's alone and <c>tmp/</c> is emptied at start; with it each process keeps its uploads in
     /// <c>tmp/replica-ID/</c> and removes only folders there that no process has touched for a day.
     /// </param>
-    public RegistryStore(string root, Func<IRegistryMetadata>? openMetadata = null, bool sharedRoot = false)
+    /// <param name="objectStorage">Where blobs are written through to (S3); null keeps them in the root only. Disposed with the store.</param>
+    public RegistryStore(string root, Func<IRegistryMetadata>? openMetadata = null, bool sharedRoot = false, IObjectStorage? objectStorage = null)
     {
         Root = Path.GetFullPath(root);
         Directory.CreateDirectory(Root);
@@ -76,7 +79,8 @@ internal sealed partial class RegistryStore : IDisposable
                 SweepAbandonedReplicaFolders(temp);
                 temp = Path.Combine(temp, "replica-" + Guid.NewGuid().ToString("N"));
             }
-            Blobs = new BlobStore(Path.Combine(Root, "objects"), temp);
+            Blobs = new BlobStore(Path.Combine(Root, "objects"), temp, objectStorage);
+            _objectStorage = objectStorage;
             _metadata = openMetadata?.Invoke() ?? SqlRegistryMetadata.OpenSqlite(Path.Combine(Root, "registry.db"));
         }
         catch
@@ -126,6 +130,7 @@ internal sealed partial class RegistryStore : IDisposable
     public void Dispose()
     {
         _metadata.Dispose();
+        _objectStorage?.Dispose();
         if (_ownTemp is not null && Directory.Exists(_ownTemp)) Directory.Delete(_ownTemp, recursive: true);
         _ownership.Dispose();
     }

@@ -136,4 +136,15 @@ public sealed class ServeCommandTests : IDisposable
         Assert.Contains($"PostgreSQL 127.0.0.1:{closedPort}/team_registry", error.ToString());
         Assert.DoesNotContain("pg_secret_value", error.ToString() + output.ToString());
     }
+
+    [Fact]
+    public async Task Serve_refuses_an_s3_endpoint_without_a_bucket_before_starting()
+    {
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        var exitCode = await CliApplication.RunAsync(["serve", "--root", _scratch.FullName, "--port", "0", "--s3-endpoint", "http://127.0.0.1:9/"], output, error, CancellationToken.None);
+        Assert.Equal(ExitCodes.Usage, exitCode);
+        Assert.Contains("--s3-endpoint and --s3-bucket go together", error.ToString());
+        Assert.DoesNotContain("Serving the registry", output.ToString());
+    }
 }

@@ -9,6 +9,9 @@ public abstract class RegistryBackend
     /// <summary>A fresh database on <paramref name="cluster"/> for each registry started.</summary>
     public static RegistryBackend Postgres(PostgresCluster cluster) => new PostgresBackend(cluster);
 
+    /// <summary>A fresh database on <paramref name="cluster"/> and a fresh key prefix on <paramref name="s3"/> for each registry started.</summary>
+    public static RegistryBackend PostgresAndS3(PostgresCluster cluster, S3Server s3) => new PostgresS3Backend(cluster, s3);
+
     /// <summary>Prepares the store of one registry and returns how its options select it.</summary>
     public abstract Task<Func<RegistryServerOptions, RegistryServerOptions>> PrepareAsync();
 
@@ -29,5 +32,17 @@ public abstract class RegistryBackend
         }
 
         public override string ToString() => "PostgreSQL";
+    }
+
+    private sealed class PostgresS3Backend(PostgresCluster cluster, S3Server s3) : RegistryBackend
+    {
+        public override async Task<Func<RegistryServerOptions, RegistryServerOptions>> PrepareAsync()
+        {
+            var database = await cluster.CreateDatabaseAsync();
+            var blobs = s3.NewRegistryStorage();
+            return options => options with { PostgresConnectionString = database, S3Blobs = blobs };
+        }
+
+        public override string ToString() => "PostgreSQL + S3";
     }
 }

@@ -5,30 +5,28 @@ using Adapters.Hub.Upload;
 namespace Adapters.Registry.Tests.Backends;
 
 /// <summary>
-/// Two registries (replicas) on one PostgreSQL database and one blob root behave as one registry: of two pushes
-/// racing on the same parent exactly one wins and the other gets the Hub's 412, and what one replica committed
-/// the other serves at once. Both replicas run in this process but share nothing except the database and the
-/// folder, so only the database's compare-and-set can decide the races.
+/// Two registries (replicas) on one PostgreSQL database behave as one registry, whether their blobs are in one
+/// shared folder or in S3 with a folder each: of two pushes racing on the same parent exactly one wins and the
+/// other gets the Hub's 412, and what one replica committed the other serves at once. Both replicas run in this
+/// process but share nothing except the database and the blob store, so only the database's compare-and-set can
+/// decide the races.
 /// </summary>
-[Collection(PostgresCollection.Name)]
-public sealed class ReplicaTests(PostgresCluster cluster) : IAsyncLifetime
+public abstract class ReplicaTests : IAsyncLifetime
 {
     private readonly List<HubClient> _clients = [];
     private DirectoryInfo? _scratch;
     private RegistryServer? _first;
     private RegistryServer? _second;
 
+    /// <summary>The options of the two replicas, given a scratch folder.</summary>
+    private protected abstract Task<(RegistryServerOptions First, RegistryServerOptions Second)> ReplicaOptionsAsync(string scratch);
+
     public async Task InitializeAsync()
     {
         _scratch = Directory.CreateTempSubdirectory("adapters-replicas-");
-        var options = new RegistryServerOptions
-        {
-            RootDirectory = Path.Combine(_scratch.FullName, "shared-root"),
-            Port = 0,
-            PostgresConnectionString = await cluster.CreateDatabaseAsync(),
-        };
-        _first = await RegistryServer.StartAsync(options);
-        _second = await RegistryServer.StartAsync(options);
+        var (first, second) = await ReplicaOptionsAsync(_scratch.FullName);
+        _first = await RegistryServer.StartAsync(first);
+        _second = await RegistryServer.StartAsync(second);
     }
 
     public async Task DisposeAsync()
@@ -96,7 +94,7 @@ public sealed class ReplicaTests(PostgresCluster cluster) : IAsyncLifetime
         var writer = ClientOf(_first!);
         var reader = ClientOf(_second!);
         await writer.Repositories.CreateRepoAsync("team/shared");
-        var weights = System.Security.Cryptography.RandomNumberGenerator.GetBytes(300_000);
+        var weights = System.Security.Cryptography.RandomNumberGenerator.GetBytes(12 * 1024 * 1024);
         var source = Path.Combine(_scratch!.FullName, "adapter_model.safetensors");
         await File.WriteAllBytesAsync(source, weights);
         var commit = await writer.Commits.CreateCommitAsync("team/shared",
@@ -116,5 +114,26 @@ public sealed class ReplicaTests(PostgresCluster cluster) : IAsyncLifetime
         var onOther = new Uri(_second!.Endpoint, signed.IsAbsoluteUri ? signed.PathAndQuery : signed.OriginalString);
         Assert.NotEqual(signed.IsAbsoluteUri ? signed.Authority : _first.Endpoint.Authority, onOther.Authority);
         Assert.Equal(weights, await http.GetByteArrayAsync(onOther));
+    }
+}
+
+[Collection(PostgresCollection.Name)]
+public sealed class ReplicaTestsOnPostgresAndSharedFolder(PostgresCluster cluster) : ReplicaTests
+{
+    private protected override async Task<(RegistryServerOptions First, RegistryServerOptions Second)> ReplicaOptionsAsync(string scratch)
+    {
+        var options = new RegistryServerOptions { RootDirectory = Path.Combine(scratch, "shared-root"), Port = 0, PostgresConnectionString = await cluster.CreateDatabaseAsync() };
+        return (options, options);
+    }
+}
+
+[Collection(PostgresCollection.Name)]
+public sealed class ReplicaTestsOnPostgresAndS3(PostgresCluster cluster, S3Server s3) : ReplicaTests
+{
+    private protected override async Task<(RegistryServerOptions First, RegistryServerOptions Second)> ReplicaOptionsAsync(string scratch)
+    {
+        // A folder each (a cache): only the database and the bucket are shared. Parts of 5 MiB take large blobs through multipart.
+        var options = new RegistryServerOptions { RootDirectory = Path.Combine(scratch, "root-1"), Port = 0, PostgresConnectionString = await cluster.CreateDatabaseAsync(), S3Blobs = s3.NewRegistryStorage() };
+        return (options, options with { RootDirectory = Path.Combine(scratch, "root-2") });
     }
 }

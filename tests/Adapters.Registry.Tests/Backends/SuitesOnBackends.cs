@@ -8,12 +8,21 @@ public sealed class ServeRoundTripTestsOnSqlite() : ServeRoundTripTests(Registry
 [Collection(PostgresCollection.Name)]
 public sealed class ServeRoundTripTestsOnPostgres(PostgresCluster cluster) : ServeRoundTripTests(RegistryBackend.Postgres(cluster));
 
+[Collection(PostgresCollection.Name)]
+public sealed class ServeRoundTripTestsOnPostgresAndS3(PostgresCluster cluster, S3Server s3) : ServeRoundTripTests(RegistryBackend.PostgresAndS3(cluster, s3));
+
 public sealed class JsClientInteropTestsOnSqlite() : JsClientInteropTests(RegistryBackend.Sqlite);
 
 [Collection(PostgresCollection.Name)]
 public sealed class JsClientInteropTestsOnPostgres(PostgresCluster cluster) : JsClientInteropTests(RegistryBackend.Postgres(cluster));
 
+[Collection(PostgresCollection.Name)]
+public sealed class JsClientInteropTestsOnPostgresAndS3(PostgresCluster cluster, S3Server s3) : JsClientInteropTests(RegistryBackend.PostgresAndS3(cluster, s3));
+
 public sealed class ServePythonProtocolTestsOnSqlite() : ServePythonProtocolTests(RegistryBackend.Sqlite);
 
 [Collection(PostgresCollection.Name)]
 public sealed class ServePythonProtocolTestsOnPostgres(PostgresCluster cluster) : ServePythonProtocolTests(RegistryBackend.Postgres(cluster));
+
+[Collection(PostgresCollection.Name)]
+public sealed class ServePythonProtocolTestsOnPostgresAndS3(PostgresCluster cluster, S3Server s3) : ServePythonProtocolTests(RegistryBackend.PostgresAndS3(cluster, s3));
