@@ -12,10 +12,10 @@ internal static class AdapterWeightKeys
     /// The containers, each with the character before it: <c>_adapters</c> (invertible adapters), <c>.adapters</c>
     /// (bottlenecks), <c>.loras</c> (LoRA, IA³, DoRA, VeRA), <c>.shared_parameters</c> (Compacter's phm_rule, VeRA's
     /// shared matrices), <c>.prefix_tunings</c> and <c>.prefix_gates</c> (prefix tuning), <c>.refts</c> (ReFT),
-    /// <c>.prompt_tunings</c> (prompt tuning).
+    /// <c>.prompt_tunings</c> (prompt tuning), <c>.peft_prompts</c> (PEFT prompt learning and Llama-Adapter).
     /// </summary>
     private static readonly string[] s_containers =
-        ["_adapters.", ".adapters.", ".loras.", ".shared_parameters.", ".prefix_tunings.", ".prefix_gates.", ".refts.", ".prompt_tunings."];
+        ["_adapters.", ".adapters.", ".loras.", ".shared_parameters.", ".prefix_tunings.", ".prefix_gates.", ".refts.", ".prompt_tunings.", ".peft_prompts."];
 
     /// <summary>The container of AdapterFusion layers, keyed by fusion name (<c>adapter_fusion_layer.a,b.</c>).</summary>
     public const string FusionContainer = "adapter_fusion_layer";

@@ -12,7 +12,7 @@ public abstract partial class AdapterModel
     private static readonly HashSet<string> s_adapterContainerSegments = new(StringComparer.Ordinal)
     {
         "loras", "adapters", "shared_parameters", "invertible_adapters", "attention_adapters", "output_adapters",
-        "prefix_tuning", "refts", "prompt_tuning", "heads",
+        "prefix_tuning", "refts", "prompt_tuning", "heads", PeftPromptContainer,
     };
 
     /// <summary>

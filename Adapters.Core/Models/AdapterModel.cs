@@ -57,6 +57,7 @@ public abstract partial class AdapterModel : nn.Module
         register_module("invertible_adapters", _invertible);
         register_module("shared_parameters", _shared);
         RegisterMethodContainers();
+        register_module(PeftPromptContainer, _peftPrompts);
     }
 
     /// <summary>Children are registered explicitly under Python's names; field-based registration would add C# field names.</summary>
@@ -486,6 +487,7 @@ public abstract partial class AdapterModel : nn.Module
         }
         _shared.Remove(name);
         _invertible.Remove(name);
+        _peftPrompts.Remove(name);
         RemoveMethodModules(name);
     }
 

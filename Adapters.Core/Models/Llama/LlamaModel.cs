@@ -77,6 +77,9 @@ public sealed class LlamaModel : AdapterModel, IHeadBackbone, IDecoderStack
     protected override bool SupportsPromptTuning => true;
 
     /// <inheritdoc />
+    protected internal override bool SupportsPeftPromptLearning => true;
+
+    /// <inheritdoc />
     protected override Tensor? PromptWordEmbeddings => _embeddings.weight;
 
     /// <inheritdoc />
@@ -120,6 +123,9 @@ public sealed class LlamaModel : AdapterModel, IHeadBackbone, IDecoderStack
         using var scope = NewDisposeScope();
         using var adapterForward = BeginAdapterForward(attentionMask);
         var hidden = inputsEmbeds ?? _embeddings.call(inputIds ?? throw new ArgumentException("Give inputIds or inputsEmbeds."));
+        var peft = ActivePeftVirtualTokens(hidden.shape[0], hidden.dtype);
+        (hidden, attentionMask, positionIds) = ApplyPeftVirtualTokens(peft, hidden, cache, attentionMask, positionIds);
+        var prefix = AttentionPrefix ?? peft?.Prefix;
         (hidden, attentionMask, positionIds) = ApplyDecoderPromptTuning(hidden, cache, attentionMask, positionIds);
         (hidden, attentionMask, positionIds) = ReplicateForParallel(hidden, attentionMask, positionIds);
         hidden = ApplyInvertibleAdapter(hidden);
@@ -128,7 +134,7 @@ public sealed class LlamaModel : AdapterModel, IHeadBackbone, IDecoderStack
         var past = cache?.Length ?? 0;
         positionIds ??= arange(past, past + length, ScalarType.Int64, hidden.device).unsqueeze(0).expand(batch, length);
         var (cos, sin) = _rotary.Compute(positionIds, hidden.dtype);
-        var prefixLength = AttentionPrefix?.Length ?? 0;
+        var prefixLength = prefix?.Length ?? 0;
         // One mask per distinct window, built here so that it lives as long as this forward's scope.
         var masks = new Dictionary<int, Tensor?>();
         for (var i = 0; i < _layers.Length; i++)
@@ -138,7 +144,7 @@ public sealed class LlamaModel : AdapterModel, IHeadBackbone, IDecoderStack
                 masks[window] = AttentionMasks.Causal(length, past, attentionMask, window < 0 ? null : window, prefixLength, hidden.dtype, hidden.device);
         }
         Tensor? MaskFor(int layer) => masks[Config.SlidingWindowFor(layer) ?? -1];
-        var step = new DecoderStep(cache, AttentionPrefix, MaskFor, cos, sin);
+        var step = new DecoderStep(cache, prefix, MaskFor, cos, sin) { AdaptionPrompt = ActiveAdaptionPrompt() };
         foreach (var layer in _layers) hidden = layer.Forward(hidden, step);
         return _norm.call(hidden).MoveToOuterDisposeScope();
     }

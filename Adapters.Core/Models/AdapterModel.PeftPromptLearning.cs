@@ -1,0 +1,101 @@
+using Adapters.Core.Methods;
+using Adapters.Core.Peft.PromptLearning;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Adapters.Core.Models;
+
+/// <summary>
+/// PEFT's prompt-learning methods and Llama-Adapter: their modules live in one model-level container,
+/// <c>peft_prompts.&lt;adapter&gt;</c>, and models ask here what the first active one does to a forward pass.
+/// </summary>
+public abstract partial class AdapterModel
+{
+    /// <summary>The container of PEFT prompt encoders and Llama-Adapter prompts, keyed by adapter name.</summary>
+    internal const string PeftPromptContainer = "peft_prompts";
+
+    private readonly AdapterModuleDict _peftPrompts = new();
+
+    /// <summary>
+    /// Whether the model's forward applies <see cref="ActivePeftVirtualTokens"/> (PEFT prompt tuning, p-tuning and
+    /// prefix tuning); loading those methods is refused otherwise.
+    /// </summary>
+    protected internal virtual bool SupportsPeftPromptLearning => false;
+
+    /// <summary>
+    /// Applies PEFT prompt learning to a decoder step as PEFT's <c>PeftModelForCausalLM</c> does: the prompt goes in
+    /// front of the embeddings on the first step (later cached steps find it in the cache) and the mask gets its
+    /// columns on every step; caller positions are ignored, as PEFT ignores them. A prefix leaves the embeddings and
+    /// mask alone (the mask builder adds its attended columns) and moves the positions behind it.
+    /// </summary>
+    protected static (Tensor Embeds, Tensor? AttentionMask, Tensor? PositionIds) ApplyPeftVirtualTokens(PeftVirtualTokens? peft, Tensor embeds,
+        Generation.KeyValueCache? cache, Tensor? attentionMask, Tensor? positionIds)
+    {
+        ArgumentNullException.ThrowIfNull(embeds);
+        if (peft is null) return (embeds, attentionMask, positionIds);
+        var past = cache?.Length ?? 0;
+        if (peft.Prompt is not null)
+            return (past == 0 ? peft.Prepend(embeds) : embeds, peft.ExtendMask(attentionMask), null);
+        var batch = embeds.shape[0];
+        var length = embeds.shape[1];
+        var start = past + peft.PositionOffset;
+        return (embeds, attentionMask, arange(start, start + length, ScalarType.Int64, embeds.device).unsqueeze(0).expand(batch, length));
+    }
+
+    /// <summary>The word embedding matrix (vocab, H) PEFT's TEXT prompt init reads; null when the model has none.</summary>
+    internal Tensor? PeftWordEmbeddings => PromptWordEmbeddings;
+
+    /// <summary>Adds adapter <paramref name="name"/> whose PEFT prompt-learning <paramref name="module"/> was built outside <see cref="AddAdapter(string, Configuration.AdapterConfig, bool)"/>.</summary>
+    internal void AddPeftPromptLearning(string name, PeftPromptLearningConfig config, nn.Module module)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        ArgumentNullException.ThrowIfNull(config);
+        ArgumentNullException.ThrowIfNull(module);
+        if (_configs.ContainsKey(name)) throw new ArgumentException($"An adapter named \"{name}\" already exists.", nameof(name));
+        if (name.Contains('.', StringComparison.Ordinal)) throw new ArgumentException($"Adapter name \"{name}\" must not contain '.'.", nameof(name));
+        _peftPrompts.Add(name, module);
+        _configs[name] = config;
+        train(training);
+    }
+
+    /// <summary>The PEFT prompt-learning module of adapter <paramref name="name"/>, or null.</summary>
+    internal nn.Module? PeftPromptModule(string name) => _peftPrompts.Contains(name) ? _peftPrompts.Get<nn.Module>(name) : null;
+
+    /// <summary>Replaces the PEFT prompt-learning module of adapter <paramref name="name"/> (baking an encoder into its output).</summary>
+    internal void ReplacePeftPromptModule(string name, nn.Module module)
+    {
+        if (!_peftPrompts.Remove(name)) throw new ArgumentException($"Adapter \"{name}\" is not a PEFT prompt-learning adapter.", nameof(name));
+        _peftPrompts.Add(name, module);
+    }
+
+    /// <summary>
+    /// What the first active PEFT prompt encoder does to a forward pass of <paramref name="batch"/> rows in
+    /// <paramref name="dtype"/>, or null when none is active (Llama-Adapter acts inside attention instead, see
+    /// <see cref="ActiveAdaptionPrompt"/>).
+    /// </summary>
+    protected PeftVirtualTokens? ActivePeftVirtualTokens(long batch, ScalarType dtype)
+    {
+        if (_peftPrompts.Count == 0) return null;
+        foreach (var name in Setup.Names)
+        {
+            if (!_peftPrompts.Contains(name)) continue;
+            if (_peftPrompts.Get<PeftPromptEncoder>(name) is not { } encoder) return null;
+            var output = encoder.Output();
+            return encoder.Config.IsPrompt
+                ? new PeftVirtualTokens(output.unsqueeze(0).expand(batch, -1, -1), null)
+                : new PeftVirtualTokens(null, new PeftPrefix(encoder.Config, output, dtype));
+        }
+        return null;
+    }
+
+    /// <summary>The first active Llama-Adapter, or null.</summary>
+    internal AdaptionPromptAdapter? ActiveAdaptionPrompt()
+    {
+        if (_peftPrompts.Count == 0) return null;
+        foreach (var name in Setup.Names)
+        {
+            if (_peftPrompts.Contains(name)) return _peftPrompts.Get<AdaptionPromptAdapter>(name);
+        }
+        return null;
+    }
+}
