@@ -23,10 +23,12 @@ public abstract partial class AdapterModel
     protected internal virtual bool SupportsPeftPromptLearning => false;
 
     /// <summary>
-    /// Applies PEFT prompt learning to a decoder step as PEFT's <c>PeftModelForCausalLM</c> does: the prompt goes in
-    /// front of the embeddings on the first step (later cached steps find it in the cache) and the mask gets its
-    /// columns on every step; caller positions are ignored, as PEFT ignores them. A prefix leaves the embeddings and
-    /// mask alone (the mask builder adds its attended columns) and moves the positions behind it.
+    /// Applies PEFT prompt learning to a decoder step as PEFT's <c>PeftModelForCausalLM</c> does: on the first step
+    /// the prompt goes in front of the embeddings, the mask gets its columns and caller positions are ignored (PEFT
+    /// ignores them); the prompt's length is added to <see cref="Generation.KeyValueCache.PromptLength"/>, so later
+    /// cached steps, which find the prompt in the cache, get their mask widened by <see cref="ApplyDecoderPromptTuning"/>
+    /// (call this after it). A prefix leaves the embeddings and mask alone (the mask builder adds its attended columns)
+    /// and moves the positions behind it.
     /// </summary>
     protected static (Tensor Embeds, Tensor? AttentionMask, Tensor? PositionIds) ApplyPeftVirtualTokens(PeftVirtualTokens? peft, Tensor embeds,
         Generation.KeyValueCache? cache, Tensor? attentionMask, Tensor? positionIds)
@@ -35,7 +37,11 @@ public abstract partial class AdapterModel
         if (peft is null) return (embeds, attentionMask, positionIds);
         var past = cache?.Length ?? 0;
         if (peft.Prompt is not null)
-            return (past == 0 ? peft.Prepend(embeds) : embeds, peft.ExtendMask(attentionMask), null);
+        {
+            if (past > 0) return (embeds, attentionMask, positionIds);
+            if (cache is not null) cache.PromptLength += peft.MaskColumns;
+            return (peft.Prepend(embeds), peft.ExtendMask(attentionMask), null);
+        }
         var batch = embeds.shape[0];
         var length = embeds.shape[1];
         var start = past + peft.PositionOffset;

@@ -125,9 +125,9 @@ public sealed class Gpt2Model : AdapterModel, IHeadBackbone, IDecoderStack
         var embeds = inputsEmbeds ?? _tokens.call(inputIds ?? throw new ArgumentException("Give inputIds or inputsEmbeds."));
         // The prompt joins the token embeddings, so its positions get learned position embeddings like tokens.
         var peft = ActivePeftVirtualTokens(embeds.shape[0], embeds.dtype);
-        (embeds, attentionMask, positionIds) = ApplyPeftVirtualTokens(peft, embeds, cache, attentionMask, positionIds);
         var prefix = AttentionPrefix ?? peft?.Prefix;
         (embeds, attentionMask, positionIds) = ApplyDecoderPromptTuning(embeds, cache, attentionMask, positionIds);
+        (embeds, attentionMask, positionIds) = ApplyPeftVirtualTokens(peft, embeds, cache, attentionMask, positionIds);
         (embeds, attentionMask, positionIds) = ReplicateForParallel(embeds, attentionMask, positionIds);
         var batch = embeds.shape[0];
         var length = embeds.shape[1];

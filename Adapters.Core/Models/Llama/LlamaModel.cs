@@ -124,9 +124,9 @@ public sealed class LlamaModel : AdapterModel, IHeadBackbone, IDecoderStack
         using var adapterForward = BeginAdapterForward(attentionMask);
         var hidden = inputsEmbeds ?? _embeddings.call(inputIds ?? throw new ArgumentException("Give inputIds or inputsEmbeds."));
         var peft = ActivePeftVirtualTokens(hidden.shape[0], hidden.dtype);
-        (hidden, attentionMask, positionIds) = ApplyPeftVirtualTokens(peft, hidden, cache, attentionMask, positionIds);
         var prefix = AttentionPrefix ?? peft?.Prefix;
         (hidden, attentionMask, positionIds) = ApplyDecoderPromptTuning(hidden, cache, attentionMask, positionIds);
+        (hidden, attentionMask, positionIds) = ApplyPeftVirtualTokens(peft, hidden, cache, attentionMask, positionIds);
         (hidden, attentionMask, positionIds) = ReplicateForParallel(hidden, attentionMask, positionIds);
         hidden = ApplyInvertibleAdapter(hidden);
         var batch = hidden.shape[0];

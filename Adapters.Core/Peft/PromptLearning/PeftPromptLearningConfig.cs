@@ -94,6 +94,66 @@ public sealed record PeftPromptLearningConfig : AdapterConfig
         AtomicFile.Write(path, stream => stream.Write(new UTF8Encoding(false).GetBytes(text)));
     }
 
+    /// <summary>
+    /// A new config of <paramref name="peftType"/> with every field PEFT 0.14's dataclass has, at its default, then
+    /// <paramref name="fields"/> set on top (PEFT's field names, e.g. <c>num_virtual_tokens</c>). Fields left null
+    /// that depend on the model (<c>num_layers</c>, <c>token_dim</c>, …) are filled when the adapter is added.
+    /// </summary>
+    /// <exception cref="AdapterConfigException">The type is not one of the four methods, a field is unknown, or a value is invalid.</exception>
+    public static PeftPromptLearningConfig Create(string peftType, JsonObject? fields = null)
+    {
+        ArgumentNullException.ThrowIfNull(peftType);
+        if (!s_types.Contains(peftType))
+            throw new AdapterConfigException($"peft_type \"{peftType}\" is not a prompt-learning method (expected one of {string.Join(", ", s_types)}).");
+        var doc = new JsonObject
+        {
+            ["auto_mapping"] = null,
+            ["base_model_name_or_path"] = null,
+            ["inference_mode"] = false,
+            ["peft_type"] = peftType,
+            ["revision"] = null,
+            ["task_type"] = null,
+        };
+        if (peftType == AdaptionPrompt)
+        {
+            doc["adapter_layers"] = null;
+            doc["adapter_len"] = null;
+            doc["target_modules"] = null;
+        }
+        else
+        {
+            foreach (var field in new[] { "num_attention_heads", "num_layers", "num_transformer_submodules", "num_virtual_tokens", "token_dim" }) doc[field] = null;
+        }
+        switch (peftType)
+        {
+            case PromptTuning:
+                doc["prompt_tuning_init"] = "RANDOM";
+                doc["prompt_tuning_init_text"] = null;
+                doc["tokenizer_kwargs"] = null;
+                doc["tokenizer_name_or_path"] = null;
+                break;
+            case PrefixTuning:
+                doc["encoder_hidden_size"] = null;
+                doc["prefix_projection"] = false;
+                break;
+            case PTuning:
+                doc["encoder_dropout"] = 0.0;
+                doc["encoder_hidden_size"] = null;
+                doc["encoder_num_layers"] = 2;
+                doc["encoder_reparameterization_type"] = "MLP";
+                break;
+        }
+        foreach (var (key, value) in fields ?? [])
+        {
+            if (!doc.ContainsKey(key)) throw new AdapterConfigException($"\"{key}\" is not a field of PEFT's {peftType} config.");
+            doc[key] = value?.DeepClone();
+        }
+        // num_transformer_submodules: 2 for SEQ_2_SEQ_LM, else 1 (PromptLearningConfig's fill from task_type).
+        if (peftType != AdaptionPrompt && doc["num_transformer_submodules"] is null)
+            doc["num_transformer_submodules"] = doc["task_type"]?.GetValue<string>() == "SEQ_2_SEQ_LM" ? 2 : 1;
+        return FromDocument(doc, peftType + " config");
+    }
+
     /// <summary>Reads a PEFT config document of one of the four methods; <paramref name="source"/> names it in errors.</summary>
     /// <exception cref="AdapterConfigException">A field is missing or has the wrong type, or the method is not one of the four.</exception>
     public static PeftPromptLearningConfig FromDocument(JsonObject doc, string source)
