@@ -228,4 +228,58 @@ public sealed class PeftPromptLearningTests
             Directory.Delete(folder, recursive: true);
         }
     }
+
+    [Theory]
+    [InlineData("gpt2/prompt_tuning")]
+    [InlineData("gpt2/prefix_tuning")]
+    [InlineData("llama/prompt_tuning")]
+    public void PEFT_to_adapters_and_back_gives_the_same_PEFT_folder_byte_for_byte(string folder)
+    {
+        TorchRuntime.Initialize();
+        using var scope = NewDisposeScope();
+        var source = Path.Combine(GoldenCase.Root, "peft", folder, "adapter");
+        using var model = ModelFactory.Load(Path.Combine(GoldenCase.Root, "peft", "models", folder.Split('/')[0]));
+        model.Adapters.LoadPeftAdapter(source, "peft");
+        var converted = model.Adapters.ConvertPeftPromptLearningToAdapters("peft", "adapters");
+        Assert.Equal(folder.EndsWith("prefix_tuning", StringComparison.Ordinal) ? "prefix_tuning" : "prompt_tuning", converted.Architecture);
+        model.Adapters.DeleteAdapter("peft");
+
+        if (converted is PromptTuningConfig)
+        {
+            // Decoders prepend adapters' prompt to the token embeddings as PEFT does: without padding the logits agree.
+            using var ids = tensor(new long[,] { { 5, 17, 42, 8, 99, 23, 3 } });
+            using var reference = ModelFactory.Load(Path.Combine(GoldenCase.Root, "peft", "models", folder.Split('/')[0]));
+            reference.Adapters.LoadPeftAdapter(source, "peft", new PeftImportOptions { SetActive = true });
+            reference.Module.eval();
+            model.Adapters.SetActiveAdapters("adapters");
+            model.Module.eval();
+            using var _ = no_grad();
+            Assert.True(TinyModels.Same(reference.CausalLM!.Forward(ids).Logits, model.CausalLM!.Forward(ids).Logits));
+        }
+
+        model.Adapters.ConvertAdaptersToPeftPromptLearning("adapters", "back", taskType: "CAUSAL_LM", baseModelNameOrPath: $"models/{folder.Split('/')[0]}");
+        var target = Directory.CreateTempSubdirectory("peft-back-").FullName;
+        try
+        {
+            model.Adapters.SavePeftPromptLearning(target, "back");
+            Assert.Equal(File.ReadAllText(Path.Combine(source, PeftAdapterConfig.FileName)), File.ReadAllText(Path.Combine(target, PeftAdapterConfig.FileName)));
+            Assert.Equal(File.ReadAllBytes(Path.Combine(source, PeftFiles.SafetensorsWeights)), File.ReadAllBytes(Path.Combine(target, PeftFiles.SafetensorsWeights)));
+        }
+        finally
+        {
+            Directory.Delete(target, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void Llama_Adapter_has_no_adapters_counterpart()
+    {
+        TorchRuntime.Initialize();
+        using var scope = NewDisposeScope();
+        using var model = ModelFactory.Load(Path.Combine(GoldenCase.Root, "peft", "models", "llama"));
+        model.Adapters.LoadPeftAdapter(Path.Combine(GoldenCase.Root, "peft", "llama", "adaption_prompt", "adapter"), "peft");
+        var ex = Assert.Throws<AdapterConfigException>(() => model.Adapters.ConvertPeftPromptLearningToAdapters("peft", "adapters"));
+        Assert.Contains("ADAPTION_PROMPT", ex.Message, StringComparison.Ordinal);
+        Assert.False(model.Adapters.HasAdapter("adapters"));
+    }
 }
