@@ -281,5 +281,17 @@ public sealed class PeftPromptLearningTests
         var ex = Assert.Throws<AdapterConfigException>(() => model.Adapters.ConvertPeftPromptLearningToAdapters("peft", "adapters"));
         Assert.Contains("ADAPTION_PROMPT", ex.Message, StringComparison.Ordinal);
         Assert.False(model.Adapters.HasAdapter("adapters"));
+        // Nor does it have an adapters folder: saving one would write what Python's adapters cannot load.
+        var dir = Directory.CreateTempSubdirectory("peft-as-adapters-").FullName;
+        try
+        {
+            ex = Assert.Throws<AdapterConfigException>(() => model.Adapters.SaveAdapter(dir, "peft"));
+            Assert.Contains("SavePeftPromptLearning", ex.Message, StringComparison.Ordinal);
+            Assert.Empty(Directory.EnumerateFileSystemEntries(dir));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
     }
 }
