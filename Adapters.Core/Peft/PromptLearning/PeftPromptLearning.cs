@@ -204,7 +204,8 @@ public static class PeftPromptLearning
     {
         var embedding = new PeftPromptEmbedding(config, config.TotalVirtualTokens, config.TokenDim, device, dtype);
         if (config.PromptTuningInit != "TEXT") return embedding;
-        // TEXT: the word embeddings of the tokenized text, cycled or cut to T rows, in float32.
+        // TEXT: the word embeddings of the tokenized text, cycled or cut to T rows, in float32. PEFT loads the tokenizer
+        // named by tokenizer_name_or_path; here the model's PromptTokenizer stands for it.
         var text = config.Document["prompt_tuning_init_text"] is { } t ? ConfigValues.ReadString(t, "prompt_tuning_init_text") : null;
         if (string.IsNullOrEmpty(text)) throw new AdapterConfigException("prompt_tuning_init \"TEXT\" needs prompt_tuning_init_text.");
         var tokenizer = model.PromptTokenizer ?? throw new AdapterConfigException($"prompt_tuning_init \"TEXT\" needs the model's tokenizer: set {nameof(AdapterModel.PromptTokenizer)}.");

@@ -201,6 +201,14 @@ public sealed record PeftPromptLearningConfig : AdapterConfig
             throw new AdapterConfigException($"{source}: encoder_reparameterization_type \"{EncoderReparameterizationType}\" is not MLP or LSTM.");
         if (PeftType == PromptTuning && PromptTuningInit is not ("RANDOM" or "TEXT"))
             throw new AdapterConfigException($"{source}: prompt_tuning_init \"{PromptTuningInit}\" is not RANDOM or TEXT.");
+        if (PeftType == PromptTuning && PromptTuningInit == "TEXT")
+        {
+            // PromptTuningConfig.__post_init__'s checks.
+            if (Document["tokenizer_name_or_path"] is null)
+                throw new AdapterConfigException($"{source}: When prompt_tuning_init='TEXT', tokenizer_name_or_path can't be None.");
+            if (Document["prompt_tuning_init_text"] is null)
+                throw new AdapterConfigException($"{source}: When prompt_tuning_init='TEXT', prompt_tuning_init_text can't be None.");
+        }
     }
 
     private static int? Int(JsonObject doc, string field) => doc[field] is { } node ? ConfigValues.ReadInt(node, field) : null;

@@ -294,4 +294,27 @@ public sealed class PeftPromptLearningTests
             Directory.Delete(dir, recursive: true);
         }
     }
+
+    [Fact]
+    public void TEXT_init_cycles_the_tokenized_text_over_the_virtual_tokens_as_PEFT_does()
+    {
+        TorchRuntime.Initialize();
+        using var scope = NewDisposeScope();
+        using var lm = TinyDecoders.Gpt2();
+        var model = lm.Transformer;
+        var fields = new JsonObject { ["num_virtual_tokens"] = 5, ["prompt_tuning_init"] = "TEXT", ["prompt_tuning_init_text"] = "classify" };
+        var ex = Assert.Throws<AdapterConfigException>(() => PeftPromptLearningConfig.Create(PeftPromptLearningConfig.PromptTuning, fields));
+        Assert.Contains("tokenizer_name_or_path can't be None", ex.Message, StringComparison.Ordinal);
+
+        fields["tokenizer_name_or_path"] = "gpt2";
+        var config = PeftPromptLearningConfig.Create(PeftPromptLearningConfig.PromptTuning, fields);
+        Assert.Throws<AdapterConfigException>(() => model.AddPeftPromptLearningAdapter("p", config));
+        model.PromptTokenizer = text => text == "classify" ? [3L, 7L] : throw new InvalidOperationException(text);
+        model.AddPeftPromptLearningAdapter("p", config);
+
+        using var rows = tensor(new long[] { 3, 7, 3, 7, 3 });
+        var expected = model.TokenEmbeddings.index_select(0, rows);
+        var prompt = model.CreatePeftPromptLearningState("p").Weights[PeftPromptLearning.PromptEmbeddingsKey];
+        Assert.True(TinyModels.Same(expected, prompt));
+    }
 }
