@@ -1,21 +1,19 @@
 namespace Adapters.Core.Methods;
 
 /// <summary>
-/// The one definition of how adapter weights are keyed: every method family keeps its modules in a container named
-/// after the method, holding one entry per adapter name, so a weight belongs to adapter <c>n</c> when its key holds
-/// <c>&lt;container&gt;.n.</c> (Python's <c>AdapterLoader</c> filter and rename functions). Filtering, renaming on load
-/// and renaming for averaging all read this list; a new method family adds its container here.
+/// How adapter weights are keyed: every method family keeps its modules in containers named after the method, holding
+/// one entry per adapter name, so a weight belongs to adapter <c>n</c> when its key holds <c>&lt;container&gt;.n.</c>
+/// (Python's <c>AdapterLoader</c> filter and rename functions). Each <see cref="AdapterMethod"/> declares its containers;
+/// filtering, renaming on load and renaming for averaging all read them from here.
 /// </summary>
 internal static class AdapterWeightKeys
 {
-    /// <summary>
-    /// The containers, each with the character before it: <c>_adapters</c> (invertible adapters), <c>.adapters</c>
-    /// (bottlenecks), <c>.loras</c> (LoRA, IA³, DoRA, VeRA), <c>.shared_parameters</c> (Compacter's phm_rule, VeRA's
-    /// shared matrices), <c>.prefix_tunings</c> and <c>.prefix_gates</c> (prefix tuning), <c>.refts</c> (ReFT),
-    /// <c>.prompt_tunings</c> (prompt tuning), <c>.peft_prompts</c> (PEFT prompt learning and Llama-Adapter).
-    /// </summary>
+    /// <summary>The container of parameters one adapter shares across layers (Compacter's phm_rule, VeRA's A and B).</summary>
+    public const string SharedParametersContainer = "shared_parameters";
+
+    /// <summary>The methods' containers, each with the character before it (<c>.loras.</c>), then the shared parameters.</summary>
     private static readonly string[] s_containers =
-        ["_adapters.", ".adapters.", ".loras.", ".shared_parameters.", ".prefix_tunings.", ".prefix_gates.", ".refts.", ".prompt_tunings.", ".peft_prompts."];
+        [.. AdapterMethodRegistry.Methods.SelectMany(m => m.WeightContainers), "." + SharedParametersContainer + "."];
 
     /// <summary>The container of AdapterFusion layers, keyed by fusion name (<c>adapter_fusion_layer.a,b.</c>).</summary>
     public const string FusionContainer = "adapter_fusion_layer";
@@ -29,7 +27,7 @@ internal static class AdapterWeightKeys
     }
 
     /// <summary>Whether <paramref name="key"/> lies in an adapter's shared parameters (<c>.shared_parameters.name.</c>).</summary>
-    public static bool IsSharedParameter(string key, string name) => IndexOf(key, ".shared_parameters.", name) >= 0;
+    public static bool IsSharedParameter(string key, string name) => IndexOf(key, "." + SharedParametersContainer + ".", name) >= 0;
 
     /// <summary>Whether <paramref name="key"/> (with or without the base prefix) is an AdapterFusion weight.</summary>
     public static bool IsFusion(string key) =>

@@ -1,6 +1,4 @@
 using Adapters.Core.Composition;
-using Adapters.Core.Configuration;
-using Adapters.Core.Methods;
 
 namespace Adapters.Core.Models;
 
@@ -70,12 +68,7 @@ public abstract partial class AdapterModel
             if (!_configs.ContainsKey(name)) throw new ArgumentException($"No adapter named \"{name}\".", nameof(setup));
         train(true);
         FreezeModel(true);
-        foreach (var name in setup.Flatten())
-        {
-            var vera = _configs[name] is LoRAConfig { IsVera: true };
-            foreach (var (key, parameter) in AdapterParameters(name))
-                parameter.requires_grad = !(vera && AdapterWeightKeys.IsSharedParameter(key, name));
-        }
+        foreach (var name in setup.Flatten()) UnfreezeAdapter(name);
         SetActiveAdapters(setup);
     }
 

@@ -1,4 +1,5 @@
 using Adapters.Core.Generation;
+using Adapters.Core.Methods.PromptTuning;
 using static TorchSharp.torch;
 
 namespace Adapters.Core.Models;
@@ -25,7 +26,7 @@ public abstract partial class AdapterModel
         long promptLength;
         if (cache is null || cache.Length == 0)
         {
-            var applied = _promptTuning is null ? (embeds, 0) : _promptTuning.Forward(embeds);
+            var applied = PromptTuningMethod.Layer(this) is { } prompts ? prompts.Forward(embeds) : (embeds, 0);
             embeds = applied.Item1;
             promptLength = applied.Item2;
             if (cache is not null) cache.PromptLength = promptLength;

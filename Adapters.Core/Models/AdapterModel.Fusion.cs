@@ -54,24 +54,14 @@ public abstract partial class AdapterModel : ITrainingRegularizer
         config ??= AdapterFusionConfig.Dynamic;
         name ??= string.Join(",", adapterNames);
         if (name.Contains('.', StringComparison.Ordinal)) throw new ArgumentException($"AdapterFusion name \"{name}\" must not contain '.'.", nameof(name));
-        var bottlenecks = adapterNames.Select(n => BottleneckConfigOf(n)).ToArray();
+        AdapterFusionMethod.Validate(this, adapterNames);
         if (_fusions.ContainsKey(name))
         {
             if (!overwriteOk) throw new ArgumentException($"An AdapterFusion named \"{name}\" already exists; pass overwriteOk to replace it.", nameof(name));
             DeleteAdapterFusion(name);
         }
 
-        var (device, dtype) = DeviceAndType();
-        var dropout = config.DropoutProb is { } p && p != 0 ? p : (this as ITextEncoder)?.Config.AttentionProbsDropoutProb ?? 0.0;
-        var attention = bottlenecks.All(c => c.MhAdapter);
-        var output = bottlenecks.All(c => c.OutputAdapter);
-        foreach (var layer in Interface.Layers)
-        {
-            if (attention && layer.AttentionAdapters is { } attentionSite)
-                attentionSite.FusionLayers.Add(name, new AdapterFusionLayer(config, Interface.HiddenSize, dropout, device, dtype));
-            if (output && layer.OutputAdapters is { } outputSite)
-                outputSite.FusionLayers.Add(name, new AdapterFusionLayer(config, Interface.HiddenSize, dropout, device, dtype));
-        }
+        AdapterFusionMethod.Add(this, name, config, adapterNames);
         _fusions[name] = (config, adapterNames.ToArray());
         train(training);
         if (setActive) SetActiveAdapters(new Fuse(adapterNames.Select(n => (CompositionChild)n)) { Name = name });
@@ -82,7 +72,7 @@ public abstract partial class AdapterModel : ITrainingRegularizer
     public void DeleteAdapterFusion(string name)
     {
         if (!_fusions.Remove(name)) throw new ArgumentException($"No AdapterFusion named \"{name}\".", nameof(name));
-        foreach (var site in BottleneckSites()) site.FusionLayers.Remove(name);
+        AdapterFusionMethod.Remove(this, name);
         if (Setup.Composition is Fuse active && active.Name == name) Setup.Set((AdapterCompositionBlock?)null, Setup.SkipLayers);
     }
 
@@ -106,6 +96,7 @@ public abstract partial class AdapterModel : ITrainingRegularizer
         FreezeModel(true);
         if (unfreezeAdapters)
         {
+            // Python's train_adapter_fusion unfreezes the fused adapters' per-layer modules, not their shared parameters.
             foreach (var name in setup.Flatten())
                 foreach (var (key, parameter) in AdapterParameters(name))
                     if (!AdapterWeightKeys.IsSharedParameter(key, name)) parameter.requires_grad = true;
@@ -113,10 +104,7 @@ public abstract partial class AdapterModel : ITrainingRegularizer
         var fused = new List<string>();
         if (setup is Fuse top) fused.Add(top.Name);
         fused.AddRange(setup.Children.Select(c => c.Block).OfType<Fuse>().Select(f => f.Name));
-        foreach (var site in BottleneckSites())
-            foreach (var name in fused)
-                if (site.FusionLayers.Get<AdapterFusionLayer>(name) is { } layer)
-                    foreach (var parameter in layer.parameters()) parameter.requires_grad = true;
+        AdapterFusionMethod.Unfreeze(this, fused);
         SetActiveAdapters(setup);
     }
 
@@ -127,22 +115,7 @@ public abstract partial class AdapterModel : ITrainingRegularizer
     /// Python's <c>get_fusion_regularization_loss</c>: <c>0.01·Σ‖I − V‖²_F</c> over every fusion value matrix that is
     /// trainable, or null when there is none. Add it to the training loss when training a fusion with value matrices.
     /// </summary>
-    public Tensor? GetFusionRegularizationLoss()
-    {
-        Tensor? loss = null;
-        foreach (var site in BottleneckSites())
-        {
-            foreach (var name in site.FusionLayers.Names)
-            {
-                var value = site.FusionLayers.Get<AdapterFusionLayer>(name)!.ValueProjection;
-                if (value is null || !value.weight.requires_grad) continue;
-                using var target = eye(value.weight.shape[0], dtype: value.weight.dtype, device: value.weight.device);
-                var term = (target - value.weight).pow(2).sum() * 0.01;
-                loss = loss is null ? term : loss + term;
-            }
-        }
-        return loss;
-    }
+    public Tensor? GetFusionRegularizationLoss() => AdapterFusionMethod.RegularizationLoss(this);
 
     /// <summary>
     /// The fusion's tensors keyed as Python's <c>save_adapter_fusion</c> writes them, e.g.
@@ -237,16 +210,6 @@ public abstract partial class AdapterModel : ITrainingRegularizer
 
     /// <summary>The file name of a fusion config (Python's <c>ADAPTERFUSION_CONFIG_NAME</c>).</summary>
     public const string AdapterFusionConfigFileName = "adapter_fusion_config.json";
-
-    private BnConfig BottleneckConfigOf(string adapter)
-    {
-        var config = GetAdapterConfig(adapter);
-        var bottleneck = config is ConfigUnion union ? union.Configs.OfType<BnConfig>().FirstOrDefault() : config as BnConfig;
-        return bottleneck ?? throw new ArgumentException($"Adapter \"{adapter}\" is not a bottleneck adapter; AdapterFusion fuses bottleneck adapters only.", nameof(adapter));
-    }
-
-    private IEnumerable<BottleneckSite> BottleneckSites() =>
-        Interface.Layers.SelectMany(l => new[] { l.AttentionAdapters, l.OutputAdapters }).OfType<BottleneckSite>();
 
     private static bool IsFusionKey(string key) => AdapterWeightKeys.IsFusion(key);
 }

@@ -9,11 +9,9 @@ namespace Adapters.Core.Models;
 public abstract partial class AdapterModel
 {
     // Segments of our module tree that Python adapters adds and a plain Hugging Face model does not have.
-    private static readonly HashSet<string> s_adapterContainerSegments = new(StringComparer.Ordinal)
-    {
-        "loras", "adapters", "shared_parameters", "invertible_adapters", "attention_adapters", "output_adapters",
-        "prefix_tuning", "refts", "prompt_tuning", "heads", PeftPromptContainer,
-    };
+    private static readonly HashSet<string> s_adapterContainerSegments = new(
+        [.. AdapterMethodRegistry.Methods.SelectMany(m => m.ModulePathSegments), AdapterWeightKeys.SharedParametersContainer, "heads"],
+        StringComparer.Ordinal);
 
     /// <summary>
     /// The projections PEFT can adapt on this model, each with its module path in the Hugging Face model (what PEFT's
@@ -64,10 +62,7 @@ public abstract partial class AdapterModel
 
     /// <summary>The projections <see cref="AddAdapter(string, AdapterConfig, bool)"/> would adapt for <paramref name="config"/>.</summary>
     internal IReadOnlyList<AdaptableLinear> SelectLoRATargets(LoRAConfig config) =>
-        Interface.Layers.Where(l => !config.LeaveOut.Contains(l.Index)).SelectMany(l => Targets(l, config)).Distinct().ToArray();
-
-    /// <summary>The device and dtype of the model's parameters (null for a model without parameters).</summary>
-    internal (Device? Device, ScalarType? Type) ParameterDeviceAndType() => DeviceAndType();
+        Interface.Layers.Where(l => !config.LeaveOut.Contains(l.Index)).SelectMany(l => LoRAMethod.Targets(l, config)).Distinct().ToArray();
 
     private static bool IsAdapterContainerPath(string path) => path.Split('.').Any(s_adapterContainerSegments.Contains);
 }

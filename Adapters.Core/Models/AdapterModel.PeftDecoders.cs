@@ -38,7 +38,5 @@ public abstract partial class AdapterModel
 
     /// <summary>The fused q/k/v projections <see cref="AddAdapter(string, AdapterConfig, bool)"/> would adapt for <paramref name="config"/>.</summary>
     internal IReadOnlyList<FusedQkvLinear> SelectFusedLoRATargets(LoRAConfig config) =>
-        config.SelfattnLora && config.AttnMatrices.Any(m => m is "q" or "k" or "v")
-            ? Interface.Layers.Where(l => !config.LeaveOut.Contains(l.Index)).Select(l => l.FusedQkv).OfType<FusedQkvLinear>().Distinct().ToArray()
-            : [];
+        LoRAMethod.FusedTargets(Interface, config).ToArray();
 }

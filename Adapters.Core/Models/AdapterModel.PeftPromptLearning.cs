@@ -7,15 +7,11 @@ namespace Adapters.Core.Models;
 
 /// <summary>
 /// PEFT's prompt-learning methods and Llama-Adapter: their modules live in one model-level container,
-/// <c>peft_prompts.&lt;adapter&gt;</c>, and models ask here what the first active one does to a forward pass.
+/// <c>peft_prompts.&lt;adapter&gt;</c> (<see cref="PeftPromptLearningMethod"/>), and models ask here what the first
+/// active one does to a forward pass.
 /// </summary>
 public abstract partial class AdapterModel
 {
-    /// <summary>The container of PEFT prompt encoders and Llama-Adapter prompts, keyed by adapter name.</summary>
-    internal const string PeftPromptContainer = "peft_prompts";
-
-    private readonly AdapterModuleDict _peftPrompts = new();
-
     /// <summary>
     /// Whether the model's forward applies <see cref="ActivePeftVirtualTokens"/> (PEFT prompt tuning, p-tuning and
     /// prefix tuning); loading those methods is refused otherwise.
@@ -51,27 +47,17 @@ public abstract partial class AdapterModel
     /// <summary>The word embedding matrix (vocab, H) PEFT's TEXT prompt init reads; null when the model has none.</summary>
     internal Tensor? PeftWordEmbeddings => PromptWordEmbeddings;
 
-    /// <summary>Adds adapter <paramref name="name"/> whose PEFT prompt-learning <paramref name="module"/> was built outside <see cref="AddAdapter(string, Configuration.AdapterConfig, bool)"/>.</summary>
-    internal void AddPeftPromptLearning(string name, PeftPromptLearningConfig config, nn.Module module)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(name);
-        ArgumentNullException.ThrowIfNull(config);
-        ArgumentNullException.ThrowIfNull(module);
-        if (_configs.ContainsKey(name)) throw new ArgumentException($"An adapter named \"{name}\" already exists.", nameof(name));
-        if (name.Contains('.', StringComparison.Ordinal)) throw new ArgumentException($"Adapter name \"{name}\" must not contain '.'.", nameof(name));
-        _peftPrompts.Add(name, module);
-        _configs[name] = config;
-        train(training);
-    }
+    private AdapterModuleDict? PeftPrompts => PeftPromptLearningMethod.Container(this);
 
     /// <summary>The PEFT prompt-learning module of adapter <paramref name="name"/>, or null.</summary>
-    internal nn.Module? PeftPromptModule(string name) => _peftPrompts.Contains(name) ? _peftPrompts.Get<nn.Module>(name) : null;
+    internal nn.Module? PeftPromptModule(string name) => PeftPrompts is { } prompts && prompts.Contains(name) ? prompts.Get<nn.Module>(name) : null;
 
     /// <summary>Replaces the PEFT prompt-learning module of adapter <paramref name="name"/> (baking an encoder into its output).</summary>
     internal void ReplacePeftPromptModule(string name, nn.Module module)
     {
-        if (!_peftPrompts.Remove(name)) throw new ArgumentException($"Adapter \"{name}\" is not a PEFT prompt-learning adapter.", nameof(name));
-        _peftPrompts.Add(name, module);
+        var prompts = PeftPrompts;
+        if (prompts is null || !prompts.Remove(name)) throw new ArgumentException($"Adapter \"{name}\" is not a PEFT prompt-learning adapter.", nameof(name));
+        prompts.Add(name, module);
     }
 
     /// <summary>
@@ -81,11 +67,11 @@ public abstract partial class AdapterModel
     /// </summary>
     protected PeftVirtualTokens? ActivePeftVirtualTokens(long batch, ScalarType dtype)
     {
-        if (_peftPrompts.Count == 0) return null;
+        if (PeftPrompts is not { Count: > 0 } prompts) return null;
         foreach (var name in Setup.Names)
         {
-            if (!_peftPrompts.Contains(name)) continue;
-            if (_peftPrompts.Get<PeftPromptEncoder>(name) is not { } encoder) return null;
+            if (!prompts.Contains(name)) continue;
+            if (prompts.Get<PeftPromptEncoder>(name) is not { } encoder) return null;
             var output = encoder.Output();
             return encoder.Config.IsPrompt
                 ? new PeftVirtualTokens(output.unsqueeze(0).expand(batch, -1, -1), null)
@@ -97,10 +83,10 @@ public abstract partial class AdapterModel
     /// <summary>The first active Llama-Adapter, or null.</summary>
     internal AdaptionPromptAdapter? ActiveAdaptionPrompt()
     {
-        if (_peftPrompts.Count == 0) return null;
+        if (PeftPrompts is not { Count: > 0 } prompts) return null;
         foreach (var name in Setup.Names)
         {
-            if (_peftPrompts.Contains(name)) return _peftPrompts.Get<AdaptionPromptAdapter>(name);
+            if (prompts.Contains(name)) return prompts.Get<AdaptionPromptAdapter>(name);
         }
         return null;
     }

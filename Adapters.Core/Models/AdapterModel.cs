@@ -21,11 +21,14 @@ public abstract partial class AdapterModel : nn.Module
 {
     private readonly Dictionary<string, AdapterConfig> _configs = new(StringComparer.Ordinal);
     private readonly AdapterModuleDict _shared = new();
-    private readonly AdapterModuleDict _invertible = new();
+    private readonly List<(string Name, nn.Module Container)> _methodContainers;
     private AdapterModelInterface? _interface;
 
-    /// <summary>Creates the adapter bookkeeping; subclasses build their layers afterwards.</summary>
-    protected AdapterModel(string name) : base(name) { }
+    /// <summary>Creates the adapter bookkeeping and every method's containers; subclasses build their layers afterwards.</summary>
+    protected AdapterModel(string name) : base(name)
+    {
+        _methodContainers = AdapterMethodRegistry.Methods.SelectMany(m => m.CreateContainers(this)).ToList();
+    }
 
     /// <summary>The adapters that run in the forward pass; pass it to every <see cref="AdaptableLinear"/> and <see cref="BottleneckSite"/>.</summary>
     public ActiveAdapterSetup Setup { get; } = new();
@@ -54,11 +57,17 @@ public abstract partial class AdapterModel : nn.Module
     /// </summary>
     protected void RegisterAdapterContainers()
     {
-        register_module("invertible_adapters", _invertible);
-        register_module("shared_parameters", _shared);
-        RegisterMethodContainers();
-        register_module(PeftPromptContainer, _peftPrompts);
+        register_module(AdapterWeightKeys.SharedParametersContainer, _shared);
+        foreach (var (name, container) in _methodContainers) register_module(name, container);
+        AdapterContainersRegistered = true;
     }
+
+    /// <summary>Whether the model registered the method containers (<see cref="RegisterAdapterContainers"/>).</summary>
+    internal bool AdapterContainersRegistered { get; private set; }
+
+    /// <summary>The model-level container a method created under <paramref name="name"/>, or null.</summary>
+    internal T? MethodContainer<T>(string name) where T : nn.Module =>
+        _methodContainers.FirstOrDefault(c => c.Name == name).Container as T;
 
     /// <summary>Children are registered explicitly under Python's names; field-based registration would add C# field names.</summary>
     protected override void RegisterComponents() { }
@@ -67,8 +76,7 @@ public abstract partial class AdapterModel : nn.Module
     protected Tensor ApplyInvertibleAdapter(Tensor embeddings)
     {
         ArgumentNullException.ThrowIfNull(embeddings);
-        if (Setup.Names.Count == 0) return embeddings;
-        return _invertible.Get<InvertibleAdapter>(Setup.Names[0]) is { } block ? block.Forward(embeddings) : embeddings;
+        return BottleneckMethod.ActiveInvertible(this) is { } block ? block.Forward(embeddings) : embeddings;
     }
 
     /// <summary>
@@ -78,8 +86,7 @@ public abstract partial class AdapterModel : nn.Module
     public Tensor ApplyInvertibleAdapterInverse(Tensor hidden)
     {
         ArgumentNullException.ThrowIfNull(hidden);
-        if (Setup.Names.Count == 0) return hidden;
-        return _invertible.Get<InvertibleAdapter>(Setup.Names[0]) is { } block ? block.Inverse(hidden) : hidden;
+        return BottleneckMethod.ActiveInvertible(this) is { } block ? block.Inverse(hidden) : hidden;
     }
 
     /// <summary>The config of adapter <paramref name="name"/>.</summary>
@@ -106,17 +113,7 @@ public abstract partial class AdapterModel : nn.Module
         if (name.Contains('.', StringComparison.Ordinal)) throw new ArgumentException($"Adapter name \"{name}\" must not contain '.'.", nameof(name));
         try
         {
-            var members = config is ConfigUnion union ? union.Configs : [config];
-            foreach (var member in members)
-            {
-                switch (member)
-                {
-                    case BnConfig bn: AddBottleneck(name, bn); break;
-                    case LoRAConfig lora: AddLoRA(name, lora); break;
-                    default:
-                        if (AddMethodAdapter(name, member)) break; throw new AdapterConfigException($"Config type {member.GetType().Name} cannot be added to a model.");
-                }
-            }
+            AdapterMethodRegistry.For(config).Add(this, name, config);
         }
         catch
         {
@@ -169,16 +166,16 @@ public abstract partial class AdapterModel : nn.Module
             if (!_configs.ContainsKey(name)) throw new ArgumentException($"No adapter named \"{name}\".", nameof(names));
         train(true);
         FreezeModel(true);
-        foreach (var name in names)
-        {
-            var vera = _configs[name] is LoRAConfig { IsVera: true };
-            foreach (var (key, parameter) in AdapterParameters(name))
-            {
-                var frozenShared = vera && AdapterWeightKeys.IsSharedParameter(key, name);
-                parameter.requires_grad = !frozenShared;
-            }
-        }
+        foreach (var name in names) UnfreezeAdapter(name);
         SetActiveAdapters(names);
+    }
+
+    /// <summary>Makes adapter <paramref name="name"/>'s weights trainable, except those its method keeps frozen.</summary>
+    private void UnfreezeAdapter(string name)
+    {
+        var config = _configs[name];
+        var method = AdapterMethodRegistry.For(config);
+        foreach (var (key, parameter) in AdapterParameters(name)) parameter.requires_grad = !method.StaysFrozen(config, key, name);
     }
 
     /// <summary>Folds LoRA/IA³/DoRA/VeRA adapter <paramref name="name"/> into the weights of every layer it adapts.</summary>
@@ -186,17 +183,16 @@ public abstract partial class AdapterModel : nn.Module
     public void MergeAdapter(string name)
     {
         var config = GetAdapterConfig(name);
-        if (config is not LoRAConfig && !(config is ConfigUnion u && u.Configs.Any(c => c is LoRAConfig)))
+        var method = AdapterMethodRegistry.For(config);
+        if (!method.CanMerge(config))
             throw new InvalidOperationException($"Adapter \"{name}\" is not a LoRA-family adapter; only LoRA, IA3, DoRA and VeRA can be merged.");
-        foreach (var linear in AdaptableLinears().Where(l => l.Loras.Contains(name))) linear.Merge(name);
-        foreach (var fused in FusedQkvLinears().Where(l => l.Loras.Contains(name))) fused.Merge(name);
+        method.Merge(this, name, config);
     }
 
     /// <summary>Undoes every merge, restoring the original weights exactly.</summary>
     public void ResetAdapter()
     {
-        foreach (var linear in AdaptableLinears()) linear.Reset();
-        foreach (var fused in FusedQkvLinears()) fused.Reset();
+        foreach (var method in AdapterMethodRegistry.Methods) method.Reset(this);
     }
 
     /// <summary>
@@ -212,7 +208,7 @@ public abstract partial class AdapterModel : nn.Module
             var full = Prefixed(key);
             if (MatchesAdapter(full, name)) result[full] = tensor.detach();
         }
-        AddPrefixPoolDuplicates(result, name);
+        foreach (var method in AdapterMethodRegistry.Methods) method.AddStateDictAliases(this, result, name);
         return result;
     }
 
@@ -363,104 +359,8 @@ public abstract partial class AdapterModel : nn.Module
         }
     }
 
-    private void AddBottleneck(string name, BnConfig config)
-    {
-        var (device, dtype) = DeviceAndType();
-        var hidden = Interface.HiddenSize;
-        SharedParameters? shared = null;
-        if (config.PhmLayer && (config.SharedPhmRule || config.SharedWPhm))
-        {
-            shared = SharedFor(name);
-            PhmLayer.CreateShared(shared, config, hidden, SharedBottleneckSize(config, hidden), device, dtype);
-        }
-        foreach (var layer in Interface.Layers)
-        {
-            if (config.LeaveOut.Contains(layer.Index)) continue;
-            if (config.MhAdapter && layer.AttentionAdapters is { } attention)
-                attention.Adapters.Add(name, new BottleneckAdapter(config, hidden, layer.Index, shared, device, dtype));
-            if (config.OutputAdapter && layer.OutputAdapters is { } output)
-                output.Adapters.Add(name, new BottleneckAdapter(config, hidden, layer.Index, shared, device, dtype));
-        }
-        if (config.InvAdapter is { } kind)
-        {
-            var factor = config.InvAdapterReductionFactor?.Value ?? 2;
-            _invertible.Add(name, kind switch
-            {
-                "nice" => new NiceCouplingBlock(hidden, factor, config.NonLinearity, device, dtype),
-                "glow" => (InvertibleAdapter)new GlowCouplingBlock(hidden, factor, config.NonLinearity, device, dtype),
-                _ => throw new AdapterConfigException($"Unknown inv_adapter \"{kind}\"; expected \"nice\" or \"glow\"."),
-            });
-        }
-    }
-
-    /// <summary>
-    /// The bottleneck width shared W is built for. Python sizes it from the plain <c>reduction_factor</c>, so a
-    /// per-layer mapping that changes the width cannot share one W.
-    /// </summary>
-    private int SharedBottleneckSize(BnConfig config, int hidden)
-    {
-        if (!config.SharedWPhm) return 0;
-        var sizes = Interface.Layers.Select(l => config.ReductionFactor.BottleneckSize(hidden, l.Index)).Distinct().ToArray();
-        if (sizes.Length != 1)
-            throw new AdapterConfigException("shared_W_phm=True needs one reduction_factor for every layer; a per-layer mapping gives bottleneck sizes "
-                + string.Join(", ", sizes) + ".");
-        return sizes[0];
-    }
-
-    private void AddLoRA(string name, LoRAConfig config)
-    {
-        var (device, dtype) = DeviceAndType();
-        if (config.Dtype is { } dtypeName) dtype = ParseDtype(dtypeName);
-        var scale = config.CompositionMode switch
-        {
-            "add" => false,
-            "scale" => true,
-            var other => throw new AdapterConfigException($"Unknown composition_mode \"{other}\"; expected \"add\" or \"scale\"."),
-        };
-        SharedParameters? shared = null;
-        foreach (var layer in Interface.Layers)
-        {
-            if (config.LeaveOut.Contains(layer.Index)) continue;
-            foreach (var linear in Targets(layer, config))
-            {
-                if (config.InitWeightsSeed is { } seed && seed != 0) manual_seed(seed);
-                LoRALayer module;
-                if (config.IsVera)
-                {
-                    if (shared is null)
-                    {
-                        shared = SharedFor(name);
-                        VeraModule.CreateShared(shared, config, linear.InFeatures, linear.OutFeatures, device, dtype);
-                    }
-                    module = new VeraModule(config, linear.InFeatures, linear.OutFeatures, linear.OutInWeight, shared, device, dtype);
-                }
-                else if (scale)
-                {
-                    module = new IA3Module(config, linear.InFeatures, linear.OutFeatures, linear.OutInWeight, device, dtype);
-                }
-                else
-                {
-                    module = new LoRAModule(config, linear.InFeatures, linear.OutFeatures, linear.OutInWeight, device, dtype);
-                }
-                linear.Loras.Add(name, module);
-            }
-            if (config.SelfattnLora && layer.FusedQkv is { } fused) fused.AddLoRA(name, config, device, dtype);
-        }
-    }
-
-    private static IEnumerable<AdaptableLinear> Targets(AdapterLayerInterface layer, LoRAConfig config)
-    {
-        if (config.SelfattnLora)
-        {
-            if (config.AttnMatrices.Contains("q") && layer.Query is { } q) yield return q;
-            if (config.AttnMatrices.Contains("k") && layer.Key is { } k) yield return k;
-            if (config.AttnMatrices.Contains("v") && layer.Value is { } v) yield return v;
-        }
-        if (config.IntermediateLora && layer.Intermediate is { } intermediate) yield return intermediate;
-        if (config.OutputLora && layer.Output is { } output) yield return output;
-    }
-
-    private SharedParameters SharedFor(string name)
+    /// <summary>The parameters adapter <paramref name="name"/> shares across layers (<c>shared_parameters.NAME</c>), created on first use.</summary>
+    internal SharedParameters SharedParametersFor(string name)
     {
         if (_shared.Get<SharedParameters>(name) is { } existing) return existing;
         var created = new SharedParameters();
@@ -470,29 +370,9 @@ public abstract partial class AdapterModel : nn.Module
 
     private void RemoveModules(string name)
     {
-        foreach (var layer in Interface.Layers)
-        {
-            layer.AttentionAdapters?.Adapters.Remove(name);
-            layer.OutputAdapters?.Adapters.Remove(name);
-        }
-        foreach (var linear in AdaptableLinears())
-        {
-            if (linear.MergedAdapter == name) linear.Reset();
-            linear.Loras.Remove(name);
-        }
-        foreach (var fused in FusedQkvLinears())
-        {
-            if (fused.MergedAdapter == name) fused.Reset();
-            fused.Loras.Remove(name);
-        }
+        foreach (var method in AdapterMethodRegistry.Methods) method.Remove(this, name);
         _shared.Remove(name);
-        _invertible.Remove(name);
-        _peftPrompts.Remove(name);
-        RemoveMethodModules(name);
     }
-
-    private IEnumerable<AdaptableLinear> AdaptableLinears() =>
-        Interface.Layers.SelectMany(l => new[] { l.Query, l.Key, l.Value, l.Intermediate, l.Output }).OfType<AdaptableLinear>().Distinct();
 
     private Dictionary<string, Tensor> NamedTensors()
     {
@@ -502,22 +382,17 @@ public abstract partial class AdapterModel : nn.Module
         return result;
     }
 
-    private (Device? Device, ScalarType? Type) DeviceAndType()
+    /// <summary>The device and dtype of the model's parameters (null for a model without parameters); new adapters are created there.</summary>
+    internal (Device? Device, ScalarType? Type) ParameterDeviceAndType()
     {
         var first = parameters().FirstOrDefault();
         return first is null ? (null, null) : (first.device, first.dtype);
     }
 
-    private static ScalarType ParseDtype(string name) => name switch
-    {
-        "float32" or "float" => ScalarType.Float32,
-        "float16" or "half" => ScalarType.Float16,
-        "bfloat16" => ScalarType.BFloat16,
-        "float64" or "double" => ScalarType.Float64,
-        _ => throw new AdapterConfigException($"Unknown dtype \"{name}\"; expected float32, float16, bfloat16 or float64."),
-    };
+    private const string SharedParametersPrefix = AdapterWeightKeys.SharedParametersContainer + ".";
 
-    private const string SharedParametersPrefix = "shared_parameters.";
+    /// <summary><paramref name="key"/> (a path in this module) with the base prefix in front, as saved files key it.</summary>
+    internal string PrefixedKey(string key) => Prefixed(key);
 
     private string Prefixed(string key) => Interface.BaseModelPrefix + "." + key;
 
@@ -532,15 +407,12 @@ public abstract partial class AdapterModel : nn.Module
     /// <summary>Python's <c>AdapterLoader.filter_func</c> for the methods this port has (see <see cref="AdapterWeightKeys"/>).</summary>
     internal static bool MatchesAdapter(string key, string name) => AdapterWeightKeys.BelongsTo(key, name);
 
-    /// <summary>Python's <c>AdapterLoader.rename_func</c> plus the adapter-transformers module renames.</summary>
+    /// <summary>Python's <c>AdapterLoader.rename_func</c> plus the adapter-transformers module renames the methods declare.</summary>
     internal static string RenameAdapterKey(string key, string oldName, string newName)
     {
         var builder = new StringBuilder(key);
-        builder.Replace("attention_text_task_adapters", "adapters")
-            .Replace("attention_text_lang_adapters", "adapters")
-            .Replace("layer_text_task_adapters", "adapters")
-            .Replace("layer_text_lang_adapters", "adapters")
-            .Replace("invertible_lang_adapters", "invertible_adapters");
+        foreach (var method in AdapterMethodRegistry.Methods)
+            foreach (var (old, current) in method.LegacyKeyRenames) builder.Replace(old, current);
         return AdapterWeightKeys.RenameAll(builder.ToString(), oldName, newName);
     }
 }

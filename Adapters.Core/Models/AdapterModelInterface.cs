@@ -15,7 +15,19 @@ namespace Adapters.Core.Models;
 /// <param name="BaseModelPrefix">Python's <c>base_model_prefix</c>, the first part of every saved weight key.</param>
 /// <param name="HiddenSize">The hidden width.</param>
 /// <param name="Layers">The transformer layers in order.</param>
-public sealed record AdapterModelInterface(string ModelType, string BaseModelPrefix, int HiddenSize, IReadOnlyList<AdapterLayerInterface> Layers);
+public sealed record AdapterModelInterface(string ModelType, string BaseModelPrefix, int HiddenSize, IReadOnlyList<AdapterLayerInterface> Layers)
+{
+    /// <summary>Every distinct q/k/v and feed-forward projection the layers expose.</summary>
+    internal IEnumerable<AdaptableLinear> AdaptableLinears() =>
+        Layers.SelectMany(l => new[] { l.Query, l.Key, l.Value, l.Intermediate, l.Output }).OfType<AdaptableLinear>().Distinct();
+
+    /// <summary>Every distinct fused q/k/v projection the layers expose.</summary>
+    internal IEnumerable<FusedQkvLinear> FusedQkvLinears() => Layers.Select(l => l.FusedQkv).OfType<FusedQkvLinear>().Distinct();
+
+    /// <summary>Every bottleneck site, after attention and after the feed-forward block.</summary>
+    internal IEnumerable<BottleneckSite> BottleneckSites() =>
+        Layers.SelectMany(l => new[] { l.AttentionAdapters, l.OutputAdapters }).OfType<BottleneckSite>();
+}
 
 /// <summary>The adapter attachment points of one transformer layer; absent points are null.</summary>
 /// <param name="Index">The layer index (used for <c>leave_out</c> and per-layer reduction factors).</param>

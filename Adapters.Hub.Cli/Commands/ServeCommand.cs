@@ -1,8 +1,8 @@
 using System.CommandLine;
 using Adapters.Hub.Cli.Help;
 using Adapters.Hub.Cli.Logging;
-using Adapters.Hub.Cli.Serve;
-using Adapters.Hub.Cli.Serve.Auth;
+using Adapters.Registry;
+using Adapters.Registry.Auth;
 
 namespace Adapters.Hub.Cli.Commands;
 

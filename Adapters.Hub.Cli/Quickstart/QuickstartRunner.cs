@@ -7,7 +7,7 @@ using Adapters.Core.Models.Bert;
 using Adapters.Core.Serialization;
 using Adapters.Core.Training;
 using Adapters.Hub.Cache;
-using Adapters.Hub.Cli.Serve;
+using Adapters.Registry;
 using Adapters.Hub.Loading;
 using Adapters.Hub.Upload;
 using TorchSharp;

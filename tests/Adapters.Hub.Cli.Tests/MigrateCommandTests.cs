@@ -1,4 +1,4 @@
-using Adapters.Hub.Cli.Tests.Serve;
+using Adapters.Registry.Tests;
 using Adapters.Core.Serialization;
 using System.IO.Compression;
 using System.Net;

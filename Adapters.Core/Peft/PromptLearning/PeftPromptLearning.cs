@@ -33,23 +33,33 @@ public static class PeftPromptLearning
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(config);
-        var completed = Complete(model, config with { InferenceMode = false }, "config");
-        var (device, dtype) = model.ParameterDeviceAndType();
-        nn.Module module;
-        using (no_grad())
-        {
-            module = completed.PeftType switch
-            {
-                PeftPromptLearningConfig.AdaptionPrompt => CreateAdaptionPrompt(model, completed, device, dtype, "config"),
-                PeftPromptLearningConfig.PrefixTuning when completed.PrefixProjection => new PeftPrefixEncoder(completed, device, dtype),
-                PeftPromptLearningConfig.PrefixTuning => new PeftPromptEmbedding(completed, completed.NumVirtualTokens, PrefixWidth(completed), device, dtype),
-                PeftPromptLearningConfig.PTuning => new PeftPTuningEncoder(completed, device, dtype),
-                _ => CreatePromptEmbedding(model, completed, device, dtype),
-            };
-        }
-        model.AddPeftPromptLearning(name, completed, module);
-        if (setActive) model.SetActiveAdapters(name);
+        var training = config.ToJson();
+        training["inference_mode"] = false;
+        var completed = Complete(model, PeftPromptLearningConfig.FromDocument(training, "config"), "config");
+        model.AddAdapter(name, completed, setActive);
         return completed;
+    }
+
+    /// <summary>
+    /// The module PEFT builds for <paramref name="config"/> on <paramref name="model"/>: in inference mode only an
+    /// embedding of the saved output's shape (what <c>PeftModel.from_pretrained</c> builds), else the full encoder with
+    /// torch's inits; Llama-Adapter's prompts for the last <c>adapter_layers</c> layers either way.
+    /// </summary>
+    /// <exception cref="AdapterConfigException">The method does not fit this model (PEFT's reason).</exception>
+    internal static nn.Module CreateModule(AdapterModel model, PeftPromptLearningConfig config)
+    {
+        var completed = Complete(model, config, "config");
+        var (device, dtype) = model.ParameterDeviceAndType();
+        using var _ = no_grad();
+        return completed.PeftType switch
+        {
+            PeftPromptLearningConfig.AdaptionPrompt => new AdaptionPromptAdapter(completed, AdaptedLayers(model, completed), model.Interface.HiddenSize, device, dtype),
+            _ when completed.InferenceMode => new PeftPromptEmbedding(completed, SavedShape(completed)[0], SavedShape(completed)[1], device, dtype),
+            PeftPromptLearningConfig.PrefixTuning when completed.PrefixProjection => new PeftPrefixEncoder(completed, device, dtype),
+            PeftPromptLearningConfig.PrefixTuning => new PeftPromptEmbedding(completed, completed.NumVirtualTokens, PrefixWidth(completed), device, dtype),
+            PeftPromptLearningConfig.PTuning => new PeftPTuningEncoder(completed, device, dtype),
+            _ => CreatePromptEmbedding(model, completed, device, dtype),
+        };
     }
 
     /// <summary>
@@ -65,16 +75,22 @@ public static class PeftPromptLearning
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(weights);
-        var completed = Complete(model, config, source);
-        var (device, dtype) = model.ParameterDeviceAndType();
-        nn.Module module;
-        using (no_grad())
+        var inference = config.ToJson();
+        inference["inference_mode"] = true;
+        var completed = Complete(model, PeftPromptLearningConfig.FromDocument(inference, source), source);
+        CheckWeights(model, completed, weights, source);
+        model.AddAdapter(name, completed);
+        try
         {
-            module = completed.PeftType == PeftPromptLearningConfig.AdaptionPrompt
-                ? LoadAdaptionPrompt(model, completed, weights, device, dtype, source)
-                : LoadPromptEmbeddings(completed, weights, device, dtype, source);
+            using var _ = no_grad();
+            if (model.PeftPromptModule(name) is AdaptionPromptAdapter adaption) FillAdaptionPrompt(model, adaption, weights);
+            else ((PeftPromptEmbedding)model.PeftPromptModule(name)!).Weight.copy_(weights[PromptEmbeddingsKey]);
         }
-        model.AddPeftPromptLearning(name, completed, module);
+        catch
+        {
+            model.DeleteAdapter(name);
+            throw;
+        }
         if (setActive) model.SetActiveAdapters(name);
         return new AdapterLoadResult(name, [], []);
     }
@@ -90,7 +106,7 @@ public static class PeftPromptLearning
         ArgumentNullException.ThrowIfNull(model);
         if (model.GetAdapterConfig(name) is not PeftPromptLearningConfig config || model.PeftPromptModule(name) is not { } module)
             throw new ArgumentException($"Adapter \"{name}\" is not a PEFT prompt-learning adapter or Llama-Adapter.", nameof(name));
-        var document = config.ToJson();
+        var document = Complete(model, config, name).ToJson();
         document["inference_mode"] = true;
         var saved = PeftPromptLearningConfig.FromDocument(document, name);
         var weights = new Dictionary<string, Tensor>(StringComparer.Ordinal);
@@ -218,8 +234,19 @@ public static class PeftPromptLearning
         return embedding;
     }
 
-    private static PeftPromptEmbedding LoadPromptEmbeddings(PeftPromptLearningConfig config, IReadOnlyDictionary<string, Tensor> weights, Device? device, ScalarType? dtype, string source)
+    // What PEFT saves: prompt/p-tuning (T, token_dim), prefix (nvt, layers·2·token_dim).
+    private static long[] SavedShape(PeftPromptLearningConfig config) => config.PeftType == PeftPromptLearningConfig.PrefixTuning
+        ? [config.NumVirtualTokens, PrefixWidth(config)]
+        : [config.TotalVirtualTokens, config.TokenDim];
+
+    /// <summary>Checks every key and shape before anything is added, so a bad file leaves the model as it was.</summary>
+    private static void CheckWeights(AdapterModel model, PeftPromptLearningConfig config, IReadOnlyDictionary<string, Tensor> weights, string source)
     {
+        if (config.PeftType == PeftPromptLearningConfig.AdaptionPrompt)
+        {
+            CheckAdaptionPrompt(model, config, weights, source);
+            return;
+        }
         foreach (var key in weights.Keys)
         {
             if (key != PromptEmbeddingsKey)
@@ -227,21 +254,9 @@ public static class PeftPromptLearning
         }
         if (!weights.TryGetValue(PromptEmbeddingsKey, out var saved))
             throw new AdapterLoadException($"{source}: '{PromptEmbeddingsKey}' is missing; a PEFT {config.PeftType} adapter saves its prompt there.");
-        long[] shape = config.PeftType == PeftPromptLearningConfig.PrefixTuning
-            ? [config.NumVirtualTokens, PrefixWidth(config)]
-            : [config.TotalVirtualTokens, config.TokenDim];
+        var shape = SavedShape(config);
         if (!saved.shape.SequenceEqual(shape))
             throw new AdapterLoadException($"{source}: '{PromptEmbeddingsKey}' has shape [{string.Join(", ", saved.shape)}] but the config needs [{string.Join(", ", shape)}].");
-        var embedding = new PeftPromptEmbedding(config, shape[0], shape[1], device, dtype);
-        embedding.Weight.copy_(saved);
-        return embedding;
-    }
-
-    private static AdaptionPromptAdapter CreateAdaptionPrompt(AdapterModel model, PeftPromptLearningConfig config, Device? device, ScalarType? dtype, string source)
-    {
-        _ = source;
-        var layers = AdaptedLayers(model, config);
-        return new AdaptionPromptAdapter(config, layers, model.Interface.HiddenSize, device, dtype);
     }
 
     // PEFT adapts the last adapter_layers attention modules in model order.
@@ -251,44 +266,53 @@ public static class PeftPromptLearning
         return all[^config.AdapterLayers..];
     }
 
-    private static AdaptionPromptAdapter LoadAdaptionPrompt(AdapterModel model, PeftPromptLearningConfig config, IReadOnlyDictionary<string, Tensor> weights,
-        Device? device, ScalarType? dtype, string source)
+    // Llama-Adapter keys: base_model.model.[model.]layers.N.self_attn.adaption_prompt / adaption_gate.
+    private static (int Layer, bool IsPrompt)? ParseAdaptionKey(AdapterModel model, string key)
     {
-        var adapter = CreateAdaptionPrompt(model, config, device, dtype, source);
-        var layers = adapter.LayerIndices.ToHashSet();
-        var seen = new HashSet<string>(StringComparer.Ordinal);
+        if (!key.StartsWith(PeftFiles.KeyPrefix, StringComparison.Ordinal)) return null;
+        var path = key[PeftFiles.KeyPrefix.Length..];
+        if (path.StartsWith(model.Interface.BaseModelPrefix + ".", StringComparison.Ordinal)) path = path[(model.Interface.BaseModelPrefix.Length + 1)..];
+        var isPrompt = path.EndsWith(AdaptionPromptSuffix, StringComparison.Ordinal);
+        if (!isPrompt && !path.EndsWith(AdaptionGateSuffix, StringComparison.Ordinal)) return null;
+        var layerText = path[..path.LastIndexOf(".self_attn.", StringComparison.Ordinal)];
+        return layerText.StartsWith("layers.", StringComparison.Ordinal)
+            && int.TryParse(layerText["layers.".Length..], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var index)
+            ? (index, isPrompt)
+            : null;
+    }
+
+    private static void CheckAdaptionPrompt(AdapterModel model, PeftPromptLearningConfig config, IReadOnlyDictionary<string, Tensor> weights, string source)
+    {
+        var layers = AdaptedLayers(model, config).ToHashSet();
+        var seen = new HashSet<(int, bool)>();
         foreach (var (key, tensor) in weights)
         {
-            if (!key.StartsWith(PeftFiles.KeyPrefix, StringComparison.Ordinal))
-                throw new AdapterLoadException($"{source}: key '{key}' is not a PEFT key (expected it to start with '{PeftFiles.KeyPrefix}').");
-            var path = key[PeftFiles.KeyPrefix.Length..];
-            if (path.StartsWith(model.Interface.BaseModelPrefix + ".", StringComparison.Ordinal)) path = path[(model.Interface.BaseModelPrefix.Length + 1)..];
-            var isPrompt = path.EndsWith(AdaptionPromptSuffix, StringComparison.Ordinal);
-            var isGate = path.EndsWith(AdaptionGateSuffix, StringComparison.Ordinal);
-            var layerText = isPrompt || isGate ? path[..path.LastIndexOf(".self_attn.", StringComparison.Ordinal)] : null;
-            if (layerText is null || !layerText.StartsWith("layers.", StringComparison.Ordinal)
-                || !int.TryParse(layerText["layers.".Length..], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var index))
-                throw new AdapterLoadException($"{source}: '{key}' is not a Llama-Adapter tensor (expected layers.N{AdaptionPromptSuffix} or {AdaptionGateSuffix}).");
-            if (!layers.Contains(index))
-                throw new AdapterLoadException($"{source}: '{key}' adapts layer {index}, but adapter_layers {config.AdapterLayers} selects layers {string.Join(", ", layers)}.");
-            var layer = adapter.ForLayer(index)!;
-            var target = isPrompt ? layer.Prompt : layer.Gate;
-            if (!tensor.shape.SequenceEqual(target.shape))
-                throw new AdapterLoadException($"{source}: '{key}' has shape [{string.Join(", ", tensor.shape)}] but the model needs [{string.Join(", ", target.shape)}].");
-            target.copy_(tensor);
-            seen.Add((isPrompt ? "p" : "g") + index);
+            var parsed = ParseAdaptionKey(model, key)
+                ?? throw new AdapterLoadException($"{source}: '{key}' is not a Llama-Adapter tensor (expected {PeftFiles.KeyPrefix}{model.Interface.BaseModelPrefix}.layers.N{AdaptionPromptSuffix} or {AdaptionGateSuffix}).");
+            if (!layers.Contains(parsed.Layer))
+                throw new AdapterLoadException($"{source}: '{key}' adapts layer {parsed.Layer}, but adapter_layers {config.AdapterLayers} selects layers {string.Join(", ", layers.Order())}.");
+            long[] shape = parsed.IsPrompt ? [1, config.AdapterLen, model.Interface.HiddenSize] : [1];
+            if (!tensor.shape.SequenceEqual(shape))
+                throw new AdapterLoadException($"{source}: '{key}' has shape [{string.Join(", ", tensor.shape)}] but the model needs [{string.Join(", ", shape)}].");
+            seen.Add(parsed);
         }
-        foreach (var index in layers)
+        foreach (var index in layers.Order())
         {
-            foreach (var (tag, suffix) in new[] { ("p", AdaptionPromptSuffix), ("g", AdaptionGateSuffix) })
+            foreach (var (isPrompt, suffix) in new[] { (true, AdaptionPromptSuffix), (false, AdaptionGateSuffix) })
             {
-                if (!seen.Contains(tag + index))
-                {
-                    adapter.Dispose();
+                if (!seen.Contains((index, isPrompt)))
                     throw new AdapterLoadException($"{source}: '{PeftFiles.KeyPrefix}{model.Interface.BaseModelPrefix}.layers.{index}{suffix}' is missing although adapter_layers selects layer {index}.");
-                }
             }
         }
-        return adapter;
+    }
+
+    private static void FillAdaptionPrompt(AdapterModel model, AdaptionPromptAdapter adapter, IReadOnlyDictionary<string, Tensor> weights)
+    {
+        foreach (var (key, tensor) in weights)
+        {
+            var (index, isPrompt) = ParseAdaptionKey(model, key)!.Value;
+            var layer = adapter.ForLayer(index)!;
+            (isPrompt ? layer.Prompt : layer.Gate).copy_(tensor);
+        }
     }
 }

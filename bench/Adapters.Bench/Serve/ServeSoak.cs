@@ -5,8 +5,8 @@ using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
 using Adapters.Hub;
-using Adapters.Hub.Cli.Serve;
-using Adapters.Hub.Cli.Serve.Auth;
+using Adapters.Registry;
+using Adapters.Registry.Auth;
 using Adapters.Hub.Upload;
 
 namespace Adapters.Bench.Serve;

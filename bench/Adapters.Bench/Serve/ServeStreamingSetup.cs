@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using Adapters.Hub;
-using Adapters.Hub.Cli.Serve;
+using Adapters.Registry;
 using Adapters.Hub.Upload;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;

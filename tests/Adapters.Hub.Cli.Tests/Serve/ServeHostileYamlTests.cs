@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text;
 using Adapters.Hub.Upload;
+using Adapters.Registry.Tests;
 
 namespace Adapters.Hub.Cli.Tests.Serve;
 

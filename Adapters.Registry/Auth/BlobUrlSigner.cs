@@ -1,0 +1,35 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+
+namespace Adapters.Registry.Auth;
+
+/// <summary>
+/// Presigned URLs, as a CDN or object store hands out: the LFS download redirect and the upload URLs
+/// carry an expiry and an HMAC, so clients that (correctly) send no <c>Authorization</c> to them are let
+/// in, and nobody can forge one. The key lives only as long as the process.
+/// </summary>
+internal sealed class BlobUrlSigner
+{
+    private readonly byte[] _key = RandomNumberGenerator.GetBytes(32);
+
+    public TimeSpan Lifetime { get; init; } = TimeSpan.FromHours(1);
+
+    /// <summary>The <c>expires=...&amp;signature=...</c> query part for <paramref name="subject"/>.</summary>
+    public string Sign(string subject)
+    {
+        var expires = DateTimeOffset.UtcNow.Add(Lifetime).ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
+        return $"expires={expires}&signature={Mac(subject, expires)}";
+    }
+
+    public bool Verify(string subject, string? expires, string? signature)
+    {
+        if (expires is null || signature is null) return false;
+        if (!long.TryParse(expires, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds)) return false;
+        if (DateTimeOffset.FromUnixTimeSeconds(seconds) < DateTimeOffset.UtcNow) return false;
+        return CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(Mac(subject, expires)), Encoding.ASCII.GetBytes(signature));
+    }
+
+    private string Mac(string subject, string expires) =>
+        Convert.ToHexStringLower(HMACSHA256.HashData(_key, Encoding.UTF8.GetBytes(subject + "\n" + expires)));
+}

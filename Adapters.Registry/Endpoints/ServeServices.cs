@@ -1,0 +1,69 @@
+using Adapters.Registry.Auth;
+using Adapters.Registry.Storage;
+using Microsoft.AspNetCore.Http;
+
+namespace Adapters.Registry.Endpoints;
+
+/// <summary>What every endpoint needs: the store, the upload sessions, the authorizer, the URL signer and the options.</summary>
+internal sealed class ServeServices : IDisposable
+{
+    public ServeServices(RegistryServerOptions options)
+    {
+        Options = options;
+        Store = new RegistryStore(options.RootDirectory);
+        Auth = new RequestAuthorizer(options.Tokens);
+        Signer = new BlobUrlSigner { Lifetime = options.UrlLifetime };
+        Sessions = new LfsUploadSessions(Store.Blobs, options.UrlLifetime);
+    }
+
+    public RegistryServerOptions Options { get; }
+
+    public RegistryStore Store { get; }
+
+    public RequestAuthorizer Auth { get; }
+
+    public BlobUrlSigner Signer { get; }
+
+    public LfsUploadSessions Sessions { get; }
+
+    /// <summary>Admits a few requests at a time to the routes anyone may call with content to parse (validate-yaml).</summary>
+    public SemaphoreSlim ContentParsing { get; } = new(Math.Max(2, Environment.ProcessorCount));
+
+    public void Dispose()
+    {
+        ContentParsing.Dispose();
+        Store.Dispose();
+    }
+
+    /// <summary>
+    /// Read access as on the Hub: public repositories are readable without a token, private ones need a
+    /// valid token, and without one a missing repository is indistinguishable from a private one (401 with
+    /// <c>X-Error-Code: RepoNotFound</c>, which Python turns into <c>RepositoryNotFoundError</c> even over
+    /// plain http). A token that is sent must be valid either way.
+    /// </summary>
+    public RepoMetadata RequireRead(HttpContext context, RepoKey key)
+    {
+        var caller = Auth.Identify(context);
+        var repo = Store.FindRepo(key);
+        if (!Auth.IsOpen && caller is null && (repo is null || repo.Private)) throw Anonymous(key);
+        return repo ?? throw RegistryException.RepoNotFound(key.ToString());
+    }
+
+    /// <summary>
+    /// Write access to a repository's routes, checked before any body is read: anonymous callers get the
+    /// Hub's 401 RepoNotFound, read tokens 403; the repository itself must exist.
+    /// </summary>
+    public AccessToken? RequireWrite(HttpContext context, RepoKey key)
+    {
+        if (!Auth.IsOpen && Auth.Identify(context) is null) throw Anonymous(key);
+        var token = Auth.Require(context, AccessLevel.Write);
+        Store.GetRepo(key);
+        return token;
+    }
+
+    /// <summary>The account name the registry shows for a caller (whoami, commit authors, discussion authors).</summary>
+    public string AccountOf(AccessToken? token) => Auth.IsOpen || token is null ? "anonymous" : "local";
+
+    private static RegistryException Anonymous(RepoKey key) =>
+        new(401, "RepoNotFound", $"Repository {key} is private or does not exist; send 'Authorization: Bearer <token>' with a token of this registry.");
+}

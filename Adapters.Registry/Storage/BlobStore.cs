@@ -1,0 +1,150 @@
+using System.Security.Cryptography;
+
+namespace Adapters.Registry.Storage;
+
+/// <summary>
+/// Content-addressed blobs shared by every repository: <c>objects/lfs/&lt;sha256&gt;</c> and
+/// <c>objects/git/&lt;sha1&gt;</c>, fanned out by their first two hex pairs. A blob only ever appears by
+/// renaming a flushed temporary file whose hash and size were checked, so a present blob is a correct one.
+/// </summary>
+internal sealed class BlobStore
+{
+    private readonly string _lfsRoot;
+    private readonly string _gitRoot;
+
+    public BlobStore(string objectsRoot, string tempRoot)
+    {
+        _lfsRoot = Path.Combine(objectsRoot, "lfs");
+        _gitRoot = Path.Combine(objectsRoot, "git");
+        TempRoot = tempRoot;
+        Directory.CreateDirectory(_lfsRoot);
+        Directory.CreateDirectory(_gitRoot);
+        Directory.CreateDirectory(tempRoot);
+    }
+
+    /// <summary>Where uploads are written before they are verified.</summary>
+    public string TempRoot { get; }
+
+    public string LfsPath(string sha256) => Path.Combine(_lfsRoot, sha256[..2], sha256[2..4], sha256);
+
+    public string GitPath(string sha1) => Path.Combine(_gitRoot, sha1[..2], sha1[2..4], sha1);
+
+    public string NewTempPath(string purpose) => Path.Combine(TempRoot, $"{purpose}-{Guid.NewGuid():N}");
+
+    /// <summary>The size of a stored LFS object, or null when it is not stored.</summary>
+    public long? LfsSize(string sha256)
+    {
+        var info = new FileInfo(LfsPath(sha256));
+        return info.Exists ? info.Length : null;
+    }
+
+    /// <summary>Stores a regular file's bytes under their git blob SHA-1 and returns it.</summary>
+    public string PutGitBlob(byte[] content)
+    {
+        var sha1 = ContentHashes.GitBlobSha1(content);
+        var target = GitPath(sha1);
+        if (File.Exists(target)) return sha1;
+        var temp = NewTempPath("git");
+        using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+        {
+            stream.Write(content);
+            stream.Flush(flushToDisk: true);
+        }
+        ContentAddressedFile.Adopt(temp, target);
+        return sha1;
+    }
+
+    /// <summary>
+    /// Streams <paramref name="source"/> into a temporary file while hashing it, then adopts it as the LFS
+    /// object <paramref name="expectedSha256"/> only if the size and hash match; otherwise the temporary
+    /// file is removed and nothing changes.
+    /// </summary>
+    public async Task PutLfsAsync(Stream source, string expectedSha256, long expectedSize, CancellationToken cancellationToken)
+    {
+        var temp = NewTempPath("lfs");
+        try
+        {
+            string actual;
+            long written;
+            await using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous))
+            {
+                (actual, written) = await CopyHashingAsync(source, stream, expectedSize, cancellationToken).ConfigureAwait(false);
+                stream.Flush(flushToDisk: true);
+            }
+            Verify(expectedSha256, expectedSize, actual, written);
+            ContentAddressedFile.Adopt(temp, LfsPath(expectedSha256));
+        }
+        finally
+        {
+            if (File.Exists(temp)) File.Delete(temp);
+        }
+    }
+
+    /// <summary>Concatenates verified parts into the LFS object <paramref name="expectedSha256"/>, checking hash and size.</summary>
+    public async Task AssembleLfsAsync(IReadOnlyList<string> partFiles, string expectedSha256, long expectedSize, CancellationToken cancellationToken)
+    {
+        var temp = NewTempPath("lfs");
+        try
+        {
+            using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            long written = 0;
+            await using (var target = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous))
+            {
+                foreach (var part in partFiles)
+                {
+                    await using var source = new FileStream(part, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan);
+                    var (_, n) = await CopyHashingAsync(source, target, expectedSize - written, cancellationToken, hash).ConfigureAwait(false);
+                    written += n;
+                }
+                target.Flush(flushToDisk: true);
+            }
+            Verify(expectedSha256, expectedSize, Convert.ToHexStringLower(hash.GetHashAndReset()), written);
+            ContentAddressedFile.Adopt(temp, LfsPath(expectedSha256));
+        }
+        finally
+        {
+            if (File.Exists(temp)) File.Delete(temp);
+        }
+    }
+
+    private static void Verify(string expectedSha256, long expectedSize, string actualSha256, long actualSize)
+    {
+        if (actualSize != expectedSize)
+        {
+            throw RegistryException.BadRequest($"The upload of LFS object {expectedSha256} has {actualSize} bytes; the batch request announced {expectedSize}.");
+        }
+        if (!string.Equals(actualSha256, expectedSha256, StringComparison.Ordinal))
+        {
+            throw RegistryException.BadRequest($"The uploaded bytes hash to sha256 {actualSha256}, not to the announced oid {expectedSha256}.");
+        }
+    }
+
+    /// <summary>Copies at most <paramref name="limit"/> + 1 bytes (one more reveals an oversized body) and hashes them.</summary>
+    private static async Task<(string Sha256, long Written)> CopyHashingAsync(Stream source, Stream target, long limit, CancellationToken cancellationToken, IncrementalHash? sharedHash = null)
+    {
+        using var ownHash = sharedHash is null ? IncrementalHash.CreateHash(HashAlgorithmName.SHA256) : null;
+        var hash = sharedHash ?? ownHash!;
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(1 << 20);
+        long written = 0;
+        try
+        {
+            while (true)
+            {
+                var read = await source.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+                if (read == 0) break;
+                written += read;
+                if (written > limit)
+                {
+                    throw RegistryException.BadRequest($"The upload is larger than the {limit} bytes announced.");
+                }
+                hash.AppendData(buffer, 0, read);
+                await target.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+        }
+        return (ownHash is null ? "" : Convert.ToHexStringLower(ownHash.GetHashAndReset()), written);
+    }
+}
