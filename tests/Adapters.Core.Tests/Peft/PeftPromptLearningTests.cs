@@ -165,12 +165,14 @@ public sealed class PeftPromptLearningTests
         TinyDecoders.AssertCacheMatchesRecompute(lm, ids, steps: 3);
     }
 
-    [Fact]
-    public void A_new_Llama_Adapter_leaves_outputs_unchanged_until_its_gate_opens()
+    [Theory]
+    [InlineData("llama")]
+    [InlineData("mistral")]
+    public void A_new_Llama_Adapter_leaves_outputs_unchanged_until_its_gate_opens(string modelType)
     {
         TorchRuntime.Initialize();
         using var scope = NewDisposeScope();
-        using var lm = TinyDecoders.Llama(TinyDecoders.LlamaConfig());
+        using var lm = TinyDecoders.Llama(TinyDecoders.LlamaConfig(modelType));
         lm.Model.eval();
         using var ids = TinyDecoders.Prompt(batch: 2, length: 5);
         Tensor baseline;
@@ -204,6 +206,10 @@ public sealed class PeftPromptLearningTests
         var adaption = PeftPromptLearningConfig.Create(PeftPromptLearningConfig.AdaptionPrompt, new JsonObject { ["adapter_len"] = 2, ["adapter_layers"] = 1 });
         var ex = Assert.Throws<AdapterConfigException>(() => gpt2.Transformer.AddPeftPromptLearningAdapter("a", adaption));
         Assert.Contains("Unsupported model type for adaption prompt: 'gpt2'", ex.Message, StringComparison.Ordinal);
+
+        using var qwen2 = TinyDecoders.Llama(TinyDecoders.LlamaConfig("qwen2"));
+        ex = Assert.Throws<AdapterConfigException>(() => qwen2.Model.AddPeftPromptLearningAdapter("a", adaption));
+        Assert.Contains("Unsupported model type for adaption prompt: 'qwen2'", ex.Message, StringComparison.Ordinal);
 
         using var llama = TinyDecoders.Llama(TinyDecoders.LlamaConfig());
         var tooMany = adaption.Replace(new JsonObject { ["adapter_layers"] = 99 });
