@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Adapters.Hub.Http;
+using Adapters.Hub.Routing;
 
 namespace Adapters.Hub.Discussions;
 
@@ -51,7 +52,7 @@ public sealed class DiscussionsClient
         if (author is not null) filters += "&author=" + Uri.EscapeDataString(author);
         for (var page = 0; ; page++)
         {
-            var uri = _connection.BuildUri($"{Base(repoId, repoType)}?p={page.ToString(CultureInfo.InvariantCulture)}{filters}");
+            var uri = _connection.BuildUri($"{HubRoutes.ListDiscussions.Expand(repoType, repoId)}?p={page.ToString(CultureInfo.InvariantCulture)}{filters}");
             var listing = await _connection.GetJsonAsync<DiscussionPage>(uri, cancellationToken).ConfigureAwait(false);
             foreach (var discussion in listing.Discussions) yield return discussion;
             if (listing.Discussions.Count == 0 || listing.Start + listing.Discussions.Count >= listing.Count) yield break;
@@ -64,7 +65,7 @@ public sealed class DiscussionsClient
     {
         RepoIds.Validate(repoId);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(number);
-        return _connection.GetJsonAsync<DiscussionWithDetails>(_connection.BuildUri($"{Base(repoId, repoType)}/{number.ToString(CultureInfo.InvariantCulture)}?diff=1"), cancellationToken);
+        return _connection.GetJsonAsync<DiscussionWithDetails>(_connection.BuildUri(HubRoutes.DiscussionDetails.Expand(repoType, repoId, number: number) + "?diff=1"), cancellationToken);
     }
 
     /// <summary>Opens a discussion (<c>POST .../discussions</c>) and returns it with its details.</summary>
@@ -82,14 +83,14 @@ public sealed class DiscussionsClient
     public Task<DiscussionEvent> CommentAsync(string repoId, int number, string comment, RepoType repoType = RepoType.Model, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(comment);
-        return PostEventAsync(repoId, number, "comment", new Dictionary<string, string> { ["comment"] = comment }, "newMessage", repoType, cancellationToken);
+        return PostEventAsync(HubRoutes.CommentDiscussion, repoId, number, null, new Dictionary<string, string> { ["comment"] = comment }, "newMessage", repoType, cancellationToken);
     }
 
     /// <summary>Renames a discussion (<c>POST .../discussions/{num}/title</c>) and returns the title-change event.</summary>
     public Task<DiscussionEvent> RenameAsync(string repoId, int number, string newTitle, RepoType repoType = RepoType.Model, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(newTitle);
-        return PostEventAsync(repoId, number, "title", new Dictionary<string, string> { ["title"] = newTitle.Trim() }, "newTitle", repoType, cancellationToken);
+        return PostEventAsync(HubRoutes.RenameDiscussion, repoId, number, null, new Dictionary<string, string> { ["title"] = newTitle.Trim() }, "newTitle", repoType, cancellationToken);
     }
 
     /// <summary>
@@ -108,13 +109,13 @@ public sealed class DiscussionsClient
         if (status is not ("open" or "closed")) throw new ArgumentException($"A discussion's status can be set to 'open' or 'closed', not '{newStatus}'.", nameof(newStatus));
         var body = new Dictionary<string, string> { ["status"] = status };
         if (comment is not null) body["comment"] = comment;
-        return PostEventAsync(repoId, number, "status", body, "newStatus", repoType, cancellationToken);
+        return PostEventAsync(HubRoutes.DiscussionStatus, repoId, number, null, body, "newStatus", repoType, cancellationToken);
     }
 
     /// <summary>Merges a pull request into its target branch (<c>POST .../discussions/{num}/merge</c>).</summary>
     public async Task MergePullRequestAsync(string repoId, int number, string? comment = null, RepoType repoType = RepoType.Model, CancellationToken cancellationToken = default)
     {
-        var uri = NumberUri(repoId, number, repoType, "merge");
+        var uri = NumberUri(HubRoutes.MergePullRequest, repoId, number, null, repoType);
         object? body = comment is null ? null : new Dictionary<string, string> { ["comment"] = comment };
         using var _ = await _connection.SendJsonAsync(HttpMethod.Post, uri, body, sendOnce: true, cancellationToken).ConfigureAwait(false);
     }
@@ -129,7 +130,7 @@ public sealed class DiscussionsClient
             ["description"] = string.IsNullOrWhiteSpace(description) ? DefaultDescription : description,
             ["pullRequest"] = pullRequest,
         };
-        var uri = _connection.BuildUri(Base(repoId, repoType));
+        var uri = _connection.BuildUri(HubRoutes.CreateDiscussion.Expand(repoType, repoId));
         using var answer = await _connection.SendJsonAsync(HttpMethod.Post, uri, body, sendOnce: true, cancellationToken).ConfigureAwait(false);
         if (answer is null || answer.RootElement.ValueKind != JsonValueKind.Object || !answer.RootElement.TryGetProperty("num", out var num) || !num.TryGetInt32(out var number) || number <= 0)
         {
@@ -138,9 +139,24 @@ public sealed class DiscussionsClient
         return await GetAsync(repoId, number, repoType, cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task<DiscussionEvent> PostEventAsync(string repoId, int number, string action, Dictionary<string, string> body, string field, RepoType repoType, CancellationToken cancellationToken)
+    /// <summary>Edits a comment (<c>POST .../discussions/{num}/comment/{id}/edit</c>) and returns the updated comment event.</summary>
+    public Task<DiscussionEvent> EditCommentAsync(string repoId, int number, string commentId, string newContent, RepoType repoType = RepoType.Model, CancellationToken cancellationToken = default)
     {
-        var uri = NumberUri(repoId, number, repoType, action);
+        ArgumentException.ThrowIfNullOrWhiteSpace(commentId);
+        ArgumentException.ThrowIfNullOrWhiteSpace(newContent);
+        return PostEventAsync(HubRoutes.EditComment, repoId, number, commentId, new Dictionary<string, string> { ["content"] = newContent }, "updatedComment", repoType, cancellationToken);
+    }
+
+    /// <summary>Hides a comment (<c>POST .../discussions/{num}/comment/{id}/hide</c>, no body) and returns the updated comment event.</summary>
+    public Task<DiscussionEvent> HideCommentAsync(string repoId, int number, string commentId, RepoType repoType = RepoType.Model, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(commentId);
+        return PostEventAsync(HubRoutes.HideComment, repoId, number, commentId, null, "updatedComment", repoType, cancellationToken);
+    }
+
+    private async Task<DiscussionEvent> PostEventAsync(HubRoute route, string repoId, int number, string? commentId, Dictionary<string, string>? body, string field, RepoType repoType, CancellationToken cancellationToken)
+    {
+        var uri = NumberUri(route, repoId, number, commentId, repoType);
         using var answer = await _connection.SendJsonAsync(HttpMethod.Post, uri, body, sendOnce: true, cancellationToken).ConfigureAwait(false);
         if (answer is null || answer.RootElement.ValueKind != JsonValueKind.Object || !answer.RootElement.TryGetProperty(field, out var element) || element.ValueKind != JsonValueKind.Object)
         {
@@ -150,14 +166,12 @@ public sealed class DiscussionsClient
             ?? throw new HubException($"{uri} answered a '{field}' that is not an event.");
     }
 
-    private Uri NumberUri(string repoId, int number, RepoType repoType, string action)
+    private Uri NumberUri(HubRoute route, string repoId, int number, string? commentId, RepoType repoType)
     {
         RepoIds.Validate(repoId);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(number);
-        return _connection.BuildUri($"{Base(repoId, repoType)}/{number.ToString(CultureInfo.InvariantCulture)}/{action}");
+        return _connection.BuildUri(route.Expand(repoType, repoId, number: number, commentId: commentId));
     }
-
-    private static string Base(string repoId, RepoType repoType) => $"api/{repoType.ApiSegment()}/{repoId}/discussions";
 
     private sealed class DiscussionPage
     {

@@ -6,6 +6,7 @@ using Adapters.Hub.Http;
 using Adapters.Hub.Repositories;
 using Adapters.Hub.Text;
 using Microsoft.Extensions.Logging;
+using Adapters.Hub.Routing;
 
 namespace Adapters.Hub.Download;
 
@@ -35,8 +36,7 @@ public sealed partial class FilesClient
     {
         RepoIds.Validate(repoId);
         RepoPaths.Validate(path);
-        var escapedPath = string.Join('/', path.Split('/').Select(Uri.EscapeDataString));
-        return _connection.BuildUri($"{repoType.UrlPrefix()}{repoId}/resolve/{Uri.EscapeDataString(revision ?? "main")}/{escapedPath}");
+        return _connection.BuildUri(HubRoutes.ResolveFile.Expand(repoType, repoId, revision ?? "main", path));
     }
 
     /// <summary>

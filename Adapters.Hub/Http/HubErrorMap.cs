@@ -7,8 +7,9 @@ namespace Adapters.Hub.Http;
 /// <summary>
 /// The one table that turns an error response into a typed exception, following Python's
 /// <c>hf_raise_for_status</c> row by row: <c>X-Error-Code</c> <c>RevisionNotFound</c>, <c>EntryNotFound</c>,
-/// <c>GatedRepo</c>; a disabled repository (<c>X-Error-Message</c>); <c>RepoNotFound</c> or a 401 on a repository
-/// URL (unless the token itself was refused); then 400, 403, 409/412, 416 and 429 by status.
+/// <c>GatedRepo</c>; a disabled repository (<c>X-Error-Message</c>); <c>RepoNotFound</c> or a 401 on an https
+/// repository URL (unless <c>X-Error-Message</c> says the token itself was refused); then 400, 403, 409/412,
+/// 416 and 429 by status.
 /// </summary>
 public static class HubErrorMap
 {
@@ -51,7 +52,7 @@ public static class HubErrorMap
             _ when Header(response, "X-Error-Message") == DisabledMessage
                 => new DisabledRepositoryException(Message("Disabled Repository", "The repository was disabled on the Hub; contact its owner"), status, uri, requestId, serverMessage, errorCode),
             "RepoNotFound" => new RepositoryNotFoundException(Message("Repository Not Found", AccessHint), status, uri, requestId, serverMessage, errorCode),
-            _ when status == HttpStatusCode.Unauthorized && IsRepositoryUrl(uri) && serverMessage != "Invalid credentials in Authorization header"
+            _ when status == HttpStatusCode.Unauthorized && IsRepositoryUrl(uri) && Header(response, "X-Error-Message") != "Invalid credentials in Authorization header"
                 => new RepositoryNotFoundException(Message("Repository Not Found", AccessHint), status, uri, requestId, serverMessage, errorCode),
             _ when status == HttpStatusCode.BadRequest
                 => new BadRequestException(Message("Bad Request"), status, uri, requestId, serverMessage, errorCode),
@@ -69,15 +70,20 @@ public static class HubErrorMap
         };
     }
 
-    /// <summary>The Hub answers 401 for missing, private and unauthenticated repositories alike.</summary>
+    /// <summary>
+    /// The Hub answers 401 for missing, private and unauthenticated repositories alike, so a bare 401 on a
+    /// repository URL is folded into "not found". Python only does this for <c>https://</c> URLs of
+    /// <c>/api/{models|datasets|spaces}/...</c> or <c>.../resolve/...</c> (its <c>REPO_API_REGEX</c>): over plain
+    /// http (a local registry or stub) a 401 without <c>X-Error-Code</c> stays a plain HTTP error, and so it does here.
+    /// </summary>
     private static bool IsRepositoryUrl(Uri? uri)
     {
-        if (uri is null) return false;
+        if (uri is null || !uri.IsAbsoluteUri || uri.Scheme != Uri.UriSchemeHttps) return false;
         var path = uri.AbsolutePath;
         return path.StartsWith("/api/models/", StringComparison.Ordinal)
             || path.StartsWith("/api/datasets/", StringComparison.Ordinal)
             || path.StartsWith("/api/spaces/", StringComparison.Ordinal)
-            || path.Contains("/resolve/", StringComparison.Ordinal);
+            || (path.IndexOf("/resolve/", StringComparison.Ordinal) is > 0 and var at && at + "/resolve/".Length < path.Length);
     }
 
     /// <summary>

@@ -1,4 +1,5 @@
 using System.Net;
+using Adapters.Hub.Routing;
 
 namespace Adapters.Hub.Repositories;
 
@@ -26,7 +27,7 @@ public sealed partial class RepositoriesClient
         if (message is not null) body["message"] = message;
         try
         {
-            using var _ = await _connection.SendJsonAsync(HttpMethod.Post, RefUri(repoId, repoType, "tag", revision ?? "main"), body, sendOnce: false, cancellationToken).ConfigureAwait(false);
+            using var _ = await _connection.SendJsonAsync(HttpMethod.Post, _connection.BuildUri(HubRoutes.CreateTag.Expand(repoType, repoId, revision ?? "main")), body, sendOnce: false, cancellationToken).ConfigureAwait(false);
         }
         catch (HubConflictException ex) when (existOk && ex.StatusCode == HttpStatusCode.Conflict)
         {
@@ -39,7 +40,7 @@ public sealed partial class RepositoriesClient
     {
         RepoIds.Validate(repoId);
         ArgumentException.ThrowIfNullOrWhiteSpace(tag);
-        using var _ = await _connection.SendJsonAsync(HttpMethod.Delete, RefUri(repoId, repoType, "tag", tag), null, sendOnce: false, cancellationToken).ConfigureAwait(false);
+        using var _ = await _connection.SendJsonAsync(HttpMethod.Delete, _connection.BuildUri(HubRoutes.DeleteTag.Expand(repoType, repoId, tag)), null, sendOnce: false, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Deletes a branch (<c>DELETE /api/{type}/{repo}/branch/{branch}</c>).</summary>
@@ -48,7 +49,7 @@ public sealed partial class RepositoriesClient
     {
         RepoIds.Validate(repoId);
         ArgumentException.ThrowIfNullOrWhiteSpace(branch);
-        using var _ = await _connection.SendJsonAsync(HttpMethod.Delete, RefUri(repoId, repoType, "branch", branch), null, sendOnce: false, cancellationToken).ConfigureAwait(false);
+        using var _ = await _connection.SendJsonAsync(HttpMethod.Delete, _connection.BuildUri(HubRoutes.DeleteBranch.Expand(repoType, repoId, branch)), null, sendOnce: false, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -64,11 +65,8 @@ public sealed partial class RepositoriesClient
     {
         RepoIds.Validate(repoId);
         if (pageSize is { } size) ArgumentOutOfRangeException.ThrowIfNegativeOrZero(size, nameof(pageSize));
-        var relative = $"api/{repoType.ApiSegment()}/{repoId}/commits/{Uri.EscapeDataString(revision ?? "main")}";
+        var relative = HubRoutes.Commits.Expand(repoType, repoId, revision ?? "main");
         if (pageSize is { } limit) relative += "?limit=" + limit.ToString(System.Globalization.CultureInfo.InvariantCulture);
         return _connection.GetPagedAsync<GitCommitInfo>(_connection.BuildUri(relative), cancellationToken);
     }
-
-    private Uri RefUri(string repoId, RepoType repoType, string kind, string name) =>
-        _connection.BuildUri($"api/{repoType.ApiSegment()}/{repoId}/{kind}/{Uri.EscapeDataString(name)}");
 }

@@ -1,6 +1,7 @@
 using System.Text;
 using Adapters.Hub.Cache;
 using Adapters.Hub.Http;
+using Adapters.Hub.Routing;
 
 namespace Adapters.Hub.Repositories;
 
@@ -35,8 +36,9 @@ public sealed partial class RepositoriesClient
         CancellationToken cancellationToken = default)
     {
         RepoIds.Validate(repoId);
-        var relative = new StringBuilder($"api/{repoType.ApiSegment()}/{repoId}/tree/{Uri.EscapeDataString(revision ?? "main")}");
-        if (!string.IsNullOrEmpty(pathInRepo)) relative.Append('/').Append(Uri.EscapeDataString(RepoPaths.Validate(pathInRepo.TrimEnd('/'))));
+        var relative = new StringBuilder(string.IsNullOrEmpty(pathInRepo)
+            ? HubRoutes.Tree.Expand(repoType, repoId, revision ?? "main")
+            : HubRoutes.TreeAtPath.Expand(repoType, repoId, revision ?? "main", RepoPaths.Validate(pathInRepo.TrimEnd('/'))));
         relative.Append($"?recursive={(recursive ? "true" : "false")}&expand={(expand ? "true" : "false")}");
         return _connection.GetPagedAsync<RepoTreeEntry>(_connection.BuildUri(relative.ToString()), cancellationToken);
     }
@@ -55,7 +57,7 @@ public sealed partial class RepositoriesClient
         RepoIds.Validate(repoId);
         ArgumentNullException.ThrowIfNull(paths);
         foreach (var path in paths) RepoPaths.Validate(path);
-        var uri = _connection.BuildUri($"api/{repoType.ApiSegment()}/{repoId}/paths-info/{Uri.EscapeDataString(revision ?? "main")}");
+        var uri = _connection.BuildUri(HubRoutes.PathsInfo.Expand(repoType, repoId, revision ?? "main"));
         var form = paths.Select(p => new KeyValuePair<string, string>("paths", p)).Append(new("expand", "false")).ToList();
         using var response = await _connection.SendAsync(HttpMethod.Post, uri, RedirectPolicy.None, request =>
         {
@@ -89,7 +91,7 @@ public sealed partial class RepositoriesClient
             ArgumentOutOfRangeException.ThrowIfNegativeOrZero(l, nameof(limit));
             query.Add("limit=" + l);
         }
-        var uri = _connection.BuildUri("api/models" + (query.Count == 0 ? "" : "?" + string.Join('&', query)));
+        var uri = _connection.BuildUri(HubRoutes.ListRepos.Expand(RepoType.Model) + (query.Count == 0 ? "" : "?" + string.Join('&', query)));
         var count = 0;
         await foreach (var model in _connection.GetPagedAsync<ModelInfo>(uri, cancellationToken).ConfigureAwait(false))
         {
@@ -101,8 +103,8 @@ public sealed partial class RepositoriesClient
     private Uri InfoUri(string repoId, RepoType repoType, string? revision)
     {
         RepoIds.Validate(repoId);
-        var relative = $"api/{repoType.ApiSegment()}/{repoId}";
-        if (revision is not null) relative += "/revision/" + Uri.EscapeDataString(revision);
-        return _connection.BuildUri(relative);
+        return _connection.BuildUri(revision is null
+            ? HubRoutes.RepoInfo.Expand(repoType, repoId)
+            : HubRoutes.RepoInfoAtRevision.Expand(repoType, repoId, revision));
     }
 }

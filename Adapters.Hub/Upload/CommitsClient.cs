@@ -2,6 +2,7 @@ using System.Net.Http.Headers;
 using Adapters.Hub.Download;
 using Adapters.Hub.Http;
 using Adapters.Hub.Repositories;
+using Adapters.Hub.Routing;
 
 namespace Adapters.Hub.Upload;
 
@@ -80,7 +81,7 @@ public sealed class CommitsClient
         }
 
         var payload = await CommitPayload.BuildAsync(summary, options.Description, options.ParentCommit, kept, deletions, cancellationToken).ConfigureAwait(false);
-        var commitUri = _connection.BuildUri($"api/{options.RepoType.ApiSegment()}/{repoId}/commit/{Uri.EscapeDataString(revision)}{(options.CreatePullRequest ? "?create_pr=1" : "")}");
+        var commitUri = _connection.BuildUri(HubRoutes.Commit.Expand(options.RepoType, repoId, revision) + (options.CreatePullRequest ? "?create_pr=1" : ""));
         // Python does not retry the commit call either: a resent commit could land twice.
         using var response = await _connection.SendAsync(HttpMethod.Post, commitUri, RedirectPolicy.None, request =>
         {
@@ -176,7 +177,7 @@ public sealed class CommitsClient
     {
         var modes = new Dictionary<string, PreuploadAnswer>(StringComparer.Ordinal);
         string? head = null;
-        var uri = _connection.BuildUri($"api/{repoType.ApiSegment()}/{repoId}/preupload/{Uri.EscapeDataString(revision)}{(createPullRequest ? "?create_pr=1" : "")}");
+        var uri = _connection.BuildUri(HubRoutes.Preupload.Expand(repoType, repoId, revision) + (createPullRequest ? "?create_pr=1" : ""));
         foreach (var chunk in additions.Chunk(PreuploadChunkSize))
         {
             var request = new PreuploadRequest(chunk.Select(a => new PreuploadFile(a.PathInRepo, Convert.ToBase64String(a.Fingerprint.Sample), a.Fingerprint.Size)).ToList());

@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Text.Json;
 using Adapters.Hub.Download;
 using Adapters.Hub.Http;
+using Adapters.Hub.Routing;
 
 namespace Adapters.Hub.Upload;
 
@@ -32,7 +33,7 @@ internal sealed class LfsUploader
         ProgressTracker progress,
         CancellationToken cancellationToken)
     {
-        var batchUri = _connection.BuildUri($"{repoType.UrlPrefix()}{repoId}.git/info/lfs/objects/batch");
+        var batchUri = _connection.BuildUri(HubRoutes.LfsBatch.Expand(repoType, repoId));
         var pending = new List<(CommitOperationAdd File, LfsBatchObject Answer)>();
         foreach (var chunk in files.Chunk(BatchSize))
         {

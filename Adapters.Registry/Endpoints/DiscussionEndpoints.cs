@@ -17,36 +17,8 @@ internal static class DiscussionEndpoints
     /// <summary>Discussions per page of the listing (<c>?p=</c> counts pages from 0).</summary>
     public const int PageSize = 50;
 
-    /// <summary>Dispatches <c>/discussions[/{num}[/comment|title|status|merge | /comment/{id}/edit|hide]]</c>.</summary>
-    public static Task RouteAsync(HttpContext context, ServeServices services, RepoKey key, string[] rest)
-    {
-        var method = context.Request.Method;
-        if (rest.Length == 0 && HttpMethods.IsGet(method)) return ListAsync(context, services, key);
-        if (rest.Length == 0 && HttpMethods.IsPost(method)) return CreateAsync(context, services, key);
-        if (rest.Length >= 1)
-        {
-            var number = Number(rest[0]);
-            if (rest.Length == 1 && HttpMethods.IsGet(method)) return DetailsAsync(context, services, key, number);
-            if (rest.Length == 2 && HttpMethods.IsPost(method))
-            {
-                switch (rest[1])
-                {
-                    case "comment": return CommentAsync(context, services, key, number);
-                    case "title": return RenameAsync(context, services, key, number);
-                    case "status": return StatusAsync(context, services, key, number);
-                    case "merge": return MergeAsync(context, services, key, number);
-                }
-            }
-            if (rest.Length == 4 && rest[1] == "comment" && rest[3] is "edit" or "hide" && HttpMethods.IsPost(method))
-            {
-                return EditCommentAsync(context, services, key, number, rest[2], hide: rest[3] == "hide");
-            }
-        }
-        throw new RegistryException(404, null, $"{method} {HttpIo.RawPath(context)} is not a route of this registry.");
-    }
-
     /// <summary><c>GET .../discussions?p=&amp;type=&amp;status=&amp;author=</c>: <c>{count, start, discussions}</c>, newest first.</summary>
-    private static Task ListAsync(HttpContext context, ServeServices services, RepoKey key)
+    public static Task ListAsync(HttpContext context, ServeServices services, RepoKey key)
     {
         services.RequireRead(context, key);
         var type = HttpIo.Query(context, "type") ?? "all";
@@ -75,14 +47,14 @@ internal static class DiscussionEndpoints
     }
 
     /// <summary><c>GET .../discussions/{num}[?diff=1]</c>: the discussion with its events; a pull request adds <c>changes</c>, <c>filesWithConflicts</c> and the <c>diff</c>.</summary>
-    private static Task DetailsAsync(HttpContext context, ServeServices services, RepoKey key, int number)
+    public static Task DetailsAsync(HttpContext context, ServeServices services, RepoKey key, int number)
     {
         services.RequireRead(context, key);
         return HttpIo.WriteJsonAsync(context, Details(services, key, services.Store.GetDiscussion(key, number), HttpIo.QueryFlag(context, "diff")));
     }
 
     /// <summary><c>POST .../discussions</c> with <c>{title, description, pullRequest}</c>; answers the new discussion (with its <c>num</c>).</summary>
-    private static async Task CreateAsync(HttpContext context, ServeServices services, RepoKey key)
+    public static async Task CreateAsync(HttpContext context, ServeServices services, RepoKey key)
     {
         var token = services.RequireWrite(context, key);
         var body = await HttpIo.ReadJsonAsync(context, context.RequestAborted).ConfigureAwait(false);
@@ -95,7 +67,7 @@ internal static class DiscussionEndpoints
     }
 
     /// <summary><c>POST .../{num}/comment</c> with <c>{comment}</c>: answers <c>{newMessage: event}</c>.</summary>
-    private static async Task CommentAsync(HttpContext context, ServeServices services, RepoKey key, int number)
+    public static async Task CommentAsync(HttpContext context, ServeServices services, RepoKey key, int number)
     {
         var token = services.RequireWrite(context, key);
         var body = await HttpIo.ReadJsonAsync(context, context.RequestAborted).ConfigureAwait(false);
@@ -104,7 +76,7 @@ internal static class DiscussionEndpoints
     }
 
     /// <summary><c>POST .../{num}/title</c> with <c>{title}</c>: answers <c>{newTitle: event}</c>.</summary>
-    private static async Task RenameAsync(HttpContext context, ServeServices services, RepoKey key, int number)
+    public static async Task RenameAsync(HttpContext context, ServeServices services, RepoKey key, int number)
     {
         var token = services.RequireWrite(context, key);
         var body = await HttpIo.ReadJsonAsync(context, context.RequestAborted).ConfigureAwait(false);
@@ -113,7 +85,7 @@ internal static class DiscussionEndpoints
     }
 
     /// <summary><c>POST .../{num}/status</c> with <c>{status: open|closed, comment?}</c>: answers <c>{newStatus: event}</c>.</summary>
-    private static async Task StatusAsync(HttpContext context, ServeServices services, RepoKey key, int number)
+    public static async Task StatusAsync(HttpContext context, ServeServices services, RepoKey key, int number)
     {
         var token = services.RequireWrite(context, key);
         var body = await HttpIo.ReadJsonAsync(context, context.RequestAborted).ConfigureAwait(false);
@@ -123,7 +95,7 @@ internal static class DiscussionEndpoints
     }
 
     /// <summary><c>POST .../{num}/merge</c>, optionally with <c>{comment}</c>: merges the pull request into its target branch.</summary>
-    private static async Task MergeAsync(HttpContext context, ServeServices services, RepoKey key, int number)
+    public static async Task MergeAsync(HttpContext context, ServeServices services, RepoKey key, int number)
     {
         var token = services.RequireWrite(context, key);
         var body = await HttpIo.ReadOptionalJsonAsync(context, context.RequestAborted).ConfigureAwait(false);
@@ -132,7 +104,7 @@ internal static class DiscussionEndpoints
     }
 
     /// <summary><c>POST .../{num}/comment/{id}/edit</c> with <c>{content}</c>, or <c>.../hide</c>: answers <c>{updatedComment: event}</c>.</summary>
-    private static async Task EditCommentAsync(HttpContext context, ServeServices services, RepoKey key, int number, string commentId, bool hide)
+    public static async Task EditCommentAsync(HttpContext context, ServeServices services, RepoKey key, int number, string commentId, bool hide)
     {
         services.RequireWrite(context, key);
         DiscussionEventRecord updated;
@@ -149,7 +121,7 @@ internal static class DiscussionEndpoints
         await HttpIo.WriteJsonAsync(context, new { updatedComment = Event(updated) }).ConfigureAwait(false);
     }
 
-    private static int Number(string segment) =>
+    public static int Number(string segment) =>
         int.TryParse(segment, NumberStyles.None, CultureInfo.InvariantCulture, out var number) && number > 0
             ? number
             : throw RegistryException.BadRequest($"'{segment}' is not a discussion number.");

@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using Adapters.Registry.Auth;
 using Adapters.Registry.Storage;
+using Adapters.Hub.Routing;
 using Microsoft.AspNetCore.Http;
 
 namespace Adapters.Registry.Endpoints;
@@ -98,7 +99,7 @@ internal static class LfsEndpoints
             {
                 actions["upload"] = new { href = uploadUrl, expires_in = (int)services.Options.UrlLifetime.TotalSeconds };
             }
-            actions["verify"] = new { href = $"{baseUrl}/{key.Type.UrlPrefix()}{key.Id}.git/info/lfs/objects/verify" };
+            actions["verify"] = new { href = $"{baseUrl}/{HubRoutes.LfsVerify.Expand(key.Type, key.Id)}" };
             answer["actions"] = actions;
         }
         await HttpIo.WriteJsonAsync(context, new { transfer = usedMultipart ? "multipart" : "basic", objects = answers, hash_algo = "sha256" }, contentType: LfsMediaType).ConfigureAwait(false);

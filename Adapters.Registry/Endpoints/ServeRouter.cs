@@ -1,20 +1,59 @@
+using Adapters.Hub.Routing;
 using Adapters.Registry.Storage;
 using Microsoft.AspNetCore.Http;
 
 namespace Adapters.Registry.Endpoints;
 
 /// <summary>
-/// Maps the Hub's URL space onto the endpoints. Repository ids are one or two segments and the revision
-/// is one percent-encoded segment, which fixed route templates cannot express, so the raw path is split
-/// here. Every <see cref="RegistryException"/> becomes the Hub's error answer.
+/// Maps the Hub's URL space onto the endpoints through the client's own route table (<see cref="HubRoutes"/>).
+/// The raw path is split and each segment decoded on its own, so an encoded revision (<c>refs%2Fpr%2F1</c>)
+/// stays one segment. Every <see cref="RegistryException"/> becomes the Hub's error answer.
 /// </summary>
 internal static class ServeRouter
 {
-    /// <summary>Words that end a repository id in <c>/api/{type}/...</c> routes.</summary>
-    private static readonly HashSet<string> s_apiActions = new(StringComparer.Ordinal)
+    /// <summary>
+    /// The handler of every route in <see cref="HubRoutes.All"/>, the table <see cref="HubClient"/> builds its
+    /// URLs from; a route without a handler here is a startup error, not a 404 at run time.
+    /// </summary>
+    private static readonly Dictionary<HubRoute, Handler> s_handlers = CheckedHandlers(new()
     {
-        "revision", "tree", "refs", "preupload", "commit", "commits", "branch", "tag", "paths-info", "discussions", "super-squash",
-    };
+        [HubRoutes.WhoAmI] = (c, s, _, _) => RepoEndpoints.WhoAmIAsync(c, s),
+        [HubRoutes.ValidateYaml] = (c, s, _, _) => RepoEndpoints.ValidateYamlAsync(c, s),
+        [HubRoutes.CreateRepo] = (c, s, _, _) => RepoEndpoints.CreateAsync(c, s),
+        [HubRoutes.DeleteRepo] = (c, s, _, _) => RepoEndpoints.DeleteAsync(c, s),
+        [HubRoutes.ListRepos] = (c, s, m, _) => RepoEndpoints.ListAsync(c, s, m.RepoType),
+        [HubRoutes.RepoInfo] = (c, s, _, k) => RepoEndpoints.InfoAsync(c, s, k!, RegistryStore.DefaultBranch),
+        [HubRoutes.RepoInfoAtRevision] = (c, s, m, k) => RepoEndpoints.InfoAsync(c, s, k!, m.Revision!),
+        [HubRoutes.Tree] = (c, s, m, k) => RepoEndpoints.TreeAsync(c, s, k!, m.Revision!, ""),
+        [HubRoutes.TreeAtPath] = (c, s, m, k) => RepoEndpoints.TreeAsync(c, s, k!, m.Revision!, m.Path!),
+        [HubRoutes.PathsInfo] = (c, s, m, k) => RepoEndpoints.PathsInfoAsync(c, s, k!, m.Revision!),
+        [HubRoutes.Refs] = (c, s, _, k) => RefEndpoints.RefsAsync(c, s, k!),
+        [HubRoutes.CreateBranch] = (c, s, m, k) => RefEndpoints.BranchAsync(c, s, k!, m.Revision!),
+        [HubRoutes.DeleteBranch] = (c, s, m, k) => RefEndpoints.BranchAsync(c, s, k!, m.Revision!),
+        [HubRoutes.CreateTag] = (c, s, m, k) => RefEndpoints.TagAsync(c, s, k!, m.Revision!),
+        [HubRoutes.DeleteTag] = (c, s, m, k) => RefEndpoints.TagAsync(c, s, k!, m.Revision!),
+        [HubRoutes.Commits] = (c, s, m, k) => RefEndpoints.CommitsAsync(c, s, k!, m.Revision!),
+        [HubRoutes.SuperSquash] = (c, s, m, k) => RefEndpoints.SuperSquashAsync(c, s, k!, m.Revision!),
+        [HubRoutes.Preupload] = (c, s, m, k) => CommitEndpoints.PreuploadAsync(c, s, k!, m.Revision!),
+        [HubRoutes.Commit] = (c, s, m, k) => CommitEndpoints.CommitAsync(c, s, k!, m.Revision!),
+        [HubRoutes.ListDiscussions] = (c, s, _, k) => DiscussionEndpoints.ListAsync(c, s, k!),
+        [HubRoutes.CreateDiscussion] = (c, s, _, k) => DiscussionEndpoints.CreateAsync(c, s, k!),
+        [HubRoutes.DiscussionDetails] = (c, s, m, k) => DiscussionEndpoints.DetailsAsync(c, s, k!, DiscussionEndpoints.Number(m.Number!)),
+        [HubRoutes.CommentDiscussion] = (c, s, m, k) => DiscussionEndpoints.CommentAsync(c, s, k!, DiscussionEndpoints.Number(m.Number!)),
+        [HubRoutes.RenameDiscussion] = (c, s, m, k) => DiscussionEndpoints.RenameAsync(c, s, k!, DiscussionEndpoints.Number(m.Number!)),
+        [HubRoutes.DiscussionStatus] = (c, s, m, k) => DiscussionEndpoints.StatusAsync(c, s, k!, DiscussionEndpoints.Number(m.Number!)),
+        [HubRoutes.MergePullRequest] = (c, s, m, k) => DiscussionEndpoints.MergeAsync(c, s, k!, DiscussionEndpoints.Number(m.Number!)),
+        [HubRoutes.EditComment] = (c, s, m, k) => DiscussionEndpoints.EditCommentAsync(c, s, k!, DiscussionEndpoints.Number(m.Number!), m.CommentId!, hide: false),
+        [HubRoutes.HideComment] = (c, s, m, k) => DiscussionEndpoints.EditCommentAsync(c, s, k!, DiscussionEndpoints.Number(m.Number!), m.CommentId!, hide: true),
+        [HubRoutes.LfsBatch] = (c, s, _, k) => LfsEndpoints.BatchAsync(c, s, k!),
+        [HubRoutes.LfsVerify] = (c, s, _, k) => LfsEndpoints.VerifyAsync(c, s, k!),
+        [HubRoutes.ResolveFile] = (c, s, m, k) => FileEndpoints.ResolveAsync(c, s, k!, m.Revision!, m.Path!, raw: false),
+        [HubRoutes.RawFile] = (c, s, m, k) => FileEndpoints.ResolveAsync(c, s, k!, m.Revision!, m.Path!, raw: true),
+    });
+
+    /// <summary>A route's handler; <paramref name="key"/> is null for routes that name no repository.</summary>
+    private delegate Task Handler(HttpContext context, ServeServices services, HubRouteMatch match, RepoKey? key);
+
 
     public static async Task DispatchAsync(HttpContext context, ServeServices services)
     {
@@ -49,101 +88,50 @@ internal static class ServeRouter
         }
     }
 
+
     private static Task RouteAsync(HttpContext context, ServeServices services, string[] s)
     {
         var method = context.Request.Method;
         bool Is(params string[] methods) => methods.Any(m => string.Equals(m, method, StringComparison.OrdinalIgnoreCase));
 
-        if (s.Length >= 1 && s[0] == "api")
-        {
-            if (s.Length == 2 && s[1] == "whoami-v2" && Is("GET")) return RepoEndpoints.WhoAmIAsync(context, services);
-            if (s.Length == 2 && s[1] == "validate-yaml" && Is("POST")) return RepoEndpoints.ValidateYamlAsync(context, services);
-            if (s.Length == 3 && s[1] == "repos" && s[2] == "create" && Is("POST")) return RepoEndpoints.CreateAsync(context, services);
-            if (s.Length == 3 && s[1] == "repos" && s[2] == "delete" && Is("DELETE")) return RepoEndpoints.DeleteAsync(context, services);
-            if (s.Length >= 2 && TryType(s[1], out var type))
-            {
-                if (s.Length == 2 && Is("GET", "HEAD")) return RepoEndpoints.ListAsync(context, services, type);
-                var rest = s[2..];
-                var idLength = IdLength(rest, type, services);
-                var key = RepoKey.Parse(type, string.Join('/', rest[..idLength]));
-                var action = rest[idLength..];
-                if (action.Length == 0 && Is("GET", "HEAD")) return RepoEndpoints.InfoAsync(context, services, key, RegistryStore.DefaultBranch);
-                if (action.Length == 2 && action[0] == "revision" && Is("GET", "HEAD")) return RepoEndpoints.InfoAsync(context, services, key, action[1]);
-                if (action.Length >= 2 && action[0] == "tree" && Is("GET")) return RepoEndpoints.TreeAsync(context, services, key, action[1], string.Join('/', action[2..]));
-                if (action.Length == 2 && action[0] == "paths-info" && Is("POST")) return RepoEndpoints.PathsInfoAsync(context, services, key, action[1]);
-                if (action.Length == 1 && action[0] == "refs" && Is("GET")) return RefEndpoints.RefsAsync(context, services, key);
-                if (action.Length == 2 && action[0] == "branch" && Is("POST", "DELETE")) return RefEndpoints.BranchAsync(context, services, key, action[1]);
-                if (action.Length == 2 && action[0] == "preupload" && Is("POST")) return CommitEndpoints.PreuploadAsync(context, services, key, action[1]);
-                if (action.Length == 2 && action[0] == "commit" && Is("POST")) return CommitEndpoints.CommitAsync(context, services, key, action[1]);
-                if (action.Length == 2 && action[0] == "tag" && Is("POST", "DELETE")) return RefEndpoints.TagAsync(context, services, key, action[1]);
-                if (action.Length is 1 or 2 && action[0] == "commits" && Is("GET")) return RefEndpoints.CommitsAsync(context, services, key, action.Length == 2 ? action[1] : RegistryStore.DefaultBranch);
-                if (action.Length == 2 && action[0] == "super-squash" && Is("POST")) return RefEndpoints.SuperSquashAsync(context, services, key, action[1]);
-                if (action.Length >= 1 && action[0] == "discussions")
-                {
-                    return DiscussionEndpoints.RouteAsync(context, services, key, action[1..]);
-                }
-            }
-            throw NotFound(context);
-        }
-
+        // The URLs this registry signs and hands out itself (LFS downloads and uploads): not Hub routes.
         if (s.Length == 2 && s[0] == "lfs-blobs" && Is("GET", "HEAD")) return FileEndpoints.BlobAsync(context, services, s[1]);
         if (s.Length == 2 && s[0] == "lfs-uploads" && Is("PUT")) return LfsEndpoints.PutObjectAsync(context, services, s[1]);
         if (s.Length == 2 && s[0] == "lfs-uploads" && Is("POST")) return LfsEndpoints.CompleteAsync(context, services, s[1]);
         if (s.Length == 3 && s[0] == "lfs-uploads" && Is("PUT")) return LfsEndpoints.PutPartAsync(context, services, s[1], s[2]);
 
-        var repoType = RepoType.Model;
-        var segments = s;
-        if (s.Length >= 1 && s[0] is "datasets" or "spaces")
-        {
-            repoType = RepoTypeExtensions.Parse(s[0]);
-            segments = s[1..];
-        }
-
-        // {repo}.git/info/lfs/objects/batch|verify
-        if (segments.Length is 5 or 6 && segments[^4] == "info" && segments[^3] == "lfs" && segments[^2] == "objects"
-            && segments[^5].EndsWith(".git", StringComparison.Ordinal) && Is("POST"))
-        {
-            var idParts = segments[..^4];
-            idParts[^1] = idParts[^1][..^4];
-            var key = RepoKey.Parse(repoType, string.Join('/', idParts));
-            if (segments[^1] == "batch") return LfsEndpoints.BatchAsync(context, services, key);
-            if (segments[^1] == "verify") return LfsEndpoints.VerifyAsync(context, services, key);
-        }
-
-        // {repo}/resolve|raw/{rev}/{path}
-        for (var idLength = 1; idLength <= 2 && idLength + 2 < segments.Length; idLength++)
-        {
-            if (segments[idLength] is "resolve" or "raw" && Is("GET", "HEAD"))
-            {
-                var key = RepoKey.Parse(repoType, string.Join('/', segments[..idLength]));
-                var path = string.Join('/', segments[(idLength + 2)..]);
-                return FileEndpoints.ResolveAsync(context, services, key, segments[idLength + 1], path, raw: segments[idLength] == "raw");
-            }
-        }
-        throw NotFound(context);
+        var match = Choose(HubRoutes.MatchAll(method, s), services) ?? throw NotFound(context);
+        var key = match.RepoId is { } repoId ? RepoKey.Parse(match.RepoType, repoId) : null;
+        return s_handlers[match.Route](context, services, match, key);
     }
 
     /// <summary>
-    /// How many segments of <paramref name="rest"/> name the repository: one (<c>gpt2/refs</c>) or two
-    /// (<c>me/model/refs</c>). When both readings fit the URL, the one naming an existing repository wins.
+    /// Picks one reading of a path that fits several (a repository id is one or two segments, so
+    /// <c>gpt2/refs</c> is the refs of <c>gpt2</c> or the info of <c>gpt2/refs</c>): a valid id naming an existing
+    /// repository first, then any valid id, then the rest (which answer 400); among equals the two-segment
+    /// id, then the table's order.
     /// </summary>
-    private static int IdLength(string[] rest, RepoType type, ServeServices services)
+    private static HubRouteMatch? Choose(IReadOnlyList<HubRouteMatch> candidates, ServeServices services)
     {
-        var two = rest.Length >= 2 && RepoKey.IsValidSegment(rest[0]) && RepoKey.IsValidSegment(rest[1]) && (rest.Length == 2 || s_apiActions.Contains(rest[2]));
-        var one = rest.Length == 1 || (rest.Length >= 2 && s_apiActions.Contains(rest[1]));
-        if (two && one)
+        if (candidates.Count <= 1) return candidates.FirstOrDefault();
+        int Rank(HubRouteMatch match)
         {
-            return services.Store.FindRepo(new RepoKey(type, rest[0])) is not null && services.Store.FindRepo(new RepoKey(type, $"{rest[0]}/{rest[1]}")) is null ? 1 : 2;
+            if (match.RepoId is not { } id) return 0;
+            if (!id.Split('/').All(RepoKey.IsValidSegment)) return 2;
+            return services.Store.FindRepo(new RepoKey(match.RepoType, id)) is not null ? 0 : 1;
         }
-        return one ? 1 : rest.Length >= 2 ? 2 : 1;
+        return candidates
+            .Select((match, order) => (match, order))
+            .OrderBy(c => Rank(c.match))
+            .ThenByDescending(c => c.match.RepoId?.Count(ch => ch == '/') ?? 0)
+            .ThenBy(c => c.order)
+            .First().match;
     }
 
-    private static bool TryType(string segment, out RepoType type)
+    private static Dictionary<HubRoute, Handler> CheckedHandlers(Dictionary<HubRoute, Handler> handlers)
     {
-        type = RepoType.Model;
-        if (segment is not ("models" or "datasets" or "spaces")) return false;
-        type = RepoTypeExtensions.Parse(segment);
-        return true;
+        var missing = HubRoutes.All.Where(r => !handlers.ContainsKey(r)).Select(r => r.ToString()).ToList();
+        return missing.Count == 0 ? handlers : throw new InvalidOperationException($"serve has no handler for: {string.Join(", ", missing)}.");
     }
 
     private static RegistryException NotFound(HttpContext context) =>

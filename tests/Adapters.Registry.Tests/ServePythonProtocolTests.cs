@@ -51,6 +51,11 @@ public sealed partial class ServePythonProtocolTests
         await PythonWire.JsonOf(await wire.PostJsonAsync("/api/repos/create", new { name = "large", organization = "me" }));
         Assert.Equal($"{wire.BaseUrl}/me/large", (await PythonWire.ErrorOf(await wire.PostJsonAsync("/api/repos/create", new { name = "large", organization = "me" }), 409)).GetProperty("url").GetString());
 
+        // 0.36 with hf_xet installed then asks repo_info(revision, expand="xetEnabled"): no true xetEnabled, so it
+        // keeps LFS batches of one file (1.x dropped the field and the call).
+        var info = await PythonWire.JsonOf(await wire.GetAsync("/api/models/me/large/revision/main?expand=xetEnabled"));
+        Assert.False(info.TryGetProperty("xetEnabled", out var xet) && xet.ValueKind == JsonValueKind.True);
+
         var weights = RandomNumberGenerator.GetBytes(200_000);
         var oid = Convert.ToHexStringLower(SHA256.HashData(weights));
         var config = "{\"r\": 8}";
@@ -82,7 +87,7 @@ public sealed partial class ServePythonProtocolTests
             (await upload.PutAsync(actions.GetProperty("upload").GetProperty("href").GetString(), new ByteArrayContent(weights))).EnsureSuccessStatusCode();
         }
         await PythonWire.JsonOf(await wire.PostJsonAsync(new Uri(actions.GetProperty("verify").GetProperty("href").GetString()!).AbsolutePath, new { oid, size = weights.Length }));
-        var commit = await PythonWire.JsonOf(await wire.CommitAsync("me/large", "main", "Upload folder using huggingface_hub",
+        var commit = await PythonWire.JsonOf(await wire.CommitAsync("me/large", "main", "Add files using upload-large-folder tool",
         [
             PythonWire.File("config.json", config),
             new { key = "lfsFile", value = new { path = "weights.safetensors", algo = "sha256", oid, size = weights.Length } },
