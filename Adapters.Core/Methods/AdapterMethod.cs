@@ -12,10 +12,13 @@ namespace Adapters.Core.Methods;
 /// training, merging, averaging and how its weights are keyed. <see cref="AdapterModel"/> knows no method; it asks
 /// <see cref="AdapterMethodRegistry"/>. A method that cannot do something keeps the default, which says so.
 /// </summary>
-internal abstract class AdapterMethod
+/// <param name="name">The family's name in messages, e.g. "LoRA".</param>
+/// <param name="weightContainers">See <see cref="WeightContainers"/>.</param>
+/// <param name="modulePathSegments">See <see cref="ModulePathSegments"/>.</param>
+internal abstract class AdapterMethod(string name, IReadOnlyList<string> weightContainers, IReadOnlyList<string> modulePathSegments)
 {
     /// <summary>The family's name in messages, e.g. "LoRA".</summary>
-    public abstract string Name { get; }
+    public string Name { get; } = name;
 
     /// <summary>Whether this method builds adapters of <paramref name="config"/>'s type.</summary>
     public abstract bool Accepts(AdapterConfig config);
@@ -37,10 +40,10 @@ internal abstract class AdapterMethod
     /// The containers holding one entry per adapter name, each with the character before it (<c>.loras.</c>): a key
     /// holding <c>&lt;container&gt;NAME.</c> is a weight of adapter NAME (Python's loader filter and rename rules).
     /// </summary>
-    public virtual IReadOnlyList<string> WeightContainers => [];
+    public IReadOnlyList<string> WeightContainers { get; } = weightContainers;
 
     /// <summary>Module-path segments this method adds to a plain Hugging Face model (PEFT's module matching skips them).</summary>
-    public virtual IReadOnlyList<string> ModulePathSegments => [];
+    public IReadOnlyList<string> ModulePathSegments { get; } = modulePathSegments;
 
     /// <summary>Old adapter-transformers module names in saved keys and the names they have now.</summary>
     public virtual IReadOnlyList<(string Old, string New)> LegacyKeyRenames => [];
@@ -80,4 +83,20 @@ internal abstract class AdapterMethod
 
     /// <summary>Maps a repeated key written by <see cref="AddStateDictAliases"/> (without the base prefix) to the model's own key.</summary>
     public virtual string CanonicalKey(string unprefixedKey) => unprefixedKey;
+}
+
+/// <summary>A method that builds adapters of one config type <typeparamref name="TConfig"/> (and its subtypes).</summary>
+internal abstract class AdapterMethod<TConfig>(string name, IReadOnlyList<string> weightContainers, IReadOnlyList<string> modulePathSegments)
+    : AdapterMethod(name, weightContainers, modulePathSegments)
+    where TConfig : AdapterConfig
+{
+    /// <inheritdoc />
+    public sealed override bool Accepts(AdapterConfig config) => config is TConfig;
+
+    /// <inheritdoc />
+    public sealed override void Add(AdapterModel model, string name, AdapterConfig config) => Add(model, name, (TConfig)config);
+
+    /// <summary>Creates adapter <paramref name="name"/>'s modules at every site <paramref name="config"/> selects.</summary>
+    /// <exception cref="AdapterConfigException">The config cannot be built on this model.</exception>
+    protected abstract void Add(AdapterModel model, string name, TConfig config);
 }

@@ -1,3 +1,5 @@
+using Adapters.Core.Methods.Fusion;
+
 namespace Adapters.Core.Methods;
 
 /// <summary>
@@ -15,9 +17,6 @@ internal static class AdapterWeightKeys
     private static readonly string[] s_containers =
         [.. AdapterMethodRegistry.Methods.SelectMany(m => m.WeightContainers), "." + SharedParametersContainer + "."];
 
-    /// <summary>The container of AdapterFusion layers, keyed by fusion name (<c>adapter_fusion_layer.a,b.</c>).</summary>
-    public const string FusionContainer = "adapter_fusion_layer";
-
     /// <summary>Whether <paramref name="key"/> is a weight of adapter <paramref name="name"/>.</summary>
     public static bool BelongsTo(string key, string name)
     {
@@ -31,7 +30,7 @@ internal static class AdapterWeightKeys
 
     /// <summary>Whether <paramref name="key"/> (with or without the base prefix) is an AdapterFusion weight.</summary>
     public static bool IsFusion(string key) =>
-        key.Contains("." + FusionContainer + ".", StringComparison.Ordinal) || key.StartsWith(FusionContainer + ".", StringComparison.Ordinal);
+        key.Contains("." + AdapterFusionMethod.Container + ".", StringComparison.Ordinal) || key.StartsWith(AdapterFusionMethod.Container + ".", StringComparison.Ordinal);
 
     /// <summary>
     /// <paramref name="key"/> with adapter <paramref name="from"/> renamed to <paramref name="to"/> in every container it

@@ -125,7 +125,7 @@ public abstract partial class AdapterModel : ITrainingRegularizer
     public Dictionary<string, Tensor> GetAdapterFusionStateDict(string name)
     {
         GetFusionConfig(name);
-        var marker = $".{AdapterWeightKeys.FusionContainer}.{name}.";
+        var marker = $".{AdapterFusionMethod.Container}.{name}.";
         var result = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         foreach (var (key, tensor) in state_dict())
         {
@@ -182,7 +182,7 @@ public abstract partial class AdapterModel : ITrainingRegularizer
             {
                 foreach (var (key, tensor) in weights)
                 {
-                    var renamed = Unprefixed(key.Replace($"{AdapterWeightKeys.FusionContainer}.{saved}.", $"{AdapterWeightKeys.FusionContainer}.{name}.", StringComparison.Ordinal));
+                    var renamed = Unprefixed(key.Replace($"{AdapterFusionMethod.Container}.{saved}.", $"{AdapterFusionMethod.Container}.{name}.", StringComparison.Ordinal));
                     if (!expected.Contains(renamed) || !modelTensors.TryGetValue(renamed, out var target))
                     {
                         unexpected.Add(key);

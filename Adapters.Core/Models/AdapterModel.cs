@@ -3,7 +3,6 @@ using System.Text;
 using Adapters.Core.Configuration;
 using Adapters.Core.Methods;
 using Adapters.Core.Methods.Bottleneck;
-using Adapters.Core.Methods.Invertible;
 using Adapters.Core.Methods.LoRA;
 using TorchSharp;
 using TorchSharp.Modules;

@@ -10,26 +10,15 @@ namespace Adapters.Core.Methods.Bottleneck;
 /// Bottleneck adapters (sequential, parallel, Compacter's PHM layers) at the sites after attention and after the
 /// feed-forward block, plus the config's invertible adapter on the embeddings (<c>invertible_adapters</c>).
 /// </summary>
-internal sealed class BottleneckMethod : AdapterMethod
+internal sealed class BottleneckMethod()
+    : AdapterMethod<BnConfig>("Bottleneck", ["_adapters.", ".adapters."], ["adapters", InvertibleContainer, "attention_adapters", "output_adapters"])
 {
     /// <summary>Python's name of the model-level container of invertible adapters.</summary>
     public const string InvertibleContainer = "invertible_adapters";
 
     /// <inheritdoc />
-    public override string Name => "Bottleneck";
-
-    /// <inheritdoc />
-    public override bool Accepts(AdapterConfig config) => config is BnConfig;
-
-    /// <inheritdoc />
     public override IEnumerable<(string Name, nn.Module Container)> CreateContainers(AdapterModel model) =>
         [(InvertibleContainer, new AdapterModuleDict())];
-
-    /// <inheritdoc />
-    public override IReadOnlyList<string> WeightContainers { get; } = ["_adapters.", ".adapters."];
-
-    /// <inheritdoc />
-    public override IReadOnlyList<string> ModulePathSegments { get; } = ["adapters", InvertibleContainer, "attention_adapters", "output_adapters"];
 
     /// <inheritdoc />
     public override IReadOnlyList<(string Old, string New)> LegacyKeyRenames { get; } =
@@ -42,9 +31,8 @@ internal sealed class BottleneckMethod : AdapterMethod
     ];
 
     /// <inheritdoc />
-    public override void Add(AdapterModel model, string name, AdapterConfig config)
+    protected override void Add(AdapterModel model, string name, BnConfig bn)
     {
-        var bn = (BnConfig)config;
         var (device, dtype) = model.ParameterDeviceAndType();
         var hidden = model.Interface.HiddenSize;
         SharedParameters? shared = null;

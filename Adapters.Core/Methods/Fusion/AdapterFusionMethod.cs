@@ -12,6 +12,9 @@ namespace Adapters.Core.Methods.Fusion;
 /// </summary>
 internal static class AdapterFusionMethod
 {
+    /// <summary>The site container of AdapterFusion layers, keyed by fusion name (<c>adapter_fusion_layer.a,b.</c>).</summary>
+    public const string Container = "adapter_fusion_layer";
+
     /// <summary>Creates fusion <paramref name="name"/>'s layers over <paramref name="adapterNames"/>.</summary>
     /// <exception cref="ArgumentException">A fused adapter is not a bottleneck adapter.</exception>
     public static void Add(AdapterModel model, string name, AdapterFusionConfig config, IReadOnlyList<string> adapterNames)

@@ -1,5 +1,4 @@
 using Adapters.Core.Composition;
-using Adapters.Core.Configuration;
 using Adapters.Core.Conversion;
 using Adapters.Core.Methods.Gating;
 using TorchSharp;
@@ -67,15 +66,6 @@ public sealed class FusedQkvLinear : nn.Module<Tensor, Tensor>
 
     /// <summary>The adapter merged into <see cref="weight"/>, or null.</summary>
     public string? MergedAdapter { get; private set; }
-
-    /// <summary>Adds adapter <paramref name="name"/> for <paramref name="config"/> (called by <c>AdapterModel.AddAdapter</c>).</summary>
-    public void AddLoRA(string name, LoRAConfig config, Device? device, ScalarType? dtype)
-    {
-        ArgumentNullException.ThrowIfNull(config);
-        if (!config.AttnMatrices.Any(m => m is "q" or "k" or "v")) return;
-        if (config.InitWeightsSeed is { } seed && seed != 0) manual_seed(seed);
-        Loras.Add(name, new FusedQkvLoRA(config, InFeatures, OutFeatures, device, dtype));
-    }
 
     /// <inheritdoc />
     public override Tensor forward(Tensor input)

@@ -10,24 +10,11 @@ namespace Adapters.Core.Methods.LoRA;
 /// on a fused q/k/v projection (<see cref="FusedQkvLinear"/>). Owns merging, the LoRA-only averaging strategies and
 /// VeRA's frozen shared matrices.
 /// </summary>
-internal sealed class LoRAMethod : AdapterMethod
+internal sealed class LoRAMethod() : AdapterMethod<LoRAConfig>("LoRA", [".loras."], ["loras"])
 {
     /// <inheritdoc />
-    public override string Name => "LoRA";
-
-    /// <inheritdoc />
-    public override bool Accepts(AdapterConfig config) => config is LoRAConfig;
-
-    /// <inheritdoc />
-    public override IReadOnlyList<string> WeightContainers { get; } = [".loras."];
-
-    /// <inheritdoc />
-    public override IReadOnlyList<string> ModulePathSegments { get; } = ["loras"];
-
-    /// <inheritdoc />
-    public override void Add(AdapterModel model, string name, AdapterConfig config)
+    protected override void Add(AdapterModel model, string name, LoRAConfig lora)
     {
-        var lora = (LoRAConfig)config;
         var (device, dtype) = model.ParameterDeviceAndType();
         if (lora.Dtype is { } dtypeName) dtype = AdapterDtype.Parse(dtypeName);
         var scale = lora.CompositionMode switch
@@ -63,7 +50,11 @@ internal sealed class LoRAMethod : AdapterMethod
                 }
                 linear.Loras.Add(name, module);
             }
-            if (lora.SelfattnLora && layer.FusedQkv is { } fused) fused.AddLoRA(name, lora, device, dtype);
+            if (lora.SelfattnLora && layer.FusedQkv is { } fused && AdaptsQkv(lora))
+            {
+                if (lora.InitWeightsSeed is { } seed && seed != 0) manual_seed(seed);
+                fused.Loras.Add(name, new FusedQkvLoRA(lora, fused.InFeatures, fused.OutFeatures, device, dtype));
+            }
         }
     }
 
@@ -140,9 +131,11 @@ internal sealed class LoRAMethod : AdapterMethod
 
     /// <summary>The fused q/k/v projections <paramref name="config"/> adapts.</summary>
     public static IEnumerable<FusedQkvLinear> FusedTargets(AdapterModelInterface model, LoRAConfig config) =>
-        config.SelfattnLora && config.AttnMatrices.Any(m => m is "q" or "k" or "v")
+        config.SelfattnLora && AdaptsQkv(config)
             ? model.Layers.Where(l => !config.LeaveOut.Contains(l.Index)).Select(l => l.FusedQkv).OfType<FusedQkvLinear>().Distinct()
             : [];
+
+    private static bool AdaptsQkv(LoRAConfig config) => config.AttnMatrices.Any(m => m is "q" or "k" or "v");
 
     /// <summary>Python's <c>lora_linear_only_negate_b</c>: A is combined with |λ|, B with λ, and nothing else is allowed.</summary>
     private static double NegateOnlyB(string key, double lambda)

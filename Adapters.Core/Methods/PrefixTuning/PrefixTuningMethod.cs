@@ -11,7 +11,8 @@ namespace Adapters.Core.Methods.PrefixTuning;
 /// a slot (plus UniPELT's gate) in every layer's <see cref="PrefixTuningLayer"/>. Python's files repeat the pool under
 /// every layer's prefix module; this method writes and reads those repeats.
 /// </summary>
-internal sealed class PrefixTuningMethod : AdapterMethod
+internal sealed class PrefixTuningMethod()
+    : AdapterMethod<PrefixTuningConfig>("Prefix tuning", [".prefix_tunings.", ".prefix_gates."], [PoolContainer])
 {
     /// <summary>Python's name of the model-level pool.</summary>
     public const string PoolContainer = "prefix_tuning";
@@ -19,25 +20,12 @@ internal sealed class PrefixTuningMethod : AdapterMethod
     private const string PoolDuplicateMarker = ".prefix_tuning.pool.prefix_tunings.";
 
     /// <inheritdoc />
-    public override string Name => "Prefix tuning";
-
-    /// <inheritdoc />
-    public override bool Accepts(AdapterConfig config) => config is PrefixTuningConfig;
-
-    /// <inheritdoc />
     public override IEnumerable<(string Name, nn.Module Container)> CreateContainers(AdapterModel model) =>
         [(PoolContainer, new PrefixTuningPool())];
 
     /// <inheritdoc />
-    public override IReadOnlyList<string> WeightContainers { get; } = [".prefix_tunings.", ".prefix_gates."];
-
-    /// <inheritdoc />
-    public override IReadOnlyList<string> ModulePathSegments { get; } = [PoolContainer];
-
-    /// <inheritdoc />
-    public override void Add(AdapterModel model, string name, AdapterConfig config)
+    protected override void Add(AdapterModel model, string name, PrefixTuningConfig prefix)
     {
-        var prefix = (PrefixTuningConfig)config;
         prefix.Validate();
         if (!model.AdapterContainersRegistered)
             throw new AdapterConfigException($"{model.ModelClassName} did not register its adapter containers, so it cannot hold prefix tuning.");

@@ -9,31 +9,18 @@ namespace Adapters.Core.Methods.PromptTuning;
 /// Prompt tuning: one prompt embedding per adapter in the model's <see cref="PromptTuningLayer"/> (<c>prompt_tuning</c>),
 /// applied by models whose forward puts prompts after the embeddings.
 /// </summary>
-internal sealed class PromptTuningMethod : AdapterMethod
+internal sealed class PromptTuningMethod() : AdapterMethod<PromptTuningConfig>("Prompt tuning", [".prompt_tunings."], [Container])
 {
     /// <summary>Python's name of the model-level prompt holder.</summary>
     public const string Container = "prompt_tuning";
-
-    /// <inheritdoc />
-    public override string Name => "Prompt tuning";
-
-    /// <inheritdoc />
-    public override bool Accepts(AdapterConfig config) => config is PromptTuningConfig;
 
     /// <inheritdoc />
     public override IEnumerable<(string Name, nn.Module Container)> CreateContainers(AdapterModel model) =>
         [(Container, new PromptTuningLayer(model.Setup))];
 
     /// <inheritdoc />
-    public override IReadOnlyList<string> WeightContainers { get; } = [".prompt_tunings."];
-
-    /// <inheritdoc />
-    public override IReadOnlyList<string> ModulePathSegments { get; } = [Container];
-
-    /// <inheritdoc />
-    public override void Add(AdapterModel model, string name, AdapterConfig config)
+    protected override void Add(AdapterModel model, string name, PromptTuningConfig prompt)
     {
-        var prompt = (PromptTuningConfig)config;
         if (!model.AdapterContainersRegistered || !model.AppliesPromptTuning)
             throw new AdapterConfigException($"{model.ModelClassName} does not support prompt tuning (its forward does not apply prompts after the embeddings).");
         var (device, dtype) = model.ParameterDeviceAndType();

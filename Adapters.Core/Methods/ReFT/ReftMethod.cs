@@ -5,24 +5,11 @@ using static TorchSharp.torch;
 namespace Adapters.Core.Methods.ReFT;
 
 /// <summary>ReFT (LoReFT, NoReFT, DiReFT): one intervention per selected layer in its <see cref="ReftLayer"/> (<c>refts.NAME</c>).</summary>
-internal sealed class ReftMethod : AdapterMethod
+internal sealed class ReftMethod() : AdapterMethod<ReftConfig>("ReFT", [".refts."], ["refts"])
 {
     /// <inheritdoc />
-    public override string Name => "ReFT";
-
-    /// <inheritdoc />
-    public override bool Accepts(AdapterConfig config) => config is ReftConfig;
-
-    /// <inheritdoc />
-    public override IReadOnlyList<string> WeightContainers { get; } = [".refts."];
-
-    /// <inheritdoc />
-    public override IReadOnlyList<string> ModulePathSegments { get; } = ["refts"];
-
-    /// <inheritdoc />
-    public override void Add(AdapterModel model, string name, AdapterConfig config)
+    protected override void Add(AdapterModel model, string name, ReftConfig reft)
     {
-        var reft = (ReftConfig)config;
         reft.Validate();
         if (!reft.OutputReft) throw new AdapterConfigException("ReFT output_reft=False selects no location; Python only intervenes on layer outputs.");
         var layers = model.Interface.Layers.Where(l => l.Reft is not null && reft.AppliesTo(l.Index)).Select(l => l.Reft!).ToArray();

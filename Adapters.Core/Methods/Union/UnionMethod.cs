@@ -7,18 +7,12 @@ namespace Adapters.Core.Methods.Union;
 /// Several methods under one adapter name (<see cref="ConfigUnion"/>, MAM, UniPELT): every operation is its members'
 /// methods' operation, so a union needs no modules or key rules of its own.
 /// </summary>
-internal sealed class UnionMethod : AdapterMethod
+internal sealed class UnionMethod() : AdapterMethod<ConfigUnion>("Union", [], [])
 {
     /// <inheritdoc />
-    public override string Name => "Union";
-
-    /// <inheritdoc />
-    public override bool Accepts(AdapterConfig config) => config is ConfigUnion;
-
-    /// <inheritdoc />
-    public override void Add(AdapterModel model, string name, AdapterConfig config)
+    protected override void Add(AdapterModel model, string name, ConfigUnion config)
     {
-        foreach (var member in ConfigMembers.Of(config)) AdapterMethodRegistry.For(member).Add(model, name, member);
+        foreach (var member in config.Configs) AdapterMethodRegistry.For(member).Add(model, name, member);
     }
 
     /// <summary>Nothing of its own: <see cref="AdapterModel"/> asks every method to remove an adapter's modules.</summary>

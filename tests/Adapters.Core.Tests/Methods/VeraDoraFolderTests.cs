@@ -49,6 +49,80 @@ public sealed class VeraDoraFolderTests : IDisposable
         Assert.Equal(source.GetAdapterConfig("m").ToJsonString(), target.GetAdapterConfig("m").ToJsonString());
     }
 
+    // adapter_config.json as adapters >= 1.2 writes it (every LoRAConfig field, sorted), for the tiny BERT.
+    private static string PythonConfigJson(string initWeights, bool useDora, string veraD, string veraB) => $$"""
+        {
+          "config": {
+            "alpha": 8,
+            "architecture": "lora",
+            "attn_matrices": ["q", "v"],
+            "composition_mode": "add",
+            "dropout": 0.0,
+            "dtype": null,
+            "init_weights": "{{initWeights}}",
+            "init_weights_seed": null,
+            "intermediate_lora": false,
+            "leave_out": [],
+            "output_lora": false,
+            "r": 8,
+            "selfattn_lora": true,
+            "use_dora": {{(useDora ? "true" : "false")}},
+            "use_gating": false,
+            "vera_b": {{veraB}},
+            "vera_d": {{veraD}}
+          },
+          "hidden_size": 32,
+          "model_class": "BertAdapterModel",
+          "model_name": "tiny-bert",
+          "model_type": "bert",
+          "name": "saved",
+          "version": "adapters.1.2.0"
+        }
+        """;
+
+    // The per-layer (and, for VeRA, shared) tensors Python's save_adapter writes for q and v of both layers: key suffix → shape.
+    public static TheoryData<string, bool, string, string, string[]> PythonLayouts() => new()
+    {
+        { "vera", false, "0.1", "0.0", ["loras.saved.vera_D 8,8", "loras.saved.vera_B 32,32", "shared:lora_A 8,32", "shared:lora_B 32,8"] },
+        { "lora", true, "null", "null", ["loras.saved.lora_A 8,32", "loras.saved.lora_B 32,8", "loras.saved.m.weight 32,1"] },
+        { "vera", true, "0.1", "0.0", ["loras.saved.vera_D 8,8", "loras.saved.vera_B 32,32", "loras.saved.m.weight 32,1", "shared:lora_A 8,32", "shared:lora_B 32,8"] },
+    };
+
+    [Theory]
+    [MemberData(nameof(PythonLayouts))]
+    public void A_folder_in_pythons_layout_loads_every_tensor_where_python_keeps_it(string initWeights, bool useDora, string veraD, string veraB, string[] layout)
+    {
+        using var scope = NewDisposeScope();
+        var weights = new Dictionary<string, TorchSharp.torch.Tensor>(StringComparer.Ordinal);
+        foreach (var entry in layout)
+        {
+            var (suffix, shape) = (entry.Split(' ')[0], entry.Split(' ')[1].Split(',').Select(long.Parse).ToArray());
+            if (suffix.StartsWith("shared:", StringComparison.Ordinal))
+            {
+                weights["bert.shared_parameters.saved." + suffix["shared:".Length..]] = randn(shape);
+                continue;
+            }
+            foreach (var layer in new[] { 0, 1 })
+                foreach (var projection in new[] { "query", "value" })
+                    weights[$"bert.encoder.layer.{layer}.attention.self.{projection}.{suffix}"] = randn(shape);
+        }
+        File.WriteAllText(Path.Combine(_folder, AdapterConfigFile.FileName), PythonConfigJson(initWeights, useDora, veraD, veraB));
+        TensorFiles.Save(Path.Combine(_folder, AdapterFolderFiles.AdapterSafetensorsFile), weights);
+        using var model = TinyModels.Bert();
+
+        var result = model.LoadAdapter(_folder, loadAs: "m");
+
+        Assert.Empty(result.MissingKeys);
+        Assert.Empty(result.UnexpectedKeys);
+        var loaded = model.GetAdapterStateDict("m");
+        Assert.Equal(weights.Count, loaded.Count);
+        foreach (var (key, tensor) in weights)
+            Assert.True(TinyModels.Same(tensor, loaded[key.Replace(".saved.", ".m.", StringComparison.Ordinal)]), key);
+        var config = Assert.IsAssignableFrom<LoRAConfig>(model.GetAdapterConfig("m"));
+        Assert.Equal(useDora, config.UseDora);
+        Assert.Equal(veraD != "null", config.IsVera);
+    }
+
     [Fact]
     public void A_vera_folder_without_its_shared_matrices_loads_as_pythons_bare_model_files_do()
     {
