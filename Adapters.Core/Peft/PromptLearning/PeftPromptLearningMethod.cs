@@ -11,31 +11,19 @@ namespace Adapters.Core.Peft.PromptLearning;
 /// adapter in the model-level <c>peft_prompts</c> container (an encoder, or a Llama-Adapter's per-layer prompts).
 /// Models apply the first active one through <see cref="AdapterModel"/>'s PEFT hooks; nothing of it can be merged.
 /// </summary>
-internal sealed class PeftPromptLearningMethod : AdapterMethod
+internal sealed class PeftPromptLearningMethod() : AdapterMethod<PeftPromptLearningConfig>("PEFT prompt learning", ["." + ContainerName + "."], [ContainerName])
 {
     /// <summary>The model-level container's name.</summary>
     public const string ContainerName = "peft_prompts";
 
     /// <inheritdoc />
-    public override string Name => "PEFT prompt learning";
-
-    /// <inheritdoc />
-    public override bool Accepts(AdapterConfig config) => config is PeftPromptLearningConfig;
-
-    /// <inheritdoc />
     public override IEnumerable<(string Name, nn.Module Container)> CreateContainers(AdapterModel model) => [(ContainerName, new AdapterModuleDict())];
 
     /// <inheritdoc />
-    public override IReadOnlyList<string> WeightContainers { get; } = ["." + ContainerName + "."];
-
-    /// <inheritdoc />
-    public override IReadOnlyList<string> ModulePathSegments { get; } = [ContainerName];
-
-    /// <inheritdoc />
-    public override void Add(AdapterModel model, string name, AdapterConfig config)
+    protected override void Add(AdapterModel model, string name, PeftPromptLearningConfig config)
     {
         var container = Container(model) ?? throw new AdapterConfigException($"{model.ModelClassName} has no adapter containers for PEFT prompt learning.");
-        container.Add(name, PeftPromptLearning.CreateModule(model, (PeftPromptLearningConfig)config));
+        container.Add(name, PeftPromptLearning.CreateModule(model, config));
     }
 
     /// <inheritdoc />
