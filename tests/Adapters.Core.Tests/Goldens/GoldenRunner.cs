@@ -225,6 +225,11 @@ internal static class GoldenRunner
     private static void Peft(GoldenCase c, GoldenChecks checks)
     {
         var golden = GoldenFile.Read(c.PathOf("golden.json"));
+        if (PeftMethodRegistry.Find((string)golden["peft_config"]!["peft_type"]!) is Adapters.Core.Peft.Tuners.PeftTunerMethod)
+        {
+            PeftTuner(c, golden, checks);
+            return;
+        }
         foreach (var variant in Existing(c, "adapter", "adapter_bin"))
         {
             using var model = ModelFactory.Load(Path.Combine(GoldenCase.Root, "peft", "models", c.Model));
@@ -249,6 +254,27 @@ internal static class GoldenRunner
             if (golden.Outputs("merged_outputs") is { } merged)
             {
                 model.Adapters.MergeAdapter(result.Name);
+                checks.Outputs($"{variant} merged", Forward(model, golden, bare: false), merged);
+            }
+        }
+    }
+
+    // PeftModel.from_pretrained on the transformers model, as Python did: the tuner wraps its layers in place.
+    private static void PeftTuner(GoldenCase c, GoldenFile golden, GoldenChecks checks)
+    {
+        foreach (var variant in Existing(c, "adapter", "adapter_bin"))
+        {
+            using var model = ModelFactory.Load(Path.Combine(GoldenCase.Root, "peft", "models", c.Model));
+            var peft = new Adapters.Core.Peft.Tuners.PeftTunerModel(model);
+            var result = peft.LoadAdapter(c.PathOf(variant), "default");
+            checks.Keys(variant, result.MissingKeys, result.UnexpectedKeys);
+            peft.MarkOnlyAdapterTrainable(result.Name);
+            checks.Equal($"{variant} trainable parameters", peft.TrainableParameterCount(), (long)golden["trainable_parameters"]!);
+            model.Module.eval();
+            checks.Outputs(variant, Forward(model, golden, bare: false), golden.Outputs("outputs")!);
+            if (golden.Outputs("merged_outputs") is { } merged)
+            {
+                peft.Merge(result.Name);
                 checks.Outputs($"{variant} merged", Forward(model, golden, bare: false), merged);
             }
         }

@@ -1,0 +1,13 @@
+namespace Adapters.Core.Peft.Tuners.Methods;
+
+/// <summary>A PEFT method that (in PEFT 0.14, among the layers this port has) adapts <c>nn.Linear</c> only.</summary>
+internal abstract class LinearOnlyMethod : PeftTunerMethod
+{
+    private static readonly HashSet<PeftLayerKind> s_kinds = [PeftLayerKind.Linear];
+
+    /// <inheritdoc />
+    public override IReadOnlySet<PeftLayerKind> SupportedKinds => s_kinds;
+
+    /// <inheritdoc />
+    public override string SupportedText => "`torch.nn.Linear`, `torch.nn.Conv2d`";
+}

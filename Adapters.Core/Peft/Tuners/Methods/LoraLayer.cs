@@ -1,0 +1,162 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Adapters.Core.Peft.Tuners.Methods;
+
+/// <summary>
+/// PEFT 0.14's <c>lora.Linear</c> / <c>lora.Embedding</c> on one layer: <c>y = base(x) + B(A(dropout(x)))·s</c>, with
+/// <c>s = alpha/r</c> (or <c>alpha/√r</c> with rsLoRA), and DoRA's magnitude rescaling when <c>use_dora</c> is set.
+/// </summary>
+internal sealed class LoraLayer(PeftBaseLayer baseLayer, PeftAdapterState state) : PeftTunerLayer(baseLayer, state)
+{
+    private readonly Dictionary<string, (double Scaling, double Dropout, bool Dora)> _settings = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Tensor> _doraMergeNorms = new(StringComparer.Ordinal);
+
+    /// <inheritdoc />
+    public override string PeftType => "LORA";
+
+    private bool IsEmbedding => Base.Kind == PeftLayerKind.Embedding;
+
+    /// <summary>The scaling PEFT uses for <paramref name="adapter"/> here.</summary>
+    public double Scaling(string adapter) => _settings[adapter].Scaling;
+
+    /// <inheritdoc />
+    protected override void Create(string adapter, PeftConfig config, string path, Device device, ScalarType dtype)
+    {
+        var (r, alpha) = PeftPatterns.LoraRankAndAlpha(config, path, config.Int("r", 8), config.Double("lora_alpha", 8));
+        if (r <= 0) throw Refuse(path, $"`r` should be a positive integer value but the value passed is {r}");
+        var scaling = config.Bool("use_rslora", false) ? alpha / Math.Sqrt(r) : alpha / r;
+        var dora = config.Bool("use_dora", false);
+        var init = config.BoolOrString("init_lora_weights", true);
+        _settings[adapter] = (scaling, config.Double("lora_dropout", 0), dora);
+        if (IsEmbedding)
+        {
+            // PEFT: A zeros, B normal (gaussian or not); bare parameters.
+            var a = init == "false" ? randn([r, Base.InFeatures], dtype, device) : zeros([r, Base.InFeatures], dtype, device);
+            Slot("lora_embedding_A").Add(adapter, a);
+            Slot("lora_embedding_B").Add(adapter, randn([Base.OutFeatures, r], dtype, device));
+        }
+        else
+        {
+            Tensor a = init switch
+            {
+                "gaussian" => normal(0, 1.0 / r, [r, Base.InFeatures], dtype, device),
+                _ => KaimingUniform([r, Base.InFeatures], device, dtype),
+            };
+            var b = init == "false" ? KaimingUniform([Base.OutFeatures, r], device, dtype) : zeros([Base.OutFeatures, r], dtype, device);
+            Slot("lora_A", "weight").Add(adapter, a);
+            Slot("lora_B", "weight").Add(adapter, b);
+        }
+        if (dora)
+        {
+            var norm = WeightNorm(Base.OutInWeightFor(IsEmbedding), scaling * DeltaUnscaled(adapter));
+            Slot("lora_magnitude_vector", "weight", fileKey: "lora_magnitude_vector").Add(adapter, norm);
+        }
+    }
+
+    // B·A laid out like the (out, in) weight view ((dim, num) for embeddings).
+    private Tensor DeltaUnscaled(string adapter) => IsEmbedding
+        ? Slots.First(s => s.Name == "lora_embedding_B")[adapter].matmul(Slots.First(s => s.Name == "lora_embedding_A")[adapter])
+        : Slots.First(s => s.Name == "lora_B")[adapter].matmul(Slots.First(s => s.Name == "lora_A")[adapter]);
+
+    private static Tensor WeightNorm(Tensor weight, Tensor scaledDelta) => linalg.norm(weight + scaledDelta, dims: [1]);
+
+    /// <inheritdoc />
+    protected override Tensor Forward(Tensor input, Tensor baseOutput, IReadOnlyList<string> active)
+    {
+        var result = baseOutput;
+        var dtype = baseOutput.dtype;
+        foreach (var adapter in active)
+        {
+            var (scaling, dropout, dora) = _settings[adapter];
+            if (IsEmbedding)
+            {
+                var afterA = Embed(input, Slots.First(s => s.Name == "lora_embedding_A")[adapter].t());
+                var lora = afterA.matmul(Slots.First(s => s.Name == "lora_embedding_B")[adapter].t()) * scaling;
+                if (!dora)
+                {
+                    result = result + lora;
+                    continue;
+                }
+                var g = MagnitudeScale(adapter, scaling);
+                result = g * result + g * lora;
+                continue;
+            }
+            var a = Slots.First(s => s.Name == "lora_A")[adapter];
+            var b = Slots.First(s => s.Name == "lora_B")[adapter];
+            var x = input.to(a.dtype);
+            var training = Base.Module.training && dropout > 0;
+            var dropped = training ? nn.functional.dropout(x, dropout, true) : x;
+            var loraOut = nn.functional.linear(nn.functional.linear(dropped, a), b) * scaling;
+            if (!dora)
+            {
+                result = result + loraOut;
+                continue;
+            }
+            var scale = MagnitudeScale(adapter, scaling);
+            // PEFT reuses the base output minus its bias when dropout is inactive, else recomputes W·dropout(x).
+            var basePart = training
+                ? nn.functional.linear(dropped, Base.OutInWeight)
+                : Base.Bias is { } bias ? result - bias : result;
+            result = result + (scale - 1) * basePart + scale * loraOut;
+        }
+        return result.to(dtype);
+    }
+
+    // m / ‖W + s·BA‖ (the norm detached), shaped to broadcast over the output features.
+    private Tensor MagnitudeScale(string adapter, double scaling)
+    {
+        var magnitude = Slots.First(s => s.Name == "lora_magnitude_vector")[adapter];
+        Tensor norm;
+        using (no_grad()) norm = WeightNorm(Base.OutInWeightFor(IsEmbedding), scaling * DeltaUnscaled(adapter)).detach();
+        return (magnitude / norm).view(1, -1);
+    }
+
+    /// <inheritdoc />
+    protected override void MergeInto(string adapter)
+    {
+        var (scaling, _, dora) = _settings[adapter];
+        var delta = DeltaUnscaled(adapter) * scaling;
+        if (IsEmbedding)
+        {
+            if (!dora)
+            {
+                Base.Weight.add_(delta.t());
+                return;
+            }
+            var wt = Base.Weight.t() + delta;
+            var normE = linalg.norm(wt, dims: [1]).detach();
+            _doraMergeNorms[adapter] = normE;
+            var gE = (Slots.First(s => s.Name == "lora_magnitude_vector")[adapter] / normE).view(-1, 1);
+            Base.Weight.copy_((gE * wt).t());
+            return;
+        }
+        if (!dora)
+        {
+            AddToWeight(delta);
+            return;
+        }
+        var merged = Base.OutInWeight + delta;
+        var norm = linalg.norm(merged, dims: [1]).detach();
+        _doraMergeNorms[adapter] = norm;
+        var g = (Slots.First(s => s.Name == "lora_magnitude_vector")[adapter] / norm).view(-1, 1);
+        SetWeight(g * merged);
+    }
+
+    /// <inheritdoc />
+    protected override void UnmergeFrom(string adapter)
+    {
+        var (scaling, _, dora) = _settings[adapter];
+        var delta = DeltaUnscaled(adapter) * scaling;
+        if (!dora)
+        {
+            if (IsEmbedding) Base.Weight.sub_(delta.t());
+            else AddToWeight(delta, -1);
+            return;
+        }
+        var g = (Slots.First(s => s.Name == "lora_magnitude_vector")[adapter] / _doraMergeNorms[adapter]).view(-1, 1);
+        if (IsEmbedding) Base.Weight.copy_((Base.Weight.t() / g - delta).t());
+        else SetWeight(Base.OutInWeight / g - delta);
+    }
+}
