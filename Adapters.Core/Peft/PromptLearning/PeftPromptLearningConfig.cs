@@ -102,6 +102,22 @@ public sealed record PeftPromptLearningConfig : AdapterConfig
     /// <exception cref="AdapterConfigException">The type is not one of the four methods, a field is unknown, or a value is invalid.</exception>
     public static PeftPromptLearningConfig Create(string peftType, JsonObject? fields = null)
     {
+        var doc = DefaultDocument(peftType);
+        foreach (var (key, value) in fields ?? [])
+        {
+            if (!doc.ContainsKey(key)) throw new AdapterConfigException($"\"{key}\" is not a field of PEFT's {peftType} config.");
+            doc[key] = value?.DeepClone();
+        }
+        // num_transformer_submodules: 2 for SEQ_2_SEQ_LM, else 1 (PromptLearningConfig's fill from task_type).
+        if (peftType != AdaptionPrompt && doc["num_transformer_submodules"] is null)
+            doc["num_transformer_submodules"] = doc["task_type"]?.GetValue<string>() == "SEQ_2_SEQ_LM" ? 2 : 1;
+        return FromDocument(doc, peftType + " config");
+    }
+
+    /// <summary>Every field of PEFT 0.14's config dataclass for <paramref name="peftType"/>, at its default.</summary>
+    /// <exception cref="AdapterConfigException">The type is not one of the four methods.</exception>
+    internal static JsonObject DefaultDocument(string peftType)
+    {
         ArgumentNullException.ThrowIfNull(peftType);
         if (!s_types.Contains(peftType))
             throw new AdapterConfigException($"peft_type \"{peftType}\" is not a prompt-learning method (expected one of {string.Join(", ", s_types)}).");
@@ -143,15 +159,7 @@ public sealed record PeftPromptLearningConfig : AdapterConfig
                 doc["encoder_reparameterization_type"] = "MLP";
                 break;
         }
-        foreach (var (key, value) in fields ?? [])
-        {
-            if (!doc.ContainsKey(key)) throw new AdapterConfigException($"\"{key}\" is not a field of PEFT's {peftType} config.");
-            doc[key] = value?.DeepClone();
-        }
-        // num_transformer_submodules: 2 for SEQ_2_SEQ_LM, else 1 (PromptLearningConfig's fill from task_type).
-        if (peftType != AdaptionPrompt && doc["num_transformer_submodules"] is null)
-            doc["num_transformer_submodules"] = doc["task_type"]?.GetValue<string>() == "SEQ_2_SEQ_LM" ? 2 : 1;
-        return FromDocument(doc, peftType + " config");
+        return doc;
     }
 
     /// <summary>Reads a PEFT config document of one of the four methods; <paramref name="source"/> names it in errors.</summary>

@@ -17,7 +17,7 @@ public static class PeftPromptLearningFiles
         if (ConfigJson.Parse(File.ReadAllText(configPath, Encoding.UTF8), configPath) is not JsonObject doc)
             throw new AdapterConfigException($"{configPath}: expected a JSON object.");
         var type = doc["peft_type"] is JsonValue value && value.TryGetValue<string>(out var text) ? text : null;
-        return PeftPromptLearningConfig.Handles(type) ? PeftPromptLearningConfig.FromDocument(doc, configPath) : null;
+        return type is not null && PeftMethodRegistry.Find(type) is PeftPromptLearningPeftMethod ? PeftPromptLearningConfig.FromDocument(doc, configPath) : null;
     }
 
     /// <summary>
