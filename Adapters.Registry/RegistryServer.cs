@@ -34,6 +34,9 @@ public sealed class RegistryServer : IAsyncDisposable
     /// <summary>The registry folder.</summary>
     public string RootDirectory { get; }
 
+    /// <summary>Where the metadata lives, for people: <c>SQLite /root/registry.db</c> or <c>PostgreSQL host:port/database</c> (never a password).</summary>
+    public string MetadataDescription => _services.Store.MetadataDescription;
+
     /// <summary>Starts listening; returns once the port is bound.</summary>
     public static async Task<RegistryServer> StartAsync(RegistryServerOptions options, CancellationToken cancellationToken = default)
     {

@@ -5,8 +5,22 @@ namespace Adapters.Registry;
 /// <summary>Settings of a <see cref="RegistryServer"/>.</summary>
 public sealed record RegistryServerOptions
 {
-    /// <summary>The folder that holds the registry (created when missing).</summary>
+    /// <summary>The folder that holds the registry's blobs and, unless <see cref="PostgresConnectionString"/> is set, its metadata in <c>registry.db</c> (SQLite); created when missing.</summary>
     public required string RootDirectory { get; init; }
+
+    /// <summary>
+    /// When set, the metadata (repositories, refs, commits, discussions) lives in this PostgreSQL database
+    /// (an Npgsql connection string, e.g. <c>Host=db;Database=registry;Username=registry;Password=...</c>) instead of
+    /// SQLite under <see cref="RootDirectory"/>. The schema is created or migrated on start. Several registries
+    /// (replicas) may then serve one database and one <see cref="RootDirectory"/> (a shared file system) at once.
+    /// </summary>
+    public string? PostgresConnectionString { get; init; }
+
+    /// <summary>
+    /// When set, blobs are written through to this S3-compatible bucket under their content addresses and
+    /// <see cref="RootDirectory"/> only caches them, so replicas on one PostgreSQL database need no shared folder.
+    /// </summary>
+    public S3BlobStorageOptions? S3Blobs { get; init; }
 
     /// <summary>The address to listen on; loopback by default.</summary>
     public string Host { get; init; } = "127.0.0.1";

@@ -23,6 +23,7 @@ internal static class AdapterMethodRegistry
         new PromptTuningMethod(),
         new ReftMethod(),
         new UnionMethod(),
+        new Peft.PromptLearning.PeftPromptLearningMethod(),
     ];
 
     /// <summary>The method that builds adapters of <paramref name="config"/>.</summary>

@@ -27,6 +27,9 @@ internal sealed class DecoderStep
 
     public KeyValueCache? Cache { get; }
     public IAttentionPrefix? Prefix { get; }
+
+    /// <summary>The active Llama-Adapter (PEFT adaption prompt), which adds gated prompt attention to its layers' outputs; null for none.</summary>
+    public Peft.PromptLearning.AdaptionPromptAdapter? AdaptionPrompt { get; init; }
     public Tensor? Cos { get; }
     public Tensor? Sin { get; }
 

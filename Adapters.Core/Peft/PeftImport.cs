@@ -2,6 +2,7 @@ using System.Globalization;
 using Adapters.Core.Configuration;
 using Adapters.Core.Methods.LoRA;
 using Adapters.Core.Models;
+using Adapters.Core.Peft.PromptLearning;
 using Adapters.Core.Serialization;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -28,9 +29,14 @@ public static class PeftImport
         ArgumentException.ThrowIfNullOrEmpty(directory);
         var configPath = Path.Combine(directory, PeftAdapterConfig.FileName);
         if (!File.Exists(configPath)) throw new AdapterLoadException($"'{directory}' is not a PEFT adapter folder: {PeftAdapterConfig.FileName} is missing.");
-        var config = PeftAdapterConfig.Read(configPath);
         var weightsPath = new[] { PeftFiles.SafetensorsWeights, PeftFiles.TorchWeights }.Select(f => Path.Combine(directory, f)).FirstOrDefault(File.Exists)
             ?? throw new AdapterLoadException($"'{directory}' has no PEFT weights: expected {PeftFiles.SafetensorsWeights} or {PeftFiles.TorchWeights}.");
+        if (PeftPromptLearningFiles.TryReadConfig(configPath) is { } promptLearning)
+        {
+            using var promptWeights = TensorFiles.Load(weightsPath);
+            return model.LoadPeftPromptLearningStateDict(promptLearning, promptWeights, name, options?.SetActive ?? false, weightsPath);
+        }
+        var config = PeftAdapterConfig.Read(configPath);
         using var weights = TensorFiles.Load(weightsPath);
         return model.LoadPeftAdapterStateDict(config, weights, name, options, weightsPath);
     }

@@ -19,6 +19,10 @@ public static class PeftMethodRegistry
                  {
                      new LoraMethod(), new IA3Method(), new LoHaMethod(), new LoKrMethod(), new OftMethod(), new BoftMethod(),
                      new HraMethod(), new BoneMethod(), new MissMethod(), new VeraMethod(), new AdaLoraMethod(),
+                     new PromptLearning.PeftPromptLearningPeftMethod(PromptLearning.PeftPromptLearningConfig.PromptTuning),
+                     new PromptLearning.PeftPromptLearningPeftMethod(PromptLearning.PeftPromptLearningConfig.PTuning),
+                     new PromptLearning.PeftPromptLearningPeftMethod(PromptLearning.PeftPromptLearningConfig.PrefixTuning),
+                     new PromptLearning.PeftPromptLearningPeftMethod(PromptLearning.PeftPromptLearningConfig.AdaptionPrompt),
                  })
         {
             s_methods[method.PeftType] = method;

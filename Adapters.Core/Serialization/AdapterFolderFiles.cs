@@ -30,6 +30,8 @@ public static class AdapterFolderFiles
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentException.ThrowIfNullOrEmpty(directory);
+        if (model.GetAdapterConfig(name) is Peft.PromptLearning.PeftPromptLearningConfig peft)
+            throw new AdapterConfigException($"Adapter \"{name}\" is a PEFT {peft.PeftType} adapter, which Python's adapters cannot load: save it with SavePeftPromptLearning, or convert it with ConvertPeftPromptLearningToAdapters first.");
         Directory.CreateDirectory(directory);
         var weights = model.GetAdapterStateDict(name);
         model.CreateAdapterConfigFile(name).Write(Path.Combine(directory, AdapterConfigFile.FileName));

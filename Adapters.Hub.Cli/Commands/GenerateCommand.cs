@@ -8,7 +8,7 @@ using Adapters.Core.Configuration;
 using Adapters.Core.Generation;
 using Adapters.Core.Models;
 using Adapters.Core.Serialization;
-using Adapters.Hub.Cli.Generation;
+using Adapters.Hub.Cli.Tokenization;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -23,7 +23,7 @@ internal static class GenerateCommand
 {
     public static Command Create()
     {
-        var model = new Option<string>("--model") { Description = "A Hugging Face model folder: config.json, weights, and vocab.json+merges.txt or tokenizer.model.", Required = true };
+        var model = new Option<string>("--model") { Description = "A Hugging Face model folder: config.json, weights, and tokenizer.json, vocab.json+merges.txt or tokenizer.model.", Required = true };
         var adapter = new Option<string?>("--adapter") { Description = "A saved adapter folder (adapter_config.json plus weights) to load and activate." };
         var merge = new Option<bool>("--merge") { Description = "Merge the (LoRA-family) adapter into the weights before generating." };
         var prompt = new Option<string?>("--prompt") { Description = "The text to continue." };
@@ -53,9 +53,9 @@ internal static class GenerateCommand
             var ids = parseResult.GetValue(promptIds);
             if ((text is null) == (ids is null)) throw new ArgumentException("Give exactly one of --prompt and --prompt-ids.");
             TorchRuntime.Initialize();
-            var tokenizer = ModelTokenizer.Load(folder);
+            using var tokenizer = ModelTokenizer.Load(folder);
             if (text is not null && tokenizer is null)
-                throw new InvalidDataException($"{folder} has no vocab.json+merges.txt or tokenizer.model; pass --prompt-ids instead of --prompt.");
+                throw new InvalidDataException($"{folder} has no tokenizer.json, vocab.json+merges.txt, tokenizer.model or vocab.txt; pass --prompt-ids instead of --prompt.");
             var stops = parseResult.GetValue(stop) ?? [];
             if (stops.Length > 0 && tokenizer is null) throw new ArgumentException("--stop needs a tokenizer in the model folder.");
             var promptTokens = text is not null ? tokenizer!.Encode(text).Select(i => (long)i).ToArray() : ParseIds(ids!);

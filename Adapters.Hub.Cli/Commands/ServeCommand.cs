@@ -7,13 +7,16 @@ using Adapters.Registry.Auth;
 namespace Adapters.Hub.Cli.Commands;
 
 /// <summary>
-/// <c>adapters-hub serve --root DIR [--host 127.0.0.1] [--port N] [--token [read:|write:]T]...</c>: runs a
+/// <c>adapters-hub serve --root DIR [--host 127.0.0.1] [--port N] [--token [read:|write:]T]... [--postgres CONNECTION]</c>: runs a
 /// Hub-compatible registry until Ctrl+C. Point any Hub client at it with <c>HF_ENDPOINT</c>. With the global
 /// <c>-v</c>, every request is logged to standard error (method, path, status, time; never a token).
 /// </summary>
 internal static class ServeCommand
 {
     public const int DefaultPort = 8787;
+
+    /// <summary>The environment variable <c>--postgres</c> defaults to, so that a password need not be on a command line.</summary>
+    public const string PostgresVariable = "ADAPTERS_REGISTRY_POSTGRES";
 
     public static Command Create()
     {
@@ -30,19 +33,47 @@ internal static class ServeCommand
             DefaultValueFactory = _ => 64L * 1024 * 1024,
         };
 
+        var postgres = new Option<string?>("--postgres")
+        {
+            Description = $"Keep the metadata (repositories, refs, commits, discussions) in this PostgreSQL database, an Npgsql connection string, instead of registry.db (SQLite) under --root; several serve processes (replicas) may then share the database and the root. Default: ${PostgresVariable}.",
+        };
+
+        var s3Endpoint = new Option<string?>("--s3-endpoint")
+        {
+            Description = "Write every blob through to this S3-compatible endpoint (with --s3-bucket; credentials from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY); --root then only caches blobs, so replicas on one --postgres need no shared folder.",
+        };
+        var s3Bucket = new Option<string?>("--s3-bucket") { Description = "The bucket for --s3-endpoint (it must exist)." };
+
         var command = new Command("serve", "Run a Hub-compatible registry on this machine until Ctrl+C.")
         {
-            root, host, port, tokens, chunkSize,
+            root, host, port, tokens, chunkSize, postgres, s3Endpoint, s3Bucket,
         };
         command.WithExamples(
             "adapters-hub serve --root ./registry",
             "adapters-hub serve --root ./registry --port 0 --token read:hf_reader --token write:hf_writer",
             "adapters-hub serve --root ./registry -v",
+            $"{PostgresVariable}='Host=db;Database=registry;Username=registry;Password=...' adapters-hub serve --root /mnt/shared/registry",
+            "adapters-hub serve --root ./cache --postgres 'Host=db;Database=registry' --s3-endpoint https://s3.example.com --s3-bucket adapters",
             "HF_ENDPOINT=http://127.0.0.1:8787 adapters-hub push ./my-adapter me/my-adapter");
 
         command.SetAction((parseResult, cancellationToken) => CommandErrors.GuardAsync(parseResult, async () =>
         {
             var accepted = (parseResult.GetValue(tokens) ?? []).Select(AccessToken.Parse).ToList();
+            var blobs = (parseResult.GetValue(s3Endpoint), parseResult.GetValue(s3Bucket)) switch
+            {
+                (null, null) => null,
+                ({ Length: > 0 } serviceUrl, { Length: > 0 } bucket) => new S3BlobStorageOptions
+                {
+                    ServiceUrl = Uri.TryCreate(serviceUrl, UriKind.Absolute, out var url) && url.Scheme is "http" or "https"
+                        ? url
+                        : throw new ArgumentException($"--s3-endpoint '{serviceUrl}' is not an http(s) URL."),
+                    Bucket = bucket,
+                    AccessKey = Environment.GetEnvironmentVariable("AWS_ACCESS_KEY_ID"),
+                    SecretKey = Environment.GetEnvironmentVariable("AWS_SECRET_ACCESS_KEY"),
+                    Region = Environment.GetEnvironmentVariable("AWS_REGION") is { Length: > 0 } region ? region : "us-east-1",
+                },
+                _ => throw new ArgumentException("--s3-endpoint and --s3-bucket go together: give both or neither."),
+            };
             // -v logs one line per request (method, path, status, time) to standard error, tokens masked.
             using var logging = CliLogging.CreateFactory(parseResult);
             var options = new RegistryServerOptions
@@ -52,12 +83,17 @@ internal static class ServeCommand
                 Port = parseResult.GetValue(port),
                 Tokens = accepted,
                 LfsChunkSize = parseResult.GetValue(chunkSize),
+                S3Blobs = blobs,
+                PostgresConnectionString = parseResult.GetValue(postgres) is { Length: > 0 } connection ? connection
+                    : Environment.GetEnvironmentVariable(PostgresVariable) is { Length: > 0 } fromEnvironment ? fromEnvironment : null,
                 RequestLog = logging?.CreateLogger("serve"),
             };
             var output = parseResult.InvocationConfiguration.Output;
             await using var server = await RegistryServer.StartAsync(options, cancellationToken: cancellationToken).ConfigureAwait(false);
             var endpoint = server.Endpoint.ToString().TrimEnd('/');
             await output.WriteLineAsync($"Serving the registry in {server.RootDirectory} at {endpoint}").ConfigureAwait(false);
+            await output.WriteLineAsync($"Metadata: {server.MetadataDescription}").ConfigureAwait(false);
+            if (blobs is not null) await output.WriteLineAsync($"Blobs: S3 {blobs.ServiceUrl.GetLeftPart(UriPartial.Authority)}/{blobs.Bucket}, cached in {server.RootDirectory}").ConfigureAwait(false);
             await output.WriteLineAsync(accepted.Count == 0
                 ? "Open registry: no token is needed, anyone who can reach the address may write."
                 : $"Tokens: {string.Join(", ", accepted)}").ConfigureAwait(false);

@@ -1,5 +1,5 @@
 using System.Globalization;
-using Microsoft.ML.Tokenizers;
+using Adapters.Hub.Cli.Tokenization;
 using static TorchSharp.torch;
 
 namespace Adapters.Hub.Cli.Quickstart;
@@ -9,19 +9,22 @@ internal sealed record SentimentExample(string Text, int Label);
 
 /// <summary>
 /// The bundled quickstart files (<c>fixtures/quickstart/</c>, copied next to the tool): the tiny BERT config, its
-/// WordPiece vocabulary and the train/test sentiment splits, plus the tokenizer that turns sentences into batches.
+/// WordPiece vocabulary and the train/test sentiment splits, plus the tokenizer that turns sentences into batches
+/// (the folder's tokenizer as <see cref="ModelTokenizer.Load"/> chooses it).
 /// </summary>
 internal sealed class QuickstartData
 {
     /// <summary>Label names by id; the order is the head's <c>label2id</c>.</summary>
     public static readonly IReadOnlyList<string> Labels = ["negative", "positive"];
 
-    private readonly BertTokenizer _tokenizer;
+    private readonly ModelTokenizer _tokenizer;
+    private readonly int _paddingTokenId;
 
-    private QuickstartData(string directory, BertTokenizer tokenizer, IReadOnlyList<SentimentExample> train, IReadOnlyList<SentimentExample> test)
+    private QuickstartData(string directory, ModelTokenizer tokenizer, int paddingTokenId, IReadOnlyList<SentimentExample> train, IReadOnlyList<SentimentExample> test)
     {
         Directory = directory;
         _tokenizer = tokenizer;
+        _paddingTokenId = paddingTokenId;
         Train = train;
         Test = test;
     }
@@ -57,8 +60,15 @@ internal sealed class QuickstartData
             var path = Path.Combine(directory, name);
             if (!File.Exists(path)) throw new FileNotFoundException($"The quickstart file '{path}' is missing; the tool's fixtures/quickstart folder is incomplete.", path);
         }
-        var tokenizer = BertTokenizer.Create(Path.Combine(directory, "vocab.txt"), new BertOptions { LowerCaseBeforeTokenization = true });
-        return new QuickstartData(Path.GetFullPath(directory), tokenizer,
+        var tokenizer = ModelTokenizer.Load(directory)
+            ?? throw new InvalidDataException($"The quickstart folder '{directory}' has no tokenizer files.");
+        if (tokenizer.PaddingTokenId is not { } padding)
+        {
+            var kind = tokenizer.Kind;
+            tokenizer.Dispose();
+            throw new InvalidDataException($"The quickstart tokenizer in '{directory}' ({kind}) names no padding token.");
+        }
+        return new QuickstartData(Path.GetFullPath(directory), tokenizer, padding,
             ReadSplit(Path.Combine(directory, "train.tsv")), ReadSplit(Path.Combine(directory, "test.tsv")));
     }
 
@@ -68,11 +78,11 @@ internal sealed class QuickstartData
     /// </summary>
     public (Tensor InputIds, Tensor AttentionMask) Encode(IReadOnlyList<string> texts)
     {
-        var encoded = texts.Select(t => _tokenizer.EncodeToIds(t, addSpecialTokens: true, considerPreTokenization: true, considerNormalization: true)).ToList();
+        var encoded = texts.Select(_tokenizer.Encode).ToList();
         var length = encoded.Max(e => e.Count);
         var ids = new long[texts.Count * length];
         var mask = new long[texts.Count * length];
-        Array.Fill(ids, _tokenizer.PaddingTokenId);
+        Array.Fill(ids, _paddingTokenId);
         for (var row = 0; row < encoded.Count; row++)
         {
             for (var column = 0; column < encoded[row].Count; column++)

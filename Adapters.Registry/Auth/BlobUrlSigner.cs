@@ -7,11 +7,11 @@ namespace Adapters.Registry.Auth;
 /// <summary>
 /// Presigned URLs, as a CDN or object store hands out: the LFS download redirect and the upload URLs
 /// carry an expiry and an HMAC, so clients that (correctly) send no <c>Authorization</c> to them are let
-/// in, and nobody can forge one. The key lives only as long as the process.
+/// in, and nobody can forge one without <paramref name="key"/> (see <c>RegistryStore.UrlSigningKey</c>).
 /// </summary>
-internal sealed class BlobUrlSigner
+internal sealed class BlobUrlSigner(byte[] key)
 {
-    private readonly byte[] _key = RandomNumberGenerator.GetBytes(32);
+    private readonly byte[] _key = key.Length >= 32 ? key : throw new ArgumentException($"A URL signing key needs at least 32 bytes; got {key.Length}.", nameof(key));
 
     public TimeSpan Lifetime { get; init; } = TimeSpan.FromHours(1);
 

@@ -1,5 +1,7 @@
 using Adapters.Registry.Auth;
 using Adapters.Registry.Storage;
+using Adapters.Registry.Storage.Metadata;
+using Adapters.Registry.Storage.ObjectStorage;
 using Microsoft.AspNetCore.Http;
 
 namespace Adapters.Registry.Endpoints;
@@ -10,9 +12,21 @@ internal sealed class ServeServices : IDisposable
     public ServeServices(RegistryServerOptions options)
     {
         Options = options;
-        Store = new RegistryStore(options.RootDirectory);
+        // PostgreSQL is shared metadata: replicas on it may share the blob root too.
+        var objectStorage = options.S3Blobs is { } s3 ? new S3ObjectStorage(s3) : null;
+        try
+        {
+            Store = options.PostgresConnectionString is { } postgres
+                ? new RegistryStore(options.RootDirectory, () => SqlRegistryMetadata.OpenPostgres(postgres), sharedRoot: true, objectStorage)
+                : new RegistryStore(options.RootDirectory, objectStorage: objectStorage);
+        }
+        catch
+        {
+            objectStorage?.Dispose();
+            throw;
+        }
         Auth = new RequestAuthorizer(options.Tokens);
-        Signer = new BlobUrlSigner { Lifetime = options.UrlLifetime };
+        Signer = new BlobUrlSigner(Store.UrlSigningKey()) { Lifetime = options.UrlLifetime };
         Sessions = new LfsUploadSessions(Store.Blobs, options.UrlLifetime);
     }
 

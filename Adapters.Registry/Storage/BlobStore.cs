@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Adapters.Registry.Storage.ObjectStorage;
 
 namespace Adapters.Registry.Storage;
 
@@ -6,16 +7,20 @@ namespace Adapters.Registry.Storage;
 /// Content-addressed blobs shared by every repository: <c>objects/lfs/&lt;sha256&gt;</c> and
 /// <c>objects/git/&lt;sha1&gt;</c>, fanned out by their first two hex pairs. A blob only ever appears by
 /// renaming a flushed temporary file whose hash and size were checked, so a present blob is a correct one.
+/// With an <see cref="IObjectStorage"/> (S3) every verified blob is also written through to it before it is
+/// acknowledged, and the folder becomes a cache: a blob missing here is fetched, verified and adopted on first use.
 /// </summary>
 internal sealed class BlobStore
 {
     private readonly string _lfsRoot;
     private readonly string _gitRoot;
+    private readonly IObjectStorage? _remote;
 
-    public BlobStore(string objectsRoot, string tempRoot)
+    public BlobStore(string objectsRoot, string tempRoot, IObjectStorage? remote = null)
     {
         _lfsRoot = Path.Combine(objectsRoot, "lfs");
         _gitRoot = Path.Combine(objectsRoot, "git");
+        _remote = remote;
         TempRoot = tempRoot;
         Directory.CreateDirectory(_lfsRoot);
         Directory.CreateDirectory(_gitRoot);
@@ -25,32 +30,81 @@ internal sealed class BlobStore
     /// <summary>Where uploads are written before they are verified.</summary>
     public string TempRoot { get; }
 
-    public string LfsPath(string sha256) => Path.Combine(_lfsRoot, sha256[..2], sha256[2..4], sha256);
+    /// <summary>The object storage blobs are written through to, if any (for messages).</summary>
+    public string? RemoteDescription => _remote?.Description;
 
-    public string GitPath(string sha1) => Path.Combine(_gitRoot, sha1[..2], sha1[2..4], sha1);
+    /// <summary>The local file of an LFS object, fetched from the object storage first when it is only there.</summary>
+    public string LfsPath(string sha256)
+    {
+        var local = LocalLfsPath(sha256);
+        if (_remote is not null && !File.Exists(local)) Fetch("lfs/" + sha256, local, path => Sha256Of(path) == sha256);
+        return local;
+    }
+
+    /// <summary>The local file of a git blob, fetched from the object storage first when it is only there.</summary>
+    public string GitPath(string sha1)
+    {
+        var local = LocalGitPath(sha1);
+        if (_remote is not null && !File.Exists(local)) Fetch("git/" + sha1, local, path => ContentHashes.GitBlobSha1(File.ReadAllBytes(path)) == sha1);
+        return local;
+    }
+
+    private string LocalLfsPath(string sha256) => Path.Combine(_lfsRoot, sha256[..2], sha256[2..4], sha256);
+
+    private string LocalGitPath(string sha1) => Path.Combine(_gitRoot, sha1[..2], sha1[2..4], sha1);
+
+    /// <summary>
+    /// Downloads <paramref name="key"/> beside the cache and adopts it only if <paramref name="verify"/> holds, so a
+    /// corrupted or foreign object never enters the cache (the caller then sees the blob as missing).
+    /// </summary>
+    private void Fetch(string key, string local, Func<string, bool> verify)
+    {
+        var temp = NewTempPath("fetch");
+        try
+        {
+            // The endpoints that read blobs are synchronous over files; the object storage client is asynchronous only.
+            if (!_remote!.TryDownloadAsync(key, temp, CancellationToken.None).GetAwaiter().GetResult()) return;
+            if (!verify(temp)) throw new InvalidDataException($"{_remote.Description}: object {key} does not hash to its own name; it was not used.");
+            ContentAddressedFile.Adopt(temp, local);
+        }
+        finally
+        {
+            if (File.Exists(temp)) File.Delete(temp);
+        }
+    }
+
+    private static string Sha256Of(string path)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
+        return Convert.ToHexStringLower(SHA256.HashData(stream));
+    }
 
     public string NewTempPath(string purpose) => Path.Combine(TempRoot, $"{purpose}-{Guid.NewGuid():N}");
 
-    /// <summary>The size of a stored LFS object, or null when it is not stored.</summary>
+    /// <summary>The size of a stored LFS object (here or in the object storage), or null when it is not stored.</summary>
     public long? LfsSize(string sha256)
     {
-        var info = new FileInfo(LfsPath(sha256));
-        return info.Exists ? info.Length : null;
+        var info = new FileInfo(LocalLfsPath(sha256));
+        if (info.Exists) return info.Length;
+        return _remote?.SizeAsync("lfs/" + sha256, CancellationToken.None).GetAwaiter().GetResult();
     }
 
     /// <summary>Stores a regular file's bytes under their git blob SHA-1 and returns it.</summary>
     public string PutGitBlob(byte[] content)
     {
         var sha1 = ContentHashes.GitBlobSha1(content);
-        var target = GitPath(sha1);
-        if (File.Exists(target)) return sha1;
-        var temp = NewTempPath("git");
-        using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+        var target = LocalGitPath(sha1);
+        if (!File.Exists(target))
         {
-            stream.Write(content);
-            stream.Flush(flushToDisk: true);
+            var temp = NewTempPath("git");
+            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+            {
+                stream.Write(content);
+                stream.Flush(flushToDisk: true);
+            }
+            ContentAddressedFile.Adopt(temp, target);
         }
-        ContentAddressedFile.Adopt(temp, target);
+        _remote?.PutAsync("git/" + sha1, target, content.Length, CancellationToken.None).GetAwaiter().GetResult();
         return sha1;
     }
 
@@ -72,7 +126,8 @@ internal sealed class BlobStore
                 stream.Flush(flushToDisk: true);
             }
             Verify(expectedSha256, expectedSize, actual, written);
-            ContentAddressedFile.Adopt(temp, LfsPath(expectedSha256));
+            ContentAddressedFile.Adopt(temp, LocalLfsPath(expectedSha256));
+            if (_remote is not null) await _remote.PutAsync("lfs/" + expectedSha256, LocalLfsPath(expectedSha256), expectedSize, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -99,7 +154,8 @@ internal sealed class BlobStore
                 target.Flush(flushToDisk: true);
             }
             Verify(expectedSha256, expectedSize, Convert.ToHexStringLower(hash.GetHashAndReset()), written);
-            ContentAddressedFile.Adopt(temp, LfsPath(expectedSha256));
+            ContentAddressedFile.Adopt(temp, LocalLfsPath(expectedSha256));
+            if (_remote is not null) await _remote.PutAsync("lfs/" + expectedSha256, LocalLfsPath(expectedSha256), expectedSize, cancellationToken).ConfigureAwait(false);
         }
         finally
         {

@@ -1,15 +1,13 @@
-using Adapters.Hub.IO;
 using System.Globalization;
 using System.Security.Cryptography;
-using System.Text;
-using System.Text.Json;
+using Adapters.Registry.Storage.Metadata;
 
 namespace Adapters.Registry.Storage;
 
 /// <summary>
-/// Discussions and pull requests. Every change runs under the repository's lock and rewrites the record
-/// atomically; a pull request's ref is written after its record, and a merge moves the target branch only
-/// after the merge commit is on disk, so a crash leaves either the old state or the new one.
+/// Discussions and pull requests. Every change runs under the repository's lock and is one metadata transaction:
+/// a pull request's record and ref appear together, and a merge moves the target branch (compare-and-set), stores
+/// the merge commit and marks the pull request merged at once, so a crash leaves either the old state or the new one.
 /// </summary>
 internal sealed partial class RegistryStore
 {
@@ -21,32 +19,21 @@ internal sealed partial class RegistryStore
     /// <summary>Longest comment or description kept; longer ones are refused rather than stored.</summary>
     public const int MaxCommentLength = 64 * 1024;
 
-    private string DiscussionsFolder(RepoKey key) => Path.Combine(RepoFolder(key), "discussions");
-
-    private string DiscussionPath(RepoKey key, int number) =>
-        Path.Combine(DiscussionsFolder(key), number.ToString(CultureInfo.InvariantCulture) + ".json");
+    /// <summary>How often opening a discussion retries when another writer took its number first.</summary>
+    private const int MaxNumberAttempts = 8;
 
     /// <summary>All discussions and pull requests of the repository, newest first.</summary>
     public IReadOnlyList<DiscussionRecord> ListDiscussions(RepoKey key)
     {
         GetRepo(key);
-        var folder = DiscussionsFolder(key);
-        if (!Directory.Exists(folder)) return [];
-        return Directory.EnumerateFiles(folder, "*.json")
-            .Select(f => int.TryParse(Path.GetFileNameWithoutExtension(f), NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : 0)
-            .Where(n => n > 0)
-            .OrderDescending()
-            .Select(n => GetDiscussion(key, n))
-            .ToList();
+        return _metadata.ListDiscussions(key).OrderByDescending(d => d.Number).ToList();
     }
 
     public DiscussionRecord GetDiscussion(RepoKey key, int number)
     {
         GetRepo(key);
-        var path = DiscussionPath(key, number);
-        if (number <= 0 || !File.Exists(path)) throw new RegistryException(404, null, $"Discussion #{number} does not exist in {key}.");
-        return JsonSerializer.Deserialize<DiscussionRecord>(File.ReadAllBytes(path), s_json)
-            ?? throw new InvalidDataException($"{path} is not a discussion record.");
+        return (number > 0 ? _metadata.FindDiscussion(key, number) : null)
+            ?? throw new RegistryException(404, null, $"Discussion #{number} does not exist in {key}.");
     }
 
     /// <summary>
@@ -58,24 +45,37 @@ internal sealed partial class RegistryStore
         {
             var cleanTitle = CheckTitle(title);
             CheckComment(description);
-            if (!pullRequest)
+            // Numbers are taken by the first writer to store them: on a clash with another replica, take the next.
+            for (var attempt = 1; ; attempt++)
             {
-                var number = NextDiscussionNumber(key);
-                WriteDiscussion(key, new DiscussionRecord
+                MetadataChange change;
+                DiscussionRecord opened;
+                if (!pullRequest)
                 {
-                    Number = number,
-                    Title = cleanTitle,
-                    Author = author,
-                    CreatedAt = DateTimeOffset.UtcNow,
-                    Status = DiscussionStatus.Open,
-                    Events = [CommentEvent(author, description)],
-                });
-                return GetDiscussion(key, number);
+                    opened = new DiscussionRecord
+                    {
+                        Number = NextDiscussionNumber(key),
+                        Title = cleanTitle,
+                        Author = author,
+                        CreatedAt = DateTimeOffset.UtcNow,
+                        Status = DiscussionStatus.Open,
+                        Events = [CommentEvent(author, description)],
+                    };
+                    change = new MetadataChange { Discussions = [new DiscussionWrite(opened, IsNew: true)] };
+                }
+                else
+                {
+                    var head = Resolve(key, DefaultBranch);
+                    opened = NewPullRequest(key, cleanTitle, description, author, DefaultBranch, head.CommitId, DiscussionStatus.Draft, firstCommit: null);
+                    change = new MetadataChange
+                    {
+                        Refs = [new RefUpdate(DiscussionRecord.PullRequestRef(opened.Number), Expected: null, head.CommitId)],
+                        Discussions = [new DiscussionWrite(opened, IsNew: true)],
+                    };
+                }
+                if (_metadata.TryApply(key, change)) return GetDiscussion(key, opened.Number);
+                if (attempt == MaxNumberAttempts) throw new RegistryException(409, null, $"No free discussion number in {key} after {MaxNumberAttempts} attempts; try again.");
             }
-            var head = Resolve(key, DefaultBranch);
-            var pr = OpenPullRequest(key, cleanTitle, description, author, DefaultBranch, head.CommitId, DiscussionStatus.Draft, firstCommit: null);
-            AtomicFile.WriteAllBytes(RefPath(RepoFolder(key), DiscussionRecord.PullRequestRef(pr)), Encoding.ASCII.GetBytes(head.CommitId), WriteDurability.FileAndFolderOnDisk);
-            return GetDiscussion(key, pr);
         });
 
     public Task<DiscussionEventRecord> CommentAsync(RepoKey key, int number, string author, string comment, CancellationToken cancellationToken) =>
@@ -148,9 +148,7 @@ internal sealed partial class RegistryStore
             var targetBranch = discussion.TargetBranch ?? DefaultBranch;
             var head = Resolve(key, targetBranch);
             var pullRequest = Resolve(key, DiscussionRecord.PullRequestRef(number));
-            var baseFiles = discussion.BaseCommit is { } baseId && File.Exists(CommitPath(RepoFolder(key), baseId))
-                ? ReadCommit(key, baseId).Files
-                : head.Commit.Files;
+            var baseFiles = (discussion.BaseCommit is { } baseId ? _metadata.FindCommit(key, baseId)?.Files : null) ?? head.Commit.Files;
             var files = new SortedDictionary<string, FileRecord>(head.Commit.Files, StringComparer.Ordinal);
             var touched = new List<string>();
             var conflicts = new List<string>();
@@ -186,25 +184,26 @@ internal sealed partial class RegistryStore
                 Author = author,
                 Files = files,
             }, touched);
-            var folder = RepoFolder(key);
-            AtomicFile.WriteAllBytes(CommitPath(folder, merge.Id), JsonSerializer.SerializeToUtf8Bytes(merge, s_json), WriteDurability.FileAndFolderOnDisk);
             var events = discussion.Events.ToList();
             if (!string.IsNullOrWhiteSpace(comment)) events.Add(CommentEvent(author, comment));
             events.Add(NewEvent(DiscussionEventRecord.StatusChange, author) with { Status = DiscussionStatus.Merged });
-            // The branch first: after a crash between the two writes the pull request is still open, and merging
-            // it again finds its changes already on the branch (nothing is applied twice).
-            AtomicFile.WriteAllBytes(RefPath(folder, targetBranch), Encoding.ASCII.GetBytes(merge.Id), WriteDurability.FileAndFolderOnDisk);
-            WriteDiscussion(key, discussion with { Status = DiscussionStatus.Merged, MergeCommitId = merge.Id, Events = events });
+            var merged = _metadata.TryApply(key, new MetadataChange
+            {
+                NewCommit = merge,
+                Refs = [new RefUpdate(targetBranch, head.CommitId, merge.Id)],
+                Discussions = [new DiscussionWrite(discussion with { Status = DiscussionStatus.Merged, MergeCommitId = merge.Id, Events = events }, IsNew: false)],
+            });
+            if (!merged) throw new RegistryException(409, null, $"{targetBranch} moved while pull request #{number} was being merged; merge it again.");
             return merge.Id;
         });
 
-    /// <summary>Creates the record of a new pull request (the caller holds the lock and writes its ref afterwards).</summary>
-    private int OpenPullRequest(RepoKey key, string title, string description, string author, string targetBranch, string baseCommit, string status, CommitRecord? firstCommit)
+    /// <summary>The record of a new pull request under the next free number (the caller stores it with its ref).</summary>
+    private DiscussionRecord NewPullRequest(RepoKey key, string title, string description, string author, string targetBranch, string baseCommit, string status, CommitRecord? firstCommit)
     {
         var number = NextDiscussionNumber(key);
         var events = new List<DiscussionEventRecord> { CommentEvent(author, description) };
         if (firstCommit is not null) events.Add(CommitEvent(author, firstCommit));
-        WriteDiscussion(key, new DiscussionRecord
+        return new DiscussionRecord
         {
             Number = number,
             Title = title.Length > MaxTitleLength ? title[..MaxTitleLength] : title,
@@ -215,17 +214,15 @@ internal sealed partial class RegistryStore
             TargetBranch = targetBranch,
             BaseCommit = baseCommit,
             Events = events,
-        });
-        return number;
+        };
     }
 
-    /// <summary>Adds a commit event to the pull request whose ref <paramref name="pullRequestRef"/> just moved (the caller holds the lock).</summary>
-    private void RecordPullRequestCommit(RepoKey key, string pullRequestRef, CommitRecord commit, string author)
+    /// <summary>The pull request of <paramref name="pullRequestRef"/> with a commit event added, to store as its ref moves; null when it has no record.</summary>
+    private DiscussionRecord? PullRequestWithCommit(RepoKey key, string pullRequestRef, CommitRecord commit, string author)
     {
-        if (!int.TryParse(pullRequestRef["refs/pr/".Length..], NumberStyles.None, CultureInfo.InvariantCulture, out var number)) return;
-        if (!File.Exists(DiscussionPath(key, number))) return;
-        var discussion = GetDiscussion(key, number);
-        WriteDiscussion(key, discussion with { Events = [.. discussion.Events, CommitEvent(author, commit)] });
+        if (!int.TryParse(pullRequestRef["refs/pr/".Length..], NumberStyles.None, CultureInfo.InvariantCulture, out var number)) return null;
+        var discussion = _metadata.FindDiscussion(key, number);
+        return discussion is null ? null : discussion with { Events = [.. discussion.Events, CommitEvent(author, commit)] };
     }
 
     private DiscussionEventRecord ReplaceComment(RepoKey key, int number, string commentId, Func<DiscussionEventRecord, DiscussionEventRecord> change)
@@ -241,19 +238,25 @@ internal sealed partial class RegistryStore
 
     private int NextDiscussionNumber(RepoKey key)
     {
-        var folder = DiscussionsFolder(key);
-        var fromRecords = Directory.Exists(folder)
-            ? Directory.EnumerateFiles(folder, "*.json").Select(f => int.TryParse(Path.GetFileNameWithoutExtension(f), NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : 0)
-            : [];
-        // Registries written before discussions were kept have refs/pr/N without records: never reuse N.
+        var fromRecords = _metadata.ListDiscussions(key).Select(d => d.Number);
+        // A refs/pr/N without a record (a registry written before discussions were kept) still holds N: never reuse it.
         var fromRefs = ReadRefs(key).Keys
             .Where(r => r.StartsWith("refs/pr/", StringComparison.Ordinal))
             .Select(r => int.TryParse(r["refs/pr/".Length..], NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : 0);
         return fromRecords.Concat(fromRefs).DefaultIfEmpty(0).Max() + 1;
     }
 
-    private void WriteDiscussion(RepoKey key, DiscussionRecord discussion) =>
-        AtomicFile.WriteAllBytes(DiscussionPath(key, discussion.Number), JsonSerializer.SerializeToUtf8Bytes(discussion, s_json), WriteDurability.FileAndFolderOnDisk);
+    /// <summary>
+    /// Stores an edited discussion. Edits of one discussion by two replicas at the same moment: the later one wins
+    /// (the per-repository lock orders them within one process).
+    /// </summary>
+    private void WriteDiscussion(RepoKey key, DiscussionRecord discussion)
+    {
+        if (!_metadata.TryApply(key, new MetadataChange { Discussions = [new DiscussionWrite(discussion, IsNew: false)] }))
+        {
+            throw new RegistryException(404, null, $"Discussion #{discussion.Number} does not exist in {key}.");
+        }
+    }
 
     private async Task<T> UnderLockAsync<T>(RepoKey key, CancellationToken cancellationToken, Func<T> action)
     {

@@ -1,99 +1,166 @@
-using Adapters.Hub.IO;
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
-using System.Text.Json;
 using Adapters.Hub.Cache;
+using Adapters.Registry.Storage.Metadata;
+using Adapters.Registry.Storage.ObjectStorage;
 
 namespace Adapters.Registry.Storage;
 
 /// <summary>
-/// The registry on disk under one root:
+/// The registry: metadata (repositories, refs, commits, discussions) in an <see cref="IRegistryMetadata"/>
+/// (<c>registry.db</c>, SQLite, under the root by default; PostgreSQL when configured) and blobs under the root:
 /// <code>
-/// repos/&lt;type&gt;/&lt;ns--name&gt;/repo.json           metadata
-/// repos/&lt;type&gt;/&lt;ns--name&gt;/commits/&lt;id&gt;.json  immutable snapshots (full manifests)
-/// repos/&lt;type&gt;/&lt;ns--name&gt;/refs/&lt;ref&gt;          40-hex commit id, replaced atomically; the ref name is
-///                                            escaped: a branch, refs%2Ftags%2F&lt;tag&gt; or refs%2Fpr%2F&lt;num&gt;
-/// repos/&lt;type&gt;/&lt;ns--name&gt;/discussions/&lt;num&gt;.json discussions and pull requests
-/// objects/lfs|git/..                         content-addressed blobs (see <see cref="BlobStore"/>)
-/// tmp/                                       uploads in progress, emptied at start
+/// objects/lfs|git/..   content-addressed blobs (see <see cref="BlobStore"/>)
+/// tmp/                 uploads in progress, emptied at start
 /// </code>
-/// A commit becomes visible only when its ref is renamed into place, after the commit file and every
-/// blob it names are on disk; a crash at any point leaves the previous head intact.
+/// A commit becomes visible only when its ref moves, in the same transaction that stores the commit and after
+/// every blob it names is on disk; a crash at any point leaves the previous head intact. Every ref update is a
+/// compare-and-set on the commit it replaces, so writers that share the metadata (replicas on PostgreSQL) cannot
+/// both win; the per-repository locks only spare one process from racing itself.
 /// </summary>
 internal sealed partial class RegistryStore : IDisposable
 {
     /// <summary>The branch a new repository gets and that <c>HEAD</c> names.</summary>
     public const string DefaultBranch = "main";
 
-    private static readonly JsonSerializerOptions s_json = new() { WriteIndented = false };
-    private readonly ConcurrentDictionary<string, SemaphoreSlim> _locks = new(StringComparer.Ordinal);
-    private readonly string _reposRoot;
-    private readonly FileStream _ownership;
+    /// <summary>How often a commit without a parent is rebuilt on a head that another writer moved meanwhile.</summary>
+    private const int MaxCommitAttempts = 8;
 
-    public RegistryStore(string root)
+    private readonly ConcurrentDictionary<string, SemaphoreSlim> _locks = new(StringComparer.Ordinal);
+    private readonly FileStream _ownership;
+    private readonly IRegistryMetadata _metadata;
+    private readonly IObjectStorage? _objectStorage;
+
+    /// <summary>How long a replica's <c>tmp/</c> folder may sit untouched before another replica takes it for abandoned (a killed process).</summary>
+    private static readonly TimeSpan AbandonedAfter = TimeSpan.FromDays(1);
+
+    /// <summary>This process's upload folder on a shared root, removed on dispose; null on a root of its own.</summary>
+    private readonly string? _ownTemp;
+
+    /// <summary>
+    /// Opens the registry under <paramref name="root"/>. Metadata comes from <paramref name="openMetadata"/>
+    /// (called once the root is owned), or from <c>registry.db</c> under the root when it is null.
+    /// </summary>
+    /// <param name="root">The folder of blobs (and of the SQLite metadata by default).</param>
+    /// <param name="openMetadata">Opens shared metadata (PostgreSQL); null for SQLite under the root.</param>
+    /// <param name="sharedRoot">
+    /// Whether other processes (replicas on the same shared metadata) may serve the same root at once. Without it the
+    /// root is this process's alone and <c>tmp/</c> is emptied at start; with it each process keeps its uploads in
+    /// <c>tmp/replica-ID/</c> and removes only folders there that no process has touched for a day.
+    /// </param>
+    /// <param name="objectStorage">Where blobs are written through to (S3); null keeps them in the root only. Disposed with the store.</param>
+    public RegistryStore(string root, Func<IRegistryMetadata>? openMetadata = null, bool sharedRoot = false, IObjectStorage? objectStorage = null)
     {
         Root = Path.GetFullPath(root);
-        _reposRoot = Path.Combine(Root, "repos");
-        Directory.CreateDirectory(_reposRoot);
-        // One server per root: the per-repository locks and the tmp/ cleanup below assume no other writer.
+        Directory.CreateDirectory(Root);
+        // registry.lock: exclusive for a root of one process (the tmp/ cleanup below assumes no other writer),
+        // shared between replicas; either kind keeps the other out.
         try
         {
-            _ownership = new FileStream(Path.Combine(Root, "registry.lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            _ownership = new FileStream(Path.Combine(Root, "registry.lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, sharedRoot ? FileShare.ReadWrite : FileShare.None);
         }
         catch (IOException ex)
         {
-            throw new IOException($"The registry in {Root} is already served by another process (registry.lock is held).", ex);
+            throw new IOException(sharedRoot
+                ? $"The registry in {Root} is served by a process that does not share it (registry.lock is held exclusively); replicas need shared metadata on every one of them."
+                : $"The registry in {Root} is already served by another process (registry.lock is held).", ex);
         }
         var temp = Path.Combine(Root, "tmp");
-        // Whatever is in tmp/ belongs to uploads or deletions that a previous process never finished.
-        if (Directory.Exists(temp)) Directory.Delete(temp, recursive: true);
-        Blobs = new BlobStore(Path.Combine(Root, "objects"), temp);
+        try
+        {
+            if (!sharedRoot)
+            {
+                // Whatever is in tmp/ belongs to uploads or deletions that a previous process never finished.
+                if (Directory.Exists(temp)) Directory.Delete(temp, recursive: true);
+            }
+            else
+            {
+                SweepAbandonedReplicaFolders(temp);
+                temp = Path.Combine(temp, "replica-" + Guid.NewGuid().ToString("N"));
+            }
+            Blobs = new BlobStore(Path.Combine(Root, "objects"), temp, objectStorage);
+            _objectStorage = objectStorage;
+            _metadata = openMetadata?.Invoke() ?? SqlRegistryMetadata.OpenSqlite(Path.Combine(Root, "registry.db"));
+        }
+        catch
+        {
+            _ownership.Dispose();
+            throw;
+        }
+        try
+        {
+            // A root written before metadata lived in a database: bring its repositories along.
+            LegacyFolderImport.ImportIfPresent(Root, _metadata);
+        }
+        catch
+        {
+            _metadata.Dispose();
+            _ownership.Dispose();
+            throw;
+        }
+        _ownTemp = sharedRoot ? temp : null;
+    }
+
+    private static void SweepAbandonedReplicaFolders(string temp)
+    {
+        if (!Directory.Exists(temp)) return;
+        foreach (var folder in Directory.EnumerateDirectories(temp, "replica-*"))
+        {
+            if (DateTime.UtcNow - Directory.GetLastWriteTimeUtc(folder) < AbandonedAfter) continue;
+            try
+            {
+                Directory.Delete(folder, recursive: true);
+            }
+            catch (IOException)
+            {
+                // Another replica sweeping the same folder at once; whoever finishes, it is gone.
+            }
+        }
     }
 
     public string Root { get; }
 
     public BlobStore Blobs { get; }
 
-    /// <summary>Releases the root for another server.</summary>
-    public void Dispose() => _ownership.Dispose();
+    /// <summary>Where the metadata lives, for messages.</summary>
+    public string MetadataDescription => _metadata.Description;
 
-    private string RepoFolder(RepoKey key) => Path.Combine(_reposRoot, key.Type.ApiSegment(), key.FolderName);
+    /// <summary>Closes the metadata and releases the root for another server.</summary>
+    public void Dispose()
+    {
+        _metadata.Dispose();
+        _objectStorage?.Dispose();
+        if (_ownTemp is not null && Directory.Exists(_ownTemp)) Directory.Delete(_ownTemp, recursive: true);
+        _ownership.Dispose();
+    }
 
-    private static string RefPath(string repoFolder, string refName) => Path.Combine(repoFolder, "refs", Uri.EscapeDataString(refName));
+    /// <summary>
+    /// The key of presigned blob URLs, made once and kept in the metadata, so a URL one replica signed is honoured
+    /// by every other (behind a load balancer the redirect and the download may reach different replicas) and
+    /// across restarts within its lifetime.
+    /// </summary>
+    public byte[] UrlSigningKey() =>
+        Convert.FromHexString(_metadata.GetOrAddSetting("url-signing-key", Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32))));
 
     /// <summary>The stored ref name of a tag.</summary>
     public static string TagRef(string tag) => "refs/tags/" + tag;
 
-    private static string CommitPath(string repoFolder, string id) => Path.Combine(repoFolder, "commits", id + ".json");
-
     private SemaphoreSlim LockOf(RepoKey key) => _locks.GetOrAdd($"{key.Type}/{key.Id}", _ => new SemaphoreSlim(1, 1));
 
-    public RepoMetadata? FindRepo(RepoKey key)
-    {
-        var path = Path.Combine(RepoFolder(key), "repo.json");
-        return File.Exists(path) ? JsonSerializer.Deserialize<RepoMetadata>(File.ReadAllBytes(path), s_json) : null;
-    }
+    public RepoMetadata? FindRepo(RepoKey key) => _metadata.FindRepo(key);
 
     public RepoMetadata GetRepo(RepoKey key) => FindRepo(key) ?? throw RegistryException.RepoNotFound(key.ToString());
 
-    public IEnumerable<(RepoKey Key, RepoMetadata Metadata)> ListRepos(RepoType type)
-    {
-        var folder = Path.Combine(_reposRoot, type.ApiSegment());
-        if (!Directory.Exists(folder)) yield break;
-        foreach (var repo in Directory.EnumerateDirectories(folder).Order(StringComparer.Ordinal))
-        {
-            var metadataPath = Path.Combine(repo, "repo.json");
-            if (!File.Exists(metadataPath)) continue;
-            var metadata = JsonSerializer.Deserialize<RepoMetadata>(File.ReadAllBytes(metadataPath), s_json)!;
-            yield return (new RepoKey(type, metadata.Id), metadata);
-        }
-    }
+    /// <summary>The repositories of <paramref name="type"/>, ordered as their folders were (<c>/</c> read as <c>--</c>, ordinal), so listings page stably.</summary>
+    public IEnumerable<(RepoKey Key, RepoMetadata Metadata)> ListRepos(RepoType type) =>
+        _metadata.ListRepos(type)
+            .Select(metadata => (Key: new RepoKey(type, metadata.Id), Metadata: metadata))
+            .OrderBy(repo => repo.Key.FolderName, StringComparer.Ordinal);
 
     /// <summary>
     /// Creates a repository with an initial commit holding a <c>.gitattributes</c> (as the Hub does) plus
-    /// <paramref name="initialFiles"/>. The folder is built aside and renamed into place, so a repository
-    /// either exists completely or not at all.
+    /// <paramref name="initialFiles"/>, in one metadata transaction, so a repository either exists completely or not at all.
     /// </summary>
     public async Task<RepoMetadata> CreateRepoAsync(RepoKey key, bool isPrivate, IReadOnlyList<(string Path, byte[] Content)> initialFiles, CancellationToken cancellationToken)
     {
@@ -101,9 +168,7 @@ internal sealed partial class RegistryStore : IDisposable
         await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            var folder = RepoFolder(key);
-            if (Directory.Exists(folder)) throw new RegistryException(409, null, $"You already created this {key.Type.Singular()} repo: {key.Id}");
-            var staging = Blobs.NewTempPath("repo");
+            if (_metadata.FindRepo(key) is not null) throw AlreadyCreated(key);
             var metadata = new RepoMetadata
             {
                 ObjectId = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12)),
@@ -119,11 +184,8 @@ internal sealed partial class RegistryStore : IDisposable
                 files[path] = new FileRecord(Blobs.PutGitBlob(content), content.Length, Lfs: false);
             }
             var commit = Seal(new CommitRecord { Parents = [], Title = "initial commit", Date = metadata.CreatedAt, Author = "system", Files = files });
-            AtomicFile.WriteAllBytes(Path.Combine(staging, "repo.json"), JsonSerializer.SerializeToUtf8Bytes(metadata, s_json), WriteDurability.FileAndFolderOnDisk);
-            AtomicFile.WriteAllBytes(CommitPath(staging, commit.Id), JsonSerializer.SerializeToUtf8Bytes(commit, s_json), WriteDurability.FileAndFolderOnDisk);
-            AtomicFile.WriteAllBytes(RefPath(staging, DefaultBranch), Encoding.ASCII.GetBytes(commit.Id), WriteDurability.FileAndFolderOnDisk);
-            Directory.CreateDirectory(Path.GetDirectoryName(folder)!);
-            Directory.Move(staging, folder);
+            // Another writer on the same metadata may have created it since the check above.
+            if (!_metadata.TryCreateRepo(key, metadata, commit, DefaultBranch)) throw AlreadyCreated(key);
             return metadata;
         }
         finally
@@ -132,18 +194,16 @@ internal sealed partial class RegistryStore : IDisposable
         }
     }
 
-    /// <summary>Deletes a repository: it is first renamed out of <c>repos/</c> (atomic), then removed. Blobs stay, as they may be shared.</summary>
+    private static RegistryException AlreadyCreated(RepoKey key) => new(409, null, $"You already created this {key.Type.Singular()} repo: {key.Id}");
+
+    /// <summary>Deletes a repository's metadata in one transaction. Blobs stay, as they may be shared.</summary>
     public async Task DeleteRepoAsync(RepoKey key, CancellationToken cancellationToken)
     {
         var gate = LockOf(key);
         await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            var folder = RepoFolder(key);
-            if (!File.Exists(Path.Combine(folder, "repo.json"))) throw RegistryException.RepoNotFound(key.ToString());
-            var trash = Blobs.NewTempPath("deleted");
-            Directory.Move(folder, trash);
-            Directory.Delete(trash, recursive: true);
+            if (!_metadata.DeleteRepo(key)) throw RegistryException.RepoNotFound(key.ToString());
         }
         finally
         {
@@ -155,24 +215,11 @@ internal sealed partial class RegistryStore : IDisposable
     public IReadOnlyDictionary<string, string> ReadRefs(RepoKey key)
     {
         GetRepo(key);
-        var refs = new SortedDictionary<string, string>(StringComparer.Ordinal);
-        var folder = Path.Combine(RepoFolder(key), "refs");
-        if (!Directory.Exists(folder)) return refs;
-        foreach (var file in Directory.EnumerateFiles(folder))
-        {
-            var name = Path.GetFileName(file);
-            if (name.StartsWith('.')) continue;
-            refs[Uri.UnescapeDataString(name)] = File.ReadAllText(file, Encoding.ASCII).Trim();
-        }
-        return refs;
+        return _metadata.ReadRefs(key);
     }
 
-    public CommitRecord ReadCommit(RepoKey key, string id)
-    {
-        var path = CommitPath(RepoFolder(key), id);
-        return JsonSerializer.Deserialize<CommitRecord>(File.ReadAllBytes(path), s_json)
-            ?? throw new InvalidDataException($"{path} is not a commit record.");
-    }
+    public CommitRecord ReadCommit(RepoKey key, string id) =>
+        _metadata.FindCommit(key, id) ?? throw new InvalidDataException($"{_metadata.Description}: commit {id} of {key} is named but not stored.");
 
     /// <summary>
     /// Resolves a branch (also <c>HEAD</c>, <c>refs/heads/x</c>), a tag (<c>v1</c> or <c>refs/tags/v1</c>; a branch
@@ -181,18 +228,16 @@ internal sealed partial class RegistryStore : IDisposable
     public ResolvedRevision Resolve(RepoKey key, string revision)
     {
         var repo = GetRepo(key);
-        var folder = RepoFolder(key);
         foreach (var name in RefCandidates(revision))
         {
-            if (IsValidRefName(name) && File.Exists(RefPath(folder, name)))
+            if (IsValidRefName(name) && _metadata.ReadRef(key, name) is { } id)
             {
-                var id = File.ReadAllText(RefPath(folder, name), Encoding.ASCII).Trim();
                 return new ResolvedRevision(repo, id, ReadCommit(key, id));
             }
         }
-        if (ContentHashes.IsSha1(revision) && File.Exists(CommitPath(folder, revision)))
+        if (ContentHashes.IsSha1(revision) && _metadata.FindCommit(key, revision) is { } commit)
         {
-            return new ResolvedRevision(repo, revision, ReadCommit(key, revision));
+            return new ResolvedRevision(repo, revision, commit);
         }
         throw RegistryException.RevisionNotFound(key.ToString(), revision);
     }
@@ -216,20 +261,19 @@ internal sealed partial class RegistryStore : IDisposable
 
     /// <summary>
     /// The commits reachable from <paramref name="commitId"/>, newest first (git log order by date; a merge
-    /// lists both sides). Bounded by the repository's own commit files, so a cycle cannot loop.
+    /// lists both sides). Bounded by the repository's own stored commits, so a cycle cannot loop.
     /// </summary>
     public IReadOnlyList<CommitRecord> History(RepoKey key, string commitId)
     {
         var seen = new HashSet<string>(StringComparer.Ordinal) { commitId };
-        var pending = new Queue<string>([commitId]);
+        var pending = new Queue<CommitRecord>([ReadCommit(key, commitId)]);
         var commits = new List<CommitRecord>();
-        while (pending.TryDequeue(out var id))
+        while (pending.TryDequeue(out var commit))
         {
-            var commit = ReadCommit(key, id);
             commits.Add(commit);
             foreach (var parent in commit.Parents)
             {
-                if (seen.Add(parent) && File.Exists(CommitPath(RepoFolder(key), parent))) pending.Enqueue(parent);
+                if (seen.Add(parent) && _metadata.FindCommit(key, parent) is { } stored) pending.Enqueue(stored);
             }
         }
         return commits.OrderByDescending(c => c.Date).ToList();
@@ -247,9 +291,10 @@ internal sealed partial class RegistryStore : IDisposable
         try
         {
             var start = Resolve(key, startingPoint ?? DefaultBranch);
-            var path = RefPath(RepoFolder(key), branch);
-            if (File.Exists(path)) throw new RegistryException(409, null, $"Reference refs/heads/{branch} already exists");
-            AtomicFile.WriteAllBytes(path, Encoding.ASCII.GetBytes(start.CommitId), WriteDurability.FileAndFolderOnDisk);
+            if (!_metadata.TryApply(key, new MetadataChange { Refs = [new RefUpdate(branch, Expected: null, start.CommitId)] }))
+            {
+                throw new RegistryException(409, null, $"Reference refs/heads/{branch} already exists");
+            }
         }
         finally
         {
@@ -265,13 +310,12 @@ internal sealed partial class RegistryStore : IDisposable
         {
             GetRepo(key);
             if (branch == DefaultBranch) throw RegistryException.BadRequest("The default branch cannot be deleted.");
-            var path = RefPath(RepoFolder(key), branch);
             // Tags and pull requests are refs/ names: they are not branches and have their own routes.
-            if (!IsValidRefName(branch) || branch.StartsWith("refs/", StringComparison.Ordinal) || !File.Exists(path))
+            var current = IsValidRefName(branch) && !branch.StartsWith("refs/", StringComparison.Ordinal) ? _metadata.ReadRef(key, branch) : null;
+            if (current is null || !_metadata.TryApply(key, new MetadataChange { Refs = [new RefUpdate(branch, current, Target: null)] }))
             {
                 throw RegistryException.RevisionNotFound(key.ToString(), branch);
             }
-            File.Delete(path);
         }
         finally
         {
@@ -304,9 +348,10 @@ internal sealed partial class RegistryStore : IDisposable
                 // Not a ref: a short commit id, as the Hub accepts for tags (7 hex digits from a commit URL).
                 target = ResolveCommitPrefix(key, revision);
             }
-            var path = RefPath(RepoFolder(key), TagRef(tag));
-            if (File.Exists(path)) throw new RegistryException(409, null, $"Tag reference {TagRef(tag)} already exists");
-            AtomicFile.WriteAllBytes(path, Encoding.ASCII.GetBytes(target.CommitId), WriteDurability.FileAndFolderOnDisk);
+            if (!_metadata.TryApply(key, new MetadataChange { Refs = [new RefUpdate(TagRef(tag), Expected: null, target.CommitId)] }))
+            {
+                throw new RegistryException(409, null, $"Tag reference {TagRef(tag)} already exists");
+            }
         }
         finally
         {
@@ -323,9 +368,11 @@ internal sealed partial class RegistryStore : IDisposable
         try
         {
             GetRepo(key);
-            var path = RefPath(RepoFolder(key), name);
-            if (!IsValidRefName(name) || !File.Exists(path)) throw RegistryException.RevisionNotFound(key.ToString(), tag);
-            File.Delete(path);
+            var current = IsValidRefName(name) ? _metadata.ReadRef(key, name) : null;
+            if (current is null || !_metadata.TryApply(key, new MetadataChange { Refs = [new RefUpdate(name, current, Target: null)] }))
+            {
+                throw RegistryException.RevisionNotFound(key.ToString(), tag);
+            }
         }
         finally
         {
@@ -336,7 +383,7 @@ internal sealed partial class RegistryStore : IDisposable
     /// <summary>
     /// Replaces the history of <paramref name="branch"/> by one root commit holding its current files
     /// (<c>super_squash_history</c>). Tags and pull requests are not branches (400); an unknown branch is a
-    /// RevisionNotFound. Older commits stay on disk for the refs that still name them.
+    /// RevisionNotFound. Older commits stay stored for the refs that still name them.
     /// </summary>
     public async Task<string> SuperSquashAsync(RepoKey key, string branch, string message, string author, CancellationToken cancellationToken)
     {
@@ -346,12 +393,11 @@ internal sealed partial class RegistryStore : IDisposable
         {
             GetRepo(key);
             if (branch.StartsWith("refs/heads/", StringComparison.Ordinal)) branch = branch["refs/heads/".Length..];
-            var folder = RepoFolder(key);
             if (branch.StartsWith("refs/", StringComparison.Ordinal) || ContentHashes.IsSha1(branch))
             {
                 throw RegistryException.BadRequest($"'{branch}' is not a branch; only a branch can be squashed.");
             }
-            if (!IsValidRefName(branch) || !File.Exists(RefPath(folder, branch))) throw RegistryException.RevisionNotFound(key.ToString(), branch);
+            if (!IsValidRefName(branch) || _metadata.ReadRef(key, branch) is null) throw RegistryException.RevisionNotFound(key.ToString(), branch);
             var head = Resolve(key, branch);
             var squashed = Seal(new CommitRecord
             {
@@ -361,8 +407,10 @@ internal sealed partial class RegistryStore : IDisposable
                 Author = author,
                 Files = new SortedDictionary<string, FileRecord>(head.Commit.Files.ToDictionary(f => f.Key, f => f.Value with { LastCommit = null }, StringComparer.Ordinal), StringComparer.Ordinal),
             }, head.Commit.Files.Keys.ToList());
-            AtomicFile.WriteAllBytes(CommitPath(folder, squashed.Id), JsonSerializer.SerializeToUtf8Bytes(squashed, s_json), WriteDurability.FileAndFolderOnDisk);
-            AtomicFile.WriteAllBytes(RefPath(folder, branch), Encoding.ASCII.GetBytes(squashed.Id), WriteDurability.FileAndFolderOnDisk);
+            if (!_metadata.TryApply(key, new MetadataChange { NewCommit = squashed, Refs = [new RefUpdate(branch, head.CommitId, squashed.Id)] }))
+            {
+                throw BranchMoved(branch);
+            }
             return squashed.Id;
         }
         finally
@@ -371,11 +419,16 @@ internal sealed partial class RegistryStore : IDisposable
         }
     }
 
+    /// <summary>412 with the Hub's own words for a stale <c>parent_commit</c>: another writer moved <paramref name="branch"/> first.</summary>
+    private static RegistryException BranchMoved(string branch) =>
+        new(412, null, $"The branch was updated since you opened this page. Please refresh and try again. (branch: {branch})");
+
     private static bool IsShortCommitId(string revision) => revision.Length is >= 5 and < 40 && revision.All(char.IsAsciiHexDigitLower);
 
     /// <summary>
-    /// Applies <paramref name="request"/> on top of <paramref name="branch"/> under the repository's lock.
-    /// A <see cref="CommitRequest.ParentCommit"/> that is not the branch head is refused with 412, as the Hub does.
+    /// Applies <paramref name="request"/> on top of <paramref name="branch"/>. A <see cref="CommitRequest.ParentCommit"/>
+    /// that is not the branch head is refused with 412, as the Hub does, also when another writer moves the head
+    /// between our read and our compare-and-set; without a parent the commit is rebuilt on the new head.
     /// With <paramref name="createPullRequest"/> the commit goes to a new <c>refs/pr/N</c> instead.
     /// </summary>
     public async Task<CommitOutcome> CommitAsync(RepoKey key, string branch, CommitRequest request, bool createPullRequest, CancellationToken cancellationToken)
@@ -384,78 +437,24 @@ internal sealed partial class RegistryStore : IDisposable
         await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            var folder = RepoFolder(key);
             GetRepo(key);
             if (branch == "HEAD") branch = DefaultBranch;
             if (branch.StartsWith("refs/heads/", StringComparison.Ordinal)) branch = branch["refs/heads/".Length..];
             // Commits go to branches and pull requests; a tag never moves.
             var committable = !branch.StartsWith("refs/", StringComparison.Ordinal) || branch.StartsWith("refs/pr/", StringComparison.Ordinal);
-            if (!committable || !IsValidRefName(branch) || !File.Exists(RefPath(folder, branch)))
+            if (!committable || !IsValidRefName(branch) || (createPullRequest && branch.StartsWith("refs/", StringComparison.Ordinal)))
             {
                 throw RegistryException.RevisionNotFound(key.ToString(), branch);
             }
-            if (createPullRequest && branch.StartsWith("refs/", StringComparison.Ordinal))
+            for (var attempt = 1; ; attempt++)
             {
-                throw RegistryException.RevisionNotFound(key.ToString(), branch);
-            }
-            var head = Resolve(key, branch);
-            var baseCommit = head;
-            if (request.ParentCommit is { Length: > 0 } parent)
-            {
-                if (createPullRequest)
+                if (TryCommit(key, branch, request, createPullRequest) is { } outcome) return outcome;
+                if (request.ParentCommit is { Length: > 0 } && !createPullRequest) throw BranchMoved(branch);
+                if (attempt == MaxCommitAttempts)
                 {
-                    baseCommit = ResolveCommitPrefix(key, parent);
-                }
-                else if (!head.CommitId.StartsWith(parent, StringComparison.OrdinalIgnoreCase) || parent.Length < 5)
-                {
-                    throw new RegistryException(412, null, "The branch was updated since you opened this page. Please refresh and try again.");
+                    throw new RegistryException(409, null, $"{branch} of {key} kept moving under {MaxCommitAttempts} attempts to commit; try again.");
                 }
             }
-
-            var files = new SortedDictionary<string, FileRecord>(baseCommit.Commit.Files, StringComparer.Ordinal);
-            var touched = new List<string>();
-            foreach (var change in request.Changes)
-            {
-                switch (change)
-                {
-                    case FileChange.Put put:
-                        files[put.Path] = put.File;
-                        touched.Add(put.Path);
-                        break;
-                    case FileChange.DeleteFile delete:
-                        if (!files.Remove(delete.Path)) throw new RegistryException(404, "EntryNotFound", $"A file with this name doesn't exist: {delete.Path}");
-                        break;
-                    case FileChange.DeleteFolder folderChange:
-                        var prefix = folderChange.Path.TrimEnd('/') + "/";
-                        var removed = files.Keys.Where(p => p.StartsWith(prefix, StringComparison.Ordinal)).ToList();
-                        if (removed.Count == 0) throw new RegistryException(404, "EntryNotFound", $"A folder with this name doesn't exist: {folderChange.Path}");
-                        foreach (var path in removed) files.Remove(path);
-                        break;
-                }
-            }
-            CheckNoFileFolderClash(files.Keys);
-
-            var commit = Seal(new CommitRecord
-            {
-                Parents = [baseCommit.CommitId],
-                Title = request.Summary,
-                Description = request.Description,
-                Date = DateTimeOffset.UtcNow,
-                Author = request.Author,
-                Files = files,
-            }, touched);
-            AtomicFile.WriteAllBytes(CommitPath(folder, commit.Id), JsonSerializer.SerializeToUtf8Bytes(commit, s_json), WriteDurability.FileAndFolderOnDisk);
-
-            if (createPullRequest)
-            {
-                // The pull request exists (discussion and ref) once its record is written; the ref comes last.
-                var pullRequest = OpenPullRequest(key, request.Summary, request.Description, request.Author, branch, baseCommit.CommitId, DiscussionStatus.Open, commit);
-                AtomicFile.WriteAllBytes(RefPath(folder, DiscussionRecord.PullRequestRef(pullRequest)), Encoding.ASCII.GetBytes(commit.Id), WriteDurability.FileAndFolderOnDisk);
-                return new CommitOutcome(commit.Id, pullRequest);
-            }
-            AtomicFile.WriteAllBytes(RefPath(folder, branch), Encoding.ASCII.GetBytes(commit.Id), WriteDurability.FileAndFolderOnDisk);
-            if (branch.StartsWith("refs/pr/", StringComparison.Ordinal)) RecordPullRequestCommit(key, branch, commit, request.Author);
-            return new CommitOutcome(commit.Id, null);
         }
         finally
         {
@@ -463,14 +462,83 @@ internal sealed partial class RegistryStore : IDisposable
         }
     }
 
+    /// <summary>One attempt of <see cref="CommitAsync"/>: null when another writer moved a ref it read.</summary>
+    private CommitOutcome? TryCommit(RepoKey key, string branch, CommitRequest request, bool createPullRequest)
+    {
+        if (_metadata.ReadRef(key, branch) is null) throw RegistryException.RevisionNotFound(key.ToString(), branch);
+        var head = Resolve(key, branch);
+        var baseCommit = head;
+        if (request.ParentCommit is { Length: > 0 } parent)
+        {
+            if (createPullRequest)
+            {
+                baseCommit = ResolveCommitPrefix(key, parent);
+            }
+            else if (!head.CommitId.StartsWith(parent, StringComparison.OrdinalIgnoreCase) || parent.Length < 5)
+            {
+                throw BranchMoved(branch);
+            }
+        }
+
+        var files = new SortedDictionary<string, FileRecord>(baseCommit.Commit.Files, StringComparer.Ordinal);
+        var touched = new List<string>();
+        foreach (var change in request.Changes)
+        {
+            switch (change)
+            {
+                case FileChange.Put put:
+                    files[put.Path] = put.File;
+                    touched.Add(put.Path);
+                    break;
+                case FileChange.DeleteFile delete:
+                    if (!files.Remove(delete.Path)) throw new RegistryException(404, "EntryNotFound", $"A file with this name doesn't exist: {delete.Path}");
+                    break;
+                case FileChange.DeleteFolder folderChange:
+                    var prefix = folderChange.Path.TrimEnd('/') + "/";
+                    var removed = files.Keys.Where(p => p.StartsWith(prefix, StringComparison.Ordinal)).ToList();
+                    if (removed.Count == 0) throw new RegistryException(404, "EntryNotFound", $"A folder with this name doesn't exist: {folderChange.Path}");
+                    foreach (var path in removed) files.Remove(path);
+                    break;
+            }
+        }
+        CheckNoFileFolderClash(files.Keys);
+
+        var commit = Seal(new CommitRecord
+        {
+            Parents = [baseCommit.CommitId],
+            Title = request.Summary,
+            Description = request.Description,
+            Date = DateTimeOffset.UtcNow,
+            Author = request.Author,
+            Files = files,
+        }, touched);
+
+        if (createPullRequest)
+        {
+            // The pull request (record and ref) appears with its commit, or not at all.
+            var pullRequest = NewPullRequest(key, request.Summary, request.Description, request.Author, branch, baseCommit.CommitId, DiscussionStatus.Open, commit);
+            var opened = _metadata.TryApply(key, new MetadataChange
+            {
+                NewCommit = commit,
+                Refs = [new RefUpdate(DiscussionRecord.PullRequestRef(pullRequest.Number), Expected: null, commit.Id)],
+                Discussions = [new DiscussionWrite(pullRequest, IsNew: true)],
+            });
+            return opened ? new CommitOutcome(commit.Id, pullRequest.Number) : null;
+        }
+        var recorded = branch.StartsWith("refs/pr/", StringComparison.Ordinal) ? PullRequestWithCommit(key, branch, commit, request.Author) : null;
+        var moved = _metadata.TryApply(key, new MetadataChange
+        {
+            NewCommit = commit,
+            Refs = [new RefUpdate(branch, head.CommitId, commit.Id)],
+            Discussions = recorded is null ? [] : [new DiscussionWrite(recorded, IsNew: false)],
+        });
+        return moved ? new CommitOutcome(commit.Id, null) : null;
+    }
+
     private ResolvedRevision ResolveCommitPrefix(RepoKey key, string prefix)
     {
-        var folder = Path.Combine(RepoFolder(key), "commits");
-        var matches = Directory.EnumerateFiles(folder, "*.json")
-            .Select(f => Path.GetFileNameWithoutExtension(f))
-            .Where(id => id.StartsWith(prefix, StringComparison.OrdinalIgnoreCase))
-            .ToList();
-        if (prefix.Length < 5 || matches.Count != 1) throw RegistryException.RevisionNotFound(key.ToString(), prefix);
+        var matches = prefix.Length >= 5 && prefix.All(char.IsAsciiHexDigit) ? _metadata.CommitIdsStartingWith(key, prefix.ToLowerInvariant(), limit: 2) : [];
+        if (matches.Count != 1) throw RegistryException.RevisionNotFound(key.ToString(), prefix);
         return Resolve(key, matches[0]);
     }
 
@@ -496,7 +564,7 @@ internal sealed partial class RegistryStore : IDisposable
         var unstamped = new SortedDictionary<string, FileRecord>(
             commit.Files.ToDictionary(f => f.Key, f => touched is null || touched.Contains(f.Key) ? f.Value with { LastCommit = null } : f.Value, StringComparer.Ordinal),
             StringComparer.Ordinal);
-        var id = ContentHashes.Sha1(JsonSerializer.SerializeToUtf8Bytes(commit with { Id = "", Files = unstamped }, s_json));
+        var id = ContentHashes.Sha1(System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(commit with { Id = "", Files = unstamped }));
         var stamped = new SortedDictionary<string, FileRecord>(
             unstamped.ToDictionary(f => f.Key, f => f.Value.LastCommit is null ? f.Value with { LastCommit = id } : f.Value, StringComparer.Ordinal),
             StringComparer.Ordinal);

@@ -6,7 +6,8 @@ namespace Adapters.Bench;
 /// <summary>
 /// Entry point. <c>dotnet run -c Release --project bench/Adapters.Bench -- --filter '*'</c> runs the
 /// BenchmarkDotNet suites; <c>-- ratio NAME</c> runs one side-by-side comparison (<c>-- ratio list</c> names them);
-/// <c>-- fuzz --cases N [--seed S]</c> runs the long parser fuzz (see <see cref="Fuzz.FuzzMode"/>).
+/// <c>-- fuzz --cases N [--seed S]</c> runs the long parser fuzz (see <see cref="Fuzz.FuzzMode"/>);
+/// <c>-- tokenizer-throughput</c> measures tokenizer.json encoding (see <see cref="Tokenization.TokenizerThroughput"/>).
 /// </summary>
 public static class Program
 {
@@ -49,6 +50,10 @@ public static class Program
         if (args is [Serve.ServeSoak.HostMode, .. var hostArgs])
         {
             return await Serve.ServeSoak.HostAsync(hostArgs).ConfigureAwait(false);
+        }
+        if (args is [Tokenization.TokenizerThroughput.Mode, .. var tokenizerArgs])
+        {
+            return Tokenization.TokenizerThroughput.Run(tokenizerArgs);
         }
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
         return 0;

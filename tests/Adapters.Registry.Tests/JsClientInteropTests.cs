@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using Adapters.Hub;
 using Adapters.Hub.Upload;
+using Adapters.Registry.Tests.Backends;
 using Adapters.Testing;
 
 namespace Adapters.Registry.Tests;
@@ -11,7 +12,7 @@ namespace Adapters.Registry.Tests;
 /// The official JS client (<c>@huggingface/hub</c> 2.17.x, installed by <c>npm ci</c> in tests/interop, which
 /// <c>.ci/run</c> does first) against <c>serve</c>: it pushes and our client pulls, our client pushes and it downloads.
 /// </summary>
-public sealed class JsClientInteropTests
+public abstract class JsClientInteropTests(RegistryBackend backend) : BackendSuite(backend)
 {
     private const string WriteToken = "hf_interop_writer";
 
@@ -45,7 +46,7 @@ public sealed class JsClientInteropTests
         Assert.StartsWith("2.17.", JsonDocument.Parse(await File.ReadAllTextAsync(package)).RootElement.GetProperty("version").GetString());
 
         // 8 MiB parts: the 12 MB file takes the multipart path, the small LFS file the basic one.
-        await using var host = await ServeTestHost.StartAsync(tokens: [$"write:{WriteToken}"], lfsChunkSize: 8L * 1024 * 1024);
+        await using var host = await StartHostAsync(tokens: [$"write:{WriteToken}"], lfsChunkSize: 8L * 1024 * 1024);
         var endpoint = host.Server.Endpoint.ToString().TrimEnd('/');
         var input = host.Scratch.CreateSubdirectory("js-input");
         var files = new Dictionary<string, byte[]>

@@ -202,8 +202,17 @@ public sealed class ServeHardeningTests
             await anonymous.GetAsync("/api/models/me/logged?secret=hf_query_value");
         }
 
-        string[] snapshot;
-        lock (lines) snapshot = [.. lines];
+        // The line is written once the handler returns, which can be just after the client has read the
+        // response; wait (bounded) for the last request's line before reading the log.
+        string[] snapshot = [];
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        do
+        {
+            lock (lines) snapshot = [.. lines];
+            if (snapshot.Any(l => l.StartsWith("GET /api/models/me/logged ", StringComparison.Ordinal))) break;
+            await Task.Delay(20);
+        }
+        while (DateTime.UtcNow < deadline);
         Assert.Contains(snapshot, l => l.StartsWith("POST /api/repos/create 200 ", StringComparison.Ordinal) && l.EndsWith(" ms", StringComparison.Ordinal));
         Assert.Contains(snapshot, l => l.StartsWith("POST /api/models/me/logged/commit/main 200 ", StringComparison.Ordinal));
         Assert.Contains(snapshot, l => l.StartsWith("GET /api/models/me/logged 200 ", StringComparison.Ordinal));

@@ -5,6 +5,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Adapters.Hub;
+using Adapters.Registry.Tests.Backends;
 
 namespace Adapters.Registry.Tests;
 
@@ -13,14 +14,14 @@ namespace Adapters.Registry.Tests;
 /// them (method, path, body, headers), and answered in the shapes its parsers read
 /// (see hf-hub-protocol-2026.md §1-§5 and §9).
 /// </summary>
-public sealed partial class ServePythonProtocolTests
+public abstract partial class ServePythonProtocolTests(RegistryBackend backend) : BackendSuite(backend)
 {
     private const string Writer = "hf_writer_token";
 
     [Fact]
     public async Task Create_repo_with_exist_ok_gets_a_409_whose_body_names_the_url_in_both_client_versions()
     {
-        await using var host = await ServeTestHost.StartAsync(tokens: [Writer]);
+        await using var host = await StartHostAsync(tokens: [Writer]);
         using var wire = new PythonWire(host.Server.Endpoint, Writer);
 
         // 1.x: visibility, organization split off the name.
@@ -45,7 +46,7 @@ public sealed partial class ServePythonProtocolTests
     [Fact]
     public async Task Upload_large_folder_requests_create_preupload_lfs_and_commit_and_the_files_come_back()
     {
-        await using var host = await ServeTestHost.StartAsync(tokens: [Writer]);
+        await using var host = await StartHostAsync(tokens: [Writer]);
         using var wire = new PythonWire(host.Server.Endpoint, Writer);
         // upload_large_folder starts with create_repo(exist_ok=True), twice when resumed: the 409 must carry the url.
         await PythonWire.JsonOf(await wire.PostJsonAsync("/api/repos/create", new { name = "large", organization = "me" }));
@@ -111,7 +112,7 @@ public sealed partial class ServePythonProtocolTests
     [Fact]
     public async Task Tags_are_created_listed_in_refs_resolvable_as_revisions_and_deleted()
     {
-        await using var host = await ServeTestHost.StartAsync(tokens: [Writer]);
+        await using var host = await StartHostAsync(tokens: [Writer]);
         using var wire = new PythonWire(host.Server.Endpoint, Writer);
         await PythonWire.JsonOf(await wire.PostJsonAsync("/api/repos/create", new { name = "tagged", organization = "me" }));
         var first = (await PythonWire.JsonOf(await wire.CommitAsync("me/tagged", "main", "First", [PythonWire.File("a.txt", "one")]))).GetProperty("commitOid").GetString()!;
@@ -161,7 +162,7 @@ public sealed partial class ServePythonProtocolTests
     [Fact]
     public async Task List_repo_commits_is_newest_first_and_paginated_with_an_absolute_link_python_follows()
     {
-        await using var host = await ServeTestHost.StartAsync(tokens: [Writer]);
+        await using var host = await StartHostAsync(tokens: [Writer]);
         using var wire = new PythonWire(host.Server.Endpoint, Writer);
         await PythonWire.JsonOf(await wire.PostJsonAsync("/api/repos/create", new { name = "history", organization = "me" }));
         var made = new List<string>();
@@ -211,7 +212,7 @@ public sealed partial class ServePythonProtocolTests
     [Fact]
     public async Task A_pull_request_is_created_commented_committed_to_and_merged_into_its_target_branch()
     {
-        await using var host = await ServeTestHost.StartAsync(tokens: [Writer, "read:hf_reader_token"]);
+        await using var host = await StartHostAsync(tokens: [Writer, "read:hf_reader_token"]);
         using var wire = new PythonWire(host.Server.Endpoint, Writer);
         await PythonWire.JsonOf(await wire.PostJsonAsync("/api/repos/create", new { name = "community", organization = "me" }));
         await PythonWire.JsonOf(await wire.CommitAsync("me/community", "main", "Base", [PythonWire.File("shared.txt", "base"), PythonWire.File("keep.txt", "keep")]));
@@ -286,7 +287,7 @@ public sealed partial class ServePythonProtocolTests
     [Fact]
     public async Task Discussions_list_by_page_type_and_status_and_create_pr_commits_open_numbered_pull_requests()
     {
-        await using var host = await ServeTestHost.StartAsync(tokens: [Writer]);
+        await using var host = await StartHostAsync(tokens: [Writer]);
         using var wire = new PythonWire(host.Server.Endpoint, Writer);
         await PythonWire.JsonOf(await wire.PostJsonAsync("/api/repos/create", new { name = "busy", organization = "me" }));
         for (var i = 0; i < 52; i++)
@@ -336,7 +337,7 @@ public sealed partial class ServePythonProtocolTests
     [Fact]
     public async Task Super_squash_history_leaves_one_commit_with_the_same_files_and_refuses_tags_and_unknown_branches()
     {
-        await using var host = await ServeTestHost.StartAsync(tokens: [Writer]);
+        await using var host = await StartHostAsync(tokens: [Writer]);
         using var wire = new PythonWire(host.Server.Endpoint, Writer);
         await PythonWire.JsonOf(await wire.PostJsonAsync("/api/repos/create", new { name = "squash", organization = "me" }));
         for (var i = 0; i < 3; i++) await PythonWire.JsonOf(await wire.CommitAsync("me/squash", "main", $"Commit {i}", [PythonWire.File($"f{i}.txt", $"{i}")]));
@@ -360,7 +361,7 @@ public sealed partial class ServePythonProtocolTests
     [Fact]
     public async Task A_pull_request_that_conflicts_with_its_target_is_refused_with_the_conflicting_files_and_nothing_moves()
     {
-        await using var host = await ServeTestHost.StartAsync();
+        await using var host = await StartHostAsync();
         using var wire = new PythonWire(host.Server.Endpoint);
         await PythonWire.JsonOf(await wire.PostJsonAsync("/api/repos/create", new { name = "clash", organization = "me" }));
         await PythonWire.JsonOf(await wire.CommitAsync("me/clash", "main", "Base", [PythonWire.File("a.txt", "base"), PythonWire.File("b.txt", "base")]));
@@ -383,7 +384,7 @@ public sealed partial class ServePythonProtocolTests
     [Fact]
     public async Task Every_error_python_maps_carries_its_X_Error_Code_including_anonymous_access_to_a_private_repo()
     {
-        await using var host = await ServeTestHost.StartAsync(tokens: [Writer]);
+        await using var host = await StartHostAsync(tokens: [Writer]);
         using var wire = new PythonWire(host.Server.Endpoint, Writer);
         using var anonymous = new PythonWire(host.Server.Endpoint);
         using var stranger = new PythonWire(host.Server.Endpoint, "hf_not_a_token");

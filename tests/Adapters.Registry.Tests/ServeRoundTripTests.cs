@@ -1,12 +1,13 @@
 using System.Security.Cryptography;
 using Adapters.Hub;
 using Adapters.Hub.Upload;
+using Adapters.Registry.Tests.Backends;
 using Adapters.Testing;
 
 namespace Adapters.Registry.Tests;
 
 /// <summary>Our Hub client against <c>adapters-hub serve</c>: push, pull into a fresh cache, and the metadata routes.</summary>
-public sealed class ServeRoundTripTests
+public abstract class ServeRoundTripTests(RegistryBackend backend) : BackendSuite(backend)
 {
     private static string PythonAdapter() => TestPaths.Fixture("python-written", "AnHu2410__MD_crosslingual", "adapter");
 
@@ -14,7 +15,7 @@ public sealed class ServeRoundTripTests
     public async Task A_pushed_python_adapter_folder_is_pulled_back_byte_for_byte_into_a_fresh_cache()
     {
         // 1 MiB parts: both weight files take the multipart path, the small LFS file below the basic one.
-        await using var host = await ServeTestHost.StartAsync(lfsChunkSize: 1024 * 1024);
+        await using var host = await StartHostAsync(lfsChunkSize: 1024 * 1024);
         var source = PythonAdapter();
         var pusher = host.Client();
 
@@ -49,7 +50,7 @@ public sealed class ServeRoundTripTests
     [Fact]
     public async Task Model_info_tree_refs_and_search_describe_what_was_committed()
     {
-        await using var host = await ServeTestHost.StartAsync(pageSize: 2);
+        await using var host = await StartHostAsync(pageSize: 2);
         var client = host.Client("hf_any");
         await client.Repositories.CreateRepoAsync("org/meta");
         var weights = RandomNumberGenerator.GetBytes(4096);
@@ -107,7 +108,7 @@ public sealed class ServeRoundTripTests
     [Fact]
     public async Task Dataset_repositories_live_under_the_datasets_prefix()
     {
-        await using var host = await ServeTestHost.StartAsync();
+        await using var host = await StartHostAsync();
         var client = host.Client();
         await client.Repositories.CreateRepoAsync("org/data", Hub.RepoType.Dataset);
         var rows = "a,b\n1,2\n"u8.ToArray();

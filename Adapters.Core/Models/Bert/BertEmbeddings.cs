@@ -50,23 +50,36 @@ internal sealed class BertEmbeddings : nn.Module
 
     public IEnumerable<Embedding> Embeddings => new[] { _word, _position, _tokenType }.OfType<Embedding>();
 
-    public Tensor Forward(Tensor inputIds, Tensor? tokenTypeIds)
+    /// <summary>
+    /// Embeds <paramref name="inputIds"/>. With a PEFT prompt (<paramref name="peft"/>) the prompt joins the word
+    /// embeddings in front and positions count it (transformers' <c>inputs_embeds</c> path); with a PEFT prefix the
+    /// positions start after it (transformers' <c>past_key_values_length</c>).
+    /// </summary>
+    public Tensor Forward(Tensor inputIds, Tensor? tokenTypeIds, Peft.PromptLearning.PeftVirtualTokens? peft = null)
     {
-        var seqLength = inputIds.shape[1];
+        var words = _word.call(inputIds);
+        if (peft?.Prompt is not null) words = peft.Prepend(words);
+        var seqLength = words.shape[1];
+        var offset = peft?.PositionOffset ?? 0;
         Tensor positions;
-        if (_robertaPositions)
+        if (_robertaPositions && peft?.Prompt is not null)
+        {
+            // create_position_ids_from_inputs_embeds: sequential after the padding index, padding unknown.
+            positions = arange(_paddingIdx + 1, _paddingIdx + 1 + seqLength, ScalarType.Int64, inputIds.device).unsqueeze(0);
+        }
+        else if (_robertaPositions)
         {
             var mask = inputIds.ne(_paddingIdx).to(ScalarType.Int64);
-            positions = cumsum(mask, 1) * mask + _paddingIdx;
+            positions = (cumsum(mask, 1) + offset) * mask + _paddingIdx;
         }
         else
         {
-            positions = arange(seqLength, ScalarType.Int64, inputIds.device).unsqueeze(0);
+            positions = arange(offset, offset + seqLength, ScalarType.Int64, inputIds.device).unsqueeze(0);
         }
-        var embeddings = _word.call(inputIds) + _position.call(positions);
+        var embeddings = words + _position.call(positions);
         if (_tokenType is not null)
         {
-            var types = tokenTypeIds ?? zeros_like(inputIds);
+            var types = tokenTypeIds ?? zeros([words.shape[0], seqLength], ScalarType.Int64, inputIds.device);
             embeddings = embeddings + _tokenType.call(types);
         }
         embeddings = _norm.call(embeddings);

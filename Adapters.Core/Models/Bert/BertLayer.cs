@@ -76,13 +76,22 @@ internal sealed class BertLayer : nn.Module
     public AdapterLayerInterface Describe() =>
         new(Index, Query, Key, Value, Intermediate, Output, AttentionAdapters, OutputAdapters) { Prefix = Prefix, Reft = Reft };
 
-    public Tensor Forward(Tensor hidden, Tensor? extendedMask)
+    /// <summary>
+    /// Runs the layer; <paramref name="peftPrefix"/> (PEFT prefix tuning) puts its keys and values in front of this
+    /// layer's own, as transformers does with <c>past_key_value</c> (the mask already has its columns).
+    /// </summary>
+    public Tensor Forward(Tensor hidden, Tensor? extendedMask, Generation.IAttentionPrefix? peftPrefix = null)
     {
         var length = hidden.shape[1];
         // Rows come from each projection: a Parallel setup may have replicated the batch inside a LoRA layer.
         Tensor Split(Tensor x) => x.view(x.shape[0], length, _heads, _headSize).transpose(1, 2);
 
         var (q, k, v) = Composition.ParallelBatch.MatchAll(Split(Query.call(hidden)), Split(Key.call(hidden)), Split(Value.call(hidden)));
+        if (peftPrefix?.ForLayer(Index, k.shape[0]) is var (peftKey, peftValue))
+        {
+            k = cat([peftKey.to(k.dtype), k], 2);
+            v = cat([peftValue.to(v.dtype), v], 2);
+        }
         var rowsMask = extendedMask is null ? null : Composition.ParallelBatch.Match(q, extendedMask);
         // Prefix tuning prepends its keys/values and widens the additive mask with attended (0) positions; under a
         // Parallel setup it may replicate the batch itself, so the queries follow the keys' rows.

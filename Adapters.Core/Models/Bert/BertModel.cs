@@ -85,6 +85,9 @@ public class BertModel : AdapterModel, ITextEncoder
     protected override bool SupportsPromptTuning => true;
 
     /// <inheritdoc />
+    protected internal override bool SupportsPeftPromptLearning => true;
+
+    /// <inheritdoc />
     public EncoderOutput Encode(Tensor inputIds, Tensor? attentionMask = null, Tensor? tokenTypeIds = null) =>
         Forward(inputIds, attentionMask, tokenTypeIds);
 
@@ -93,7 +96,11 @@ public class BertModel : AdapterModel, ITextEncoder
     {
         ArgumentNullException.ThrowIfNull(inputIds);
         using var adapterForward = BeginAdapterForward(attentionMask);
-        var hidden = ApplyInvertibleAdapter(_embeddings.Forward(inputIds, tokenTypeIds));
+        // PEFT prompt learning works outside the model: prompts join the word embeddings, a prefix takes the first
+        // positions, the mask gets their columns, and token types are dropped (PEFT passes none).
+        var peft = ActivePeftVirtualTokens(inputIds.shape[0], _embeddings.WordEmbeddings.dtype);
+        var hidden = ApplyInvertibleAdapter(_embeddings.Forward(inputIds, peft is null ? tokenTypeIds : null, peft));
+        attentionMask = peft?.ExtendMask(attentionMask) ?? attentionMask;
         (hidden, attentionMask) = ApplyPromptTuning(hidden, attentionMask);
         Tensor? extended = null;
         if (attentionMask is not null)
@@ -102,7 +109,7 @@ public class BertModel : AdapterModel, ITextEncoder
             var mask = attentionMask.to(hidden.dtype).unsqueeze(1).unsqueeze(2);
             extended = (1.0 - mask) * Generation.AttentionMasks.MinValue(hidden.dtype);
         }
-        foreach (var layer in _layers) hidden = layer.Forward(hidden, extended);
+        foreach (var layer in _layers) hidden = layer.Forward(hidden, extended, peft?.Prefix);
         Tensor? pooled = null;
         if (_pooler is not null)
         {

@@ -78,6 +78,9 @@ public sealed class Gpt2Model : AdapterModel, IHeadBackbone, IDecoderStack
     protected override bool SupportsPromptTuning => true;
 
     /// <inheritdoc />
+    protected internal override bool SupportsPeftPromptLearning => true;
+
+    /// <inheritdoc />
     protected override Tensor? PromptWordEmbeddings => _tokens.weight;
 
     /// <inheritdoc />
@@ -125,7 +128,10 @@ public sealed class Gpt2Model : AdapterModel, IHeadBackbone, IDecoderStack
         using var adapterForward = BeginAdapterForward(attentionMask);
         var embeds = inputsEmbeds ?? _tokens.call(inputIds ?? throw new ArgumentException("Give inputIds or inputsEmbeds."));
         // The prompt joins the token embeddings, so its positions get learned position embeddings like tokens.
+        var peft = ActivePeftVirtualTokens(embeds.shape[0], embeds.dtype);
+        var prefix = AttentionPrefix ?? peft?.Prefix;
         (embeds, attentionMask, positionIds) = ApplyDecoderPromptTuning(embeds, cache, attentionMask, positionIds);
+        (embeds, attentionMask, positionIds) = ApplyPeftVirtualTokens(peft, embeds, cache, attentionMask, positionIds);
         (embeds, attentionMask, positionIds) = ReplicateForParallel(embeds, attentionMask, positionIds);
         var batch = embeds.shape[0];
         var length = embeds.shape[1];
@@ -137,8 +143,8 @@ public sealed class Gpt2Model : AdapterModel, IHeadBackbone, IDecoderStack
         hidden = nn.functional.dropout(hidden, Config.EmbdPdrop, training);
         // Python applies the invertible adapter on the output of GPT-2's embedding dropout.
         hidden = ApplyInvertibleAdapter(hidden);
-        var mask = AttentionMasks.Causal(length, past, attentionMask, null, AttentionPrefix?.Length ?? 0, hidden.dtype, hidden.device);
-        var step = new DecoderStep(cache, AttentionPrefix, _ => mask);
+        var mask = AttentionMasks.Causal(length, past, attentionMask, null, prefix?.Length ?? 0, hidden.dtype, hidden.device);
+        var step = new DecoderStep(cache, prefix, _ => mask);
         foreach (var block in _blocks) hidden = block.Forward(hidden, step);
         return new DecoderStackOutput(_finalNorm.call(hidden).MoveToOuterDisposeScope(), adapterForward.Outputs);
     }

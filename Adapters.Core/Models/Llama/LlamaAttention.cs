@@ -79,6 +79,10 @@ internal sealed class LlamaAttention : nn.Module
         var probs = scores.to(ScalarType.Float32).softmax(-1).to(q.dtype);
         if (_dropout > 0) probs = nn.functional.dropout(probs, _dropout, training);
         var context = matmul(probs, v).transpose(1, 2).reshape(batch, length, _heads * _headDim);
-        return _output.call(context);
+        var output = _output.call(context);
+        // Llama-Adapter (PEFT's AdaptedAttention) adds its gated prompt attention, projected by o_proj on its own.
+        if (step.AdaptionPrompt?.ForLayer(Index) is { } adaption)
+            output = output + _output.call(adaption.Attend(q, Key.call, Value.call, _heads, _kvHeads, _headDim));
+        return output;
     }
 }

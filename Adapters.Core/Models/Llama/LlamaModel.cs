@@ -77,6 +77,9 @@ public sealed class LlamaModel : AdapterModel, IHeadBackbone, IDecoderStack
     protected override bool SupportsPromptTuning => true;
 
     /// <inheritdoc />
+    protected internal override bool SupportsPeftPromptLearning => true;
+
+    /// <inheritdoc />
     protected override Tensor? PromptWordEmbeddings => _embeddings.weight;
 
     /// <inheritdoc />
@@ -124,7 +127,10 @@ public sealed class LlamaModel : AdapterModel, IHeadBackbone, IDecoderStack
         using var scope = NewDisposeScope();
         using var adapterForward = BeginAdapterForward(attentionMask);
         var hidden = inputsEmbeds ?? _embeddings.call(inputIds ?? throw new ArgumentException("Give inputIds or inputsEmbeds."));
+        var peft = ActivePeftVirtualTokens(hidden.shape[0], hidden.dtype);
+        var prefix = AttentionPrefix ?? peft?.Prefix;
         (hidden, attentionMask, positionIds) = ApplyDecoderPromptTuning(hidden, cache, attentionMask, positionIds);
+        (hidden, attentionMask, positionIds) = ApplyPeftVirtualTokens(peft, hidden, cache, attentionMask, positionIds);
         (hidden, attentionMask, positionIds) = ReplicateForParallel(hidden, attentionMask, positionIds);
         hidden = ApplyInvertibleAdapter(hidden);
         var batch = hidden.shape[0];
@@ -132,7 +138,7 @@ public sealed class LlamaModel : AdapterModel, IHeadBackbone, IDecoderStack
         var past = cache?.Length ?? 0;
         positionIds ??= arange(past, past + length, ScalarType.Int64, hidden.device).unsqueeze(0).expand(batch, length);
         var (cos, sin) = _rotary.Compute(positionIds, hidden.dtype);
-        var prefixLength = AttentionPrefix?.Length ?? 0;
+        var prefixLength = prefix?.Length ?? 0;
         // One mask per distinct window, built here so that it lives as long as this forward's scope.
         var masks = new Dictionary<int, Tensor?>();
         for (var i = 0; i < _layers.Length; i++)
@@ -142,7 +148,7 @@ public sealed class LlamaModel : AdapterModel, IHeadBackbone, IDecoderStack
                 masks[window] = AttentionMasks.Causal(length, past, attentionMask, window < 0 ? null : window, prefixLength, hidden.dtype, hidden.device);
         }
         Tensor? MaskFor(int layer) => masks[Config.SlidingWindowFor(layer) ?? -1];
-        var step = new DecoderStep(cache, AttentionPrefix, MaskFor, cos, sin);
+        var step = new DecoderStep(cache, prefix, MaskFor, cos, sin) { AdaptionPrompt = ActiveAdaptionPrompt() };
         foreach (var layer in _layers) hidden = layer.Forward(hidden, step);
         return new DecoderStackOutput(_norm.call(hidden).MoveToOuterDisposeScope(), adapterForward.Outputs);
     }

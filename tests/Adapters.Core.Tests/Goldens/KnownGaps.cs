@@ -21,28 +21,11 @@ internal static class KnownGaps
 {
     private const string PromptTuningOnDecoders = "adapters 1.1.0 adds no prompt-tuning parameters to GPT-2/Llama; this port implements it there";
 
-    private const string PeftTypeNotMapped = "this PEFT method has no adapters equivalent here; only LORA and IA3 are imported";
-
-
-
-
-
-
     /// <summary>Case id (as in MANIFEST.json: group/model/case) → kind and reason.</summary>
     public static IReadOnlyDictionary<string, (GapKind Kind, string Reason)> Table { get; } = new Dictionary<string, (GapKind, string)>(StringComparer.Ordinal)
     {
         ["adapters/gpt2/prompt_tuning"] = (GapKind.Accepted, PromptTuningOnDecoders),
         ["adapters/llama/prompt_tuning"] = (GapKind.Accepted, PromptTuningOnDecoders),
         ["adapters/llama_gqa/prompt_tuning"] = (GapKind.Accepted, PromptTuningOnDecoders),
-        ["peft/bert/prompt_tuning"] = (GapKind.Refused, PeftTypeNotMapped),
-        ["peft/bert/prefix_tuning"] = (GapKind.Refused, PeftTypeNotMapped),
-        ["peft/bert/prefix_tuning_projection"] = (GapKind.Refused, PeftTypeNotMapped),
-        ["peft/gpt2/prompt_tuning"] = (GapKind.Refused, PeftTypeNotMapped),
-        ["peft/gpt2/prefix_tuning"] = (GapKind.Refused, PeftTypeNotMapped),
-        ["peft/gpt2/prefix_tuning_projection"] = (GapKind.Refused, PeftTypeNotMapped),
-        ["peft/llama/prompt_tuning"] = (GapKind.Refused, PeftTypeNotMapped),
-        ["peft/llama/prefix_tuning"] = (GapKind.Refused, PeftTypeNotMapped),
-        ["peft/llama/prefix_tuning_projection"] = (GapKind.Refused, PeftTypeNotMapped),
-        ["peft/llama/adaption_prompt"] = (GapKind.Refused, PeftTypeNotMapped),
     };
 }

@@ -117,4 +117,34 @@ public sealed class ServeCommandTests : IDisposable
         Assert.DoesNotContain("hf_secret_value", error.ToString());
         Assert.Single(error.ToString().Trim().Split('\n'));
     }
+
+    [Fact]
+    public async Task Serve_with_an_unreachable_postgres_fails_naming_the_database_and_never_the_password()
+    {
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        int closedPort;
+        using (var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0))
+        {
+            probe.Start();
+            closedPort = ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
+        }
+        var exitCode = await CliApplication.RunAsync(
+            ["serve", "--root", _scratch.FullName, "--port", "0", "--postgres", $"Host=127.0.0.1;Port={closedPort};Database=team_registry;Username=registry;Password=pg_secret_value;Timeout=3"],
+            output, error, CancellationToken.None);
+        Assert.NotEqual(0, exitCode);
+        Assert.Contains($"PostgreSQL 127.0.0.1:{closedPort}/team_registry", error.ToString());
+        Assert.DoesNotContain("pg_secret_value", error.ToString() + output.ToString());
+    }
+
+    [Fact]
+    public async Task Serve_refuses_an_s3_endpoint_without_a_bucket_before_starting()
+    {
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        var exitCode = await CliApplication.RunAsync(["serve", "--root", _scratch.FullName, "--port", "0", "--s3-endpoint", "http://127.0.0.1:9/"], output, error, CancellationToken.None);
+        Assert.Equal(ExitCodes.Usage, exitCode);
+        Assert.Contains("--s3-endpoint and --s3-bucket go together", error.ToString());
+        Assert.DoesNotContain("Serving the registry", output.ToString());
+    }
 }

@@ -1,0 +1,28 @@
+namespace Adapters.Registry.Tests.Backends;
+
+// The client suites (our client, the official JS client, Python's wire protocol) on each metadata backend.
+// xunit discovers the inherited tests once per class below; PostgreSQL classes share one cluster.
+
+public sealed class ServeRoundTripTestsOnSqlite() : ServeRoundTripTests(RegistryBackend.Sqlite);
+
+[Collection(PostgresCollection.Name)]
+public sealed class ServeRoundTripTestsOnPostgres(PostgresCluster cluster) : ServeRoundTripTests(RegistryBackend.Postgres(cluster));
+
+[Collection(PostgresCollection.Name)]
+public sealed class ServeRoundTripTestsOnPostgresAndS3(PostgresCluster cluster, S3Server s3) : ServeRoundTripTests(RegistryBackend.PostgresAndS3(cluster, s3));
+
+public sealed class JsClientInteropTestsOnSqlite() : JsClientInteropTests(RegistryBackend.Sqlite);
+
+[Collection(PostgresCollection.Name)]
+public sealed class JsClientInteropTestsOnPostgres(PostgresCluster cluster) : JsClientInteropTests(RegistryBackend.Postgres(cluster));
+
+[Collection(PostgresCollection.Name)]
+public sealed class JsClientInteropTestsOnPostgresAndS3(PostgresCluster cluster, S3Server s3) : JsClientInteropTests(RegistryBackend.PostgresAndS3(cluster, s3));
+
+public sealed class ServePythonProtocolTestsOnSqlite() : ServePythonProtocolTests(RegistryBackend.Sqlite);
+
+[Collection(PostgresCollection.Name)]
+public sealed class ServePythonProtocolTestsOnPostgres(PostgresCluster cluster) : ServePythonProtocolTests(RegistryBackend.Postgres(cluster));
+
+[Collection(PostgresCollection.Name)]
+public sealed class ServePythonProtocolTestsOnPostgresAndS3(PostgresCluster cluster, S3Server s3) : ServePythonProtocolTests(RegistryBackend.PostgresAndS3(cluster, s3));
