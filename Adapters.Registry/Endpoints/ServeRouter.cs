@@ -94,6 +94,9 @@ internal static class ServeRouter
         var method = context.Request.Method;
         bool Is(params string[] methods) => methods.Any(m => string.Equals(m, method, StringComparison.OrdinalIgnoreCase));
 
+        // The web page (/ and /-/...): paths no Hub route and no repository id can take.
+        if (Web.WebEndpoints.Handles(method, s)) return Web.WebEndpoints.ServeAsync(context, services, s);
+
         // The URLs this registry signs and hands out itself (LFS downloads and uploads): not Hub routes.
         if (s.Length == 2 && s[0] == "lfs-blobs" && Is("GET", "HEAD")) return FileEndpoints.BlobAsync(context, services, s[1]);
         if (s.Length == 2 && s[0] == "lfs-uploads" && Is("PUT")) return LfsEndpoints.PutObjectAsync(context, services, s[1]);
