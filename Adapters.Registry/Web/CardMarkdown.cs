@@ -32,7 +32,11 @@ internal static class CardMarkdown
 
     private static readonly string[] s_imageSchemes = ["http", "https"];
 
-    public static string ToSafeHtml(string markdown)
+    /// <summary>
+    /// Renders <paramref name="markdown"/>. A relative link or image (<c>adapter_config.json</c>, <c>img/plot.png</c>)
+    /// means a file of the repository, as on the Hub: <paramref name="fileUrl"/> maps it to that file's URL.
+    /// </summary>
+    public static string ToSafeHtml(string markdown, Func<string, string>? fileUrl = null)
     {
         ArgumentNullException.ThrowIfNull(markdown);
         var cut = markdown.Length > MaxRenderedChars;
@@ -42,7 +46,8 @@ internal static class CardMarkdown
         {
             var url = link.GetDynamicUrl?.Invoke() ?? link.Url;
             link.GetDynamicUrl = null;
-            link.Url = IsSafe(url, link.IsImage ? s_imageSchemes : s_linkSchemes) ? url : NeutralUrl;
+            link.Url = !IsSafe(url, link.IsImage ? s_imageSchemes : s_linkSchemes) ? NeutralUrl
+                : fileUrl is not null && IsRepositoryPath(url) ? fileUrl(url!) : url;
         }
         foreach (var autolink in document.Descendants<AutolinkInline>())
         {
@@ -57,6 +62,10 @@ internal static class CardMarkdown
         var html = writer.ToString();
         return cut ? html + $"<p><em>The card is longer than {MaxRenderedChars} characters; the rest is not shown.</em></p>" : html;
     }
+
+    /// <summary>A relative path without scheme, host or query (<c>#anchor</c>, <c>/absolute</c> and <c>//host</c> are left alone).</summary>
+    private static bool IsRepositoryPath(string? url) =>
+        !string.IsNullOrEmpty(url) && url[0] is not ('#' or '/' or '?') && url.IndexOfAny([':', '?', '#', '\\']) < 0 && !url.Split('/').Contains("..");
 
     /// <summary>
     /// True for a relative reference (no scheme) or one of <paramref name="schemes"/>. The scheme is read the

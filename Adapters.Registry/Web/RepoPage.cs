@@ -33,7 +33,12 @@ internal static class RepoPage
         body.Append("revision <code>").Append(Html.Text(revision)).Append("</code> at commit <code class=\"hash\">").Append(Html.Text(commit.Id)).Append("</code></p>");
 
         body.Append("<h2>Model card</h2><div class=\"card\" id=\"card\">");
-        if (facts.CardBody is { } card) body.Append(CardMarkdown.ToSafeHtml(card));
+        if (facts.CardBody is { } card)
+        {
+            // The Hub's file URL at the commit shown, so a card's relative links and images cannot drift with the branch.
+            var filePrefix = "/" + key.Type.UrlPrefix() + key.Id + "/resolve/" + commit.Id + "/";
+            body.Append(CardMarkdown.ToSafeHtml(card, path => filePrefix + string.Join('/', path.Split('/').Select(segment => Html.Url(Uri.UnescapeDataString(segment))))));
+        }
         else body.Append("<p class=\"muted\">").Append(Html.Text(facts.CardProblem ?? "This revision has no README.md.")).Append("</p>");
         body.Append("</div>");
 

@@ -41,6 +41,22 @@ public sealed class CardMarkdownTests
     }
 
     [Fact]
+    public void Relative_links_and_images_become_repository_file_urls_and_the_rest_stay()
+    {
+        var html = CardMarkdown.ToSafeHtml(
+            "[config](adapter_config.json) ![plot](img/plot.png) [up](../secret) [anchor](#usage) [site](/other) [web](https://adapterhub.ml/) [bad](javascript:alert(1))",
+            path => "/me/repo/resolve/main/" + path);
+
+        Assert.Contains("<a href=\"/me/repo/resolve/main/adapter_config.json\">config</a>", html, StringComparison.Ordinal);
+        Assert.Contains("<img src=\"/me/repo/resolve/main/img/plot.png\" alt=\"plot\" />", html, StringComparison.Ordinal);
+        Assert.Contains("<a href=\"../secret\">up</a>", html, StringComparison.Ordinal);
+        Assert.Contains("<a href=\"#usage\">anchor</a>", html, StringComparison.Ordinal);
+        Assert.Contains("<a href=\"/other\">site</a>", html, StringComparison.Ordinal);
+        Assert.Contains("<a href=\"https://adapterhub.ml/\">web</a>", html, StringComparison.Ordinal);
+        Assert.Contains("<a href=\"#\">bad</a>", html, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_card_too_long_to_render_is_cut_with_a_note()
     {
         var html = CardMarkdown.ToSafeHtml(new string('a', CardMarkdown.MaxRenderedChars + 10));

@@ -151,7 +151,7 @@ public sealed class LegacyCatalogRegistry : IAsyncLifetime
 
             # Token tagging LoRA
 
-            A **LoRA** adapter for tiny BERT, written by Python `adapters` 1.1.0.
+            A **LoRA** adapter for tiny BERT, written by Python `adapters` 1.1.0. See [its config](adapter_config.json).
             """;
         await client.Commits.CreateCommitAsync(LoraRepo,
             [.. Directory.GetFiles(LoraFolder).Order(StringComparer.Ordinal).Select(f => CommitOperation.AddBytes(Path.GetFileName(f), File.ReadAllBytes(f)))],

@@ -107,6 +107,11 @@ public sealed partial class WebPageTests(LegacyCatalogRegistry registry)
         Assert.Matches(@"<td>tag</td><td><a href=""/-/models/team/bert-tagging-lora\?revision=v1"">v1</a></td>", html);
         Assert.Contains("<h1>Token tagging LoRA</h1>", html, StringComparison.Ordinal);
         Assert.Contains("<strong>LoRA</strong>", html, StringComparison.Ordinal);
+        // A relative link in the card is the repository's file at the commit shown, served by the Hub route.
+        var configLink = Regex.Match(html, @"<a href=""(?<href>/team/bert-tagging-lora/resolve/[0-9a-f]{40}/adapter_config\.json)"">its config</a>");
+        Assert.True(configLink.Success, "relative card link not resolved to the file");
+        using var http = registry.Browser();
+        Assert.Equal(await File.ReadAllBytesAsync(Path.Combine(LegacyCatalogRegistry.LoraFolder, "adapter_config.json")), await http.GetByteArrayAsync(configLink.Groups["href"].Value));
 
         var peft = WebUtility.HtmlDecode(await GetAsync("/-/models/" + LegacyCatalogRegistry.PeftRepo));
         Assert.Matches(@"<tr><td>adapter_model\.safetensors</td><td>8</td><td>2,048</td><td>F32: 2,048</td></tr>", peft);
