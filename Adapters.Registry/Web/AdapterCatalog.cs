@@ -5,19 +5,17 @@ using Microsoft.AspNetCore.Http;
 
 namespace Adapters.Registry.Web;
 
-/// <summary>One repository as the search page lists it: its id, head commit and facts.</summary>
-internal sealed record CatalogEntry(RepoKey Key, RepoMetadata Metadata, CommitRecord Head, AdapterFacts Facts);
-
 /// <summary>
 /// The model repositories a caller may read, with the facts of their <c>main</c> head. Facts depend only on
-/// the commit (its id hashes the manifest, whose blobs are content-addressed), so they are cached by commit id;
+/// the commit (its id hashes the manifest, whose blobs are content-addressed), so they are cached by commit id
+/// (with the commit's date, all the search page needs besides);
 /// the cache is bounded and simply emptied when full.
 /// </summary>
 internal static class AdapterCatalog
 {
     private const int MaxCachedCommits = 20_000;
 
-    private static readonly ConcurrentDictionary<string, AdapterFacts> s_facts = new(StringComparer.Ordinal);
+    private static readonly ConcurrentDictionary<string, (DateTimeOffset Date, AdapterFacts Facts)> s_facts = new(StringComparer.Ordinal);
 
     /// <summary>
     /// The model repositories <paramref name="context"/>'s caller may read, ordered by id. Visibility is decided
@@ -30,28 +28,39 @@ internal static class AdapterCatalog
         foreach (var (key, metadata) in services.Store.ListRepos(RepoType.Model))
         {
             if (metadata.Private && !CanRead(context, services, key)) continue;
-            ResolvedRevision head;
+            // The head's id is enough when its facts are cached: no commit manifest is read for them.
+            string? headId;
             try
             {
-                head = services.Store.Resolve(key, RegistryStore.DefaultBranch);
+                if (!services.Store.ReadRefs(key).TryGetValue(RegistryStore.DefaultBranch, out headId)) continue;
             }
             catch (RegistryException)
             {
-                continue; // no main branch (deleted): nothing to show.
+                continue; // deleted since it was listed
             }
-            entries.Add(new CatalogEntry(key, metadata, head.Commit, FactsOf(services.Store.Blobs, head.Commit)));
+            var (updated, facts) = s_facts.TryGetValue(headId, out var cached) ? cached : Remember(services.Store.Blobs, services.Store.ReadCommit(key, headId));
+            entries.Add(new CatalogEntry(key, metadata, updated, facts));
         }
         return entries.OrderBy(e => e.Key.Id, StringComparer.OrdinalIgnoreCase).ToList();
     }
 
     /// <summary>The facts of <paramref name="commit"/>, cached by its id.</summary>
-    public static AdapterFacts FactsOf(BlobStore blobs, CommitRecord commit)
+    public static AdapterFacts FactsOf(BlobStore blobs, CommitRecord commit) =>
+        s_facts.TryGetValue(commit.Id, out var cached) ? cached.Facts : Remember(blobs, commit).Facts;
+
+    private static (DateTimeOffset Date, AdapterFacts Facts) Remember(BlobStore blobs, CommitRecord commit)
     {
-        if (s_facts.TryGetValue(commit.Id, out var cached)) return cached;
-        var facts = AdapterFacts.Read(blobs, commit);
-        if (s_facts.Count >= MaxCachedCommits) s_facts.Clear();
-        s_facts[commit.Id] = facts;
-        return facts;
+        try
+        {
+            var entry = (commit.Date, AdapterFacts.Read(blobs, commit));
+            if (s_facts.Count >= MaxCachedCommits) s_facts.Clear();
+            s_facts[commit.Id] = entry;
+            return entry;
+        }
+        catch (AdapterFacts.TransientReadException error)
+        {
+            return (commit.Date, new AdapterFacts { CardProblem = error.Message, ConfigProblem = error.Message });
+        }
     }
 
     private static bool CanRead(HttpContext context, ServeServices services, RepoKey key)

@@ -171,6 +171,17 @@ internal sealed record AdapterFacts
         if (!commit.Files.TryGetValue(path, out var file)) return (null, null);
         if (file.Lfs) return (null, $"{path} is stored in LFS; the page reads only regular files.");
         if (file.Size > MaxTextFileBytes) return (null, $"{path} is {file.Size} bytes; the page reads at most {MaxTextFileBytes}.");
-        return (File.ReadAllText(blobs.GitPath(file.Oid), Encoding.UTF8), null);
+        try
+        {
+            return (File.ReadAllText(blobs.GitPath(file.Oid), Encoding.UTF8), null);
+        }
+        catch (Exception error) when (error is IOException or RegistryException)
+        {
+            // A blob the store cannot produce right now (object storage unreachable): shown, never cached.
+            throw new TransientReadException($"{path} could not be read: {error.Message}", error);
+        }
     }
+
+    /// <summary>A blob could not be read for a reason that may pass; the caller shows it and does not cache the facts.</summary>
+    internal sealed class TransientReadException(string message, Exception inner) : Exception(message, inner);
 }

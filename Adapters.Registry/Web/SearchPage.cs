@@ -55,7 +55,7 @@ internal static class SearchPage
             foreach (var language in facts.Languages) body.Append("<span class=\"chip\">language: ").Append(Html.Text(language)).Append("</span>");
             body.Append("</div><div class=\"muted\">");
             if (facts.BaseModel is { } baseModel) body.Append("base model ").Append(Html.Text(baseModel)).Append(" · ");
-            body.Append("updated ").Append(Html.Date(entry.Head.Date)).Append("</div></li>");
+            body.Append("updated ").Append(Html.Date(entry.Updated)).Append("</div></li>");
         }
         body.Append("</ul>");
         if (matches.Count > MaxListed) body.Append("<p class=\"muted\">Showing the first ").Append(MaxListed).Append("; narrow the search to see the rest.</p>");
