@@ -8,7 +8,7 @@ namespace Adapters.Registry.Web;
 /// <summary>
 /// The model repositories a caller may read, with the facts of their <c>main</c> head. Facts depend only on
 /// the commit (its id hashes the manifest, whose blobs are content-addressed), so they are cached by commit id
-/// (with the commit's date, all the search page needs besides);
+/// (facets and the commit's date, all the search page needs; never the card or config text);
 /// the cache is bounded and simply emptied when full.
 /// </summary>
 internal static class AdapterCatalog
@@ -44,24 +44,47 @@ internal static class AdapterCatalog
         return entries.OrderBy(e => e.Key.Id, StringComparer.OrdinalIgnoreCase).ToList();
     }
 
-    /// <summary>The facts of <paramref name="commit"/>, cached by its id.</summary>
-    public static AdapterFacts FactsOf(BlobStore blobs, CommitRecord commit) =>
-        s_facts.TryGetValue(commit.Id, out var cached) ? cached.Facts : Remember(blobs, commit).Facts;
+    /// <summary>
+    /// The full facts of <paramref name="commit"/> with its card and config text, for a repository page: read
+    /// each time (one commit's two small files), and the searchable part remembered for the catalogue.
+    /// </summary>
+    public static AdapterFacts ReadWithDocuments(BlobStore blobs, CommitRecord commit)
+    {
+        try
+        {
+            var facts = AdapterFacts.Read(blobs, commit);
+            Cache(commit, facts);
+            return facts;
+        }
+        catch (AdapterFacts.TransientReadException error)
+        {
+            return Unreadable(error);
+        }
+    }
 
     private static (DateTimeOffset Date, AdapterFacts Facts) Remember(BlobStore blobs, CommitRecord commit)
     {
         try
         {
-            var entry = (commit.Date, AdapterFacts.Read(blobs, commit));
-            if (s_facts.Count >= MaxCachedCommits) s_facts.Clear();
-            s_facts[commit.Id] = entry;
-            return entry;
+            return Cache(commit, AdapterFacts.Read(blobs, commit));
         }
         catch (AdapterFacts.TransientReadException error)
         {
-            return (commit.Date, new AdapterFacts { CardProblem = error.Message, ConfigProblem = error.Message });
+            return (commit.Date, Unreadable(error));
         }
     }
+
+    /// <summary>Keeps the facets only: cards and configs (up to a MiB each) stay out of the long-lived cache.</summary>
+    private static (DateTimeOffset Date, AdapterFacts Facts) Cache(CommitRecord commit, AdapterFacts facts)
+    {
+        var entry = (commit.Date, facts with { CardBody = null, ConfigText = null });
+        if (s_facts.Count >= MaxCachedCommits) s_facts.Clear();
+        s_facts[commit.Id] = entry;
+        return entry;
+    }
+
+    private static AdapterFacts Unreadable(AdapterFacts.TransientReadException error) =>
+        new() { CardProblem = error.Message, ConfigProblem = error.Message };
 
     private static bool CanRead(HttpContext context, ServeServices services, RepoKey key)
     {

@@ -54,7 +54,7 @@ internal static class WebEndpoints
         services.RequireRead(context, key);
         var revision = context.Request.Query["revision"].FirstOrDefault() is { Length: > 0 } asked ? asked : RegistryStore.DefaultBranch;
         var resolved = services.Store.Resolve(key, revision);
-        var facts = AdapterCatalog.FactsOf(services.Store.Blobs, resolved.Commit);
+        var facts = AdapterCatalog.ReadWithDocuments(services.Store.Blobs, resolved.Commit);
         return WriteAsync(context, 200, RepoPage.Render(key, resolved, revision, facts, services.Store, HttpIo.BaseUrl(context)));
     }
 
