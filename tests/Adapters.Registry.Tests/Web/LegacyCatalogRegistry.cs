@@ -183,7 +183,7 @@ public sealed class LegacyCatalogRegistry : IAsyncLifetime
 
         await client.Repositories.CreateRepoAsync(HostileRepo);
         await client.Commits.CreateCommitAsync(HostileRepo,
-            [CommitOperation.AddBytes("README.md", Encoding.UTF8.GetBytes("---\nlibrary_name: adapters\n---\n\n" + HostileMarkdown.Card))],
+            [CommitOperation.AddBytes("README.md", Encoding.UTF8.GetBytes(HostileMarkdown.FrontMatter + HostileMarkdown.Card))],
             "Add a hostile card");
     }
 }

@@ -146,6 +146,18 @@ public sealed partial class WebPageTests(LegacyCatalogRegistry registry)
     }
 
     [Fact]
+    public async Task Hostile_front_matter_is_listed_and_filterable_as_text()
+    {
+        var page = await GetAsync("/");
+        var filtered = await GetAsync("/?language=" + Uri.EscapeDataString("' onfocus='alert(1)' x='"));
+
+        HostileMarkdown.AssertNothingRuns(page);
+        HostileMarkdown.AssertNothingRuns(filtered);
+        Assert.Equal([LegacyCatalogRegistry.HostileRepo], ResultIds(filtered));
+        Assert.Contains("<option value=\"&lt;script&gt;alert(&#x27;task&#x27;)&lt;/script&gt;\">", page, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Search_values_are_escaped_and_the_hub_api_is_unaffected()
     {
         var html = await GetAsync("/?q=%22%3E%3Cscript%3Ealert(1)%3C%2Fscript%3E");
