@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using Adapters.Hub.Xet;
 using Adapters.Hub.Xet.Shards;
@@ -15,11 +14,6 @@ namespace Adapters.Registry.Xet;
 /// </summary>
 internal static class XetShardEndpoint
 {
-    /// <summary>Chunk lists of xorbs recently answered in dedupe queries; xorbs never change.</summary>
-    private static readonly ConcurrentDictionary<string, XetShardXorbInfo> s_xorbInfos = new(StringComparer.Ordinal);
-
-    private const int MaxCachedXorbInfos = 256;
-
     public static async Task PutShardAsync(HttpContext context, ServeServices services, XetCasGrant grant)
     {
         var body = await XetCasEndpoints.ReadBodyAsync(context, XetShardLimits.Default.MaxSerializedBytes).ConfigureAwait(false);
@@ -59,7 +53,7 @@ internal static class XetShardEndpoint
         if (!XetHash.TryParse(chunkHashText, out var chunkHash)) throw RegistryException.BadRequest($"'{chunkHashText}' is not a chunk hash: expected 64 hex digits.");
         var found = services.Xet.Metadata.FindChunk(chunkHash.ToString())
             ?? throw new RegistryException(404, null, $"No stored xorb holds chunk {chunkHash}.");
-        var info = XorbInfo(services, found.XorbHash);
+        var info = services.Xet.XorbChunks(found.XorbHash);
         // A fresh key per answer: the listed hashes are useless to anyone who does not already hold the chunks.
         var key = XetHash.FromBytes(RandomNumberGenerator.GetBytes(XetHash.Size));
         var keyed = info with { Chunks = info.Chunks.Select(c => c with { Hash = XetHashing.KeyedChunkHash(c.Hash, key) }).ToList() };
@@ -75,18 +69,5 @@ internal static class XetShardEndpoint
         context.Response.ContentType = "application/octet-stream";
         context.Response.ContentLength = bytes.Length;
         if (!HttpMethods.IsHead(context.Request.Method)) await context.Response.Body.WriteAsync(bytes, context.RequestAborted).ConfigureAwait(false);
-    }
-
-    /// <summary>The xorb's chunk hashes and lengths, read from the stored xorb.</summary>
-    private static XetShardXorbInfo XorbInfo(ServeServices services, string xorbHash)
-    {
-        if (s_xorbInfos.TryGetValue(xorbHash, out var cached)) return cached;
-        var path = services.Xet.XorbPath(xorbHash);
-        var bytes = File.ReadAllBytes(path);
-        var chunks = XorbReader.ReadChunks(bytes, $"stored xorb {xorbHash}");
-        var info = XetShardXorbInfo.FromChunks(XetHash.Parse(xorbHash), chunks.Select(c => new XetChunkInfo(XetHashing.ChunkHash(c), c.Length)).ToList(), bytes.Length);
-        if (s_xorbInfos.Count >= MaxCachedXorbInfos) s_xorbInfos.Clear();
-        s_xorbInfos[xorbHash] = info;
-        return info;
     }
 }

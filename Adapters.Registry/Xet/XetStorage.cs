@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using Adapters.Hub.Xet;
+using Adapters.Hub.Xet.Shards;
 using Adapters.Registry.Storage;
 
 namespace Adapters.Registry.Xet;
@@ -17,6 +18,11 @@ internal sealed class XetStorage(BlobStore blobs, XetMetadata metadata)
     private readonly ConcurrentDictionary<string, XorbLayout> _layouts = new(StringComparer.Ordinal);
 
     private const int MaxCachedLayouts = 4096;
+
+    /// <summary>Chunk lists of xorbs recently named in dedupe answers.</summary>
+    private readonly ConcurrentDictionary<string, XetShardXorbInfo> _chunkLists = new(StringComparer.Ordinal);
+
+    private const int MaxCachedChunkLists = 256;
 
     public XetMetadata Metadata => metadata;
 
@@ -69,6 +75,18 @@ internal sealed class XetStorage(BlobStore blobs, XetMetadata metadata)
         if (_layouts.Count >= MaxCachedLayouts) _layouts.Clear();
         _layouts[xorbHash] = layout;
         return layout;
+    }
+
+    /// <summary>A stored xorb's chunk hashes and lengths, as a shard lists them, read from the xorb itself.</summary>
+    public XetShardXorbInfo XorbChunks(string xorbHash)
+    {
+        if (_chunkLists.TryGetValue(xorbHash, out var cached)) return cached;
+        var bytes = File.ReadAllBytes(XorbPath(xorbHash));
+        var chunks = XorbReader.ReadChunks(bytes, $"stored xorb {xorbHash}");
+        var info = XetShardXorbInfo.FromChunks(XetHash.Parse(xorbHash), chunks.Select(c => new XetChunkInfo(XetHashing.ChunkHash(c), c.Length)).ToList(), bytes.Length);
+        if (_chunkLists.Count >= MaxCachedChunkLists) _chunkLists.Clear();
+        _chunkLists[xorbHash] = info;
+        return info;
     }
 
     /// <summary>The local file of a stored xorb (fetched from object storage when only there).</summary>

@@ -78,6 +78,156 @@ public sealed class XetServeTests
         Assert.Equal(xorb.Bytes, await File.ReadAllBytesAsync(stored[0]));
     }
 
+    [Fact]
+    public async Task A_shard_registers_a_file_only_when_it_rebuilds_and_the_file_then_commits_lists_resolves_and_reconstructs()
+    {
+        await using var host = await ServeTestHost.StartAsync(tokens: [$"write:{Writer}", $"read:{Reader}"]);
+        var client = host.Client(Writer);
+        await client.Repositories.CreateRepoAsync("me/xet", isPrivate: true);
+        using var http = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false });
+        var write = await CasTokenAsync(host, "me/xet", write: true);
+        var data = RandomNumberGenerator.GetBytes(700_000);
+        var xorb = Xorb(data, XetCompressionScheme.ByteGrouping4Lz4);
+        var sha256 = Convert.ToHexStringLower(SHA256.HashData(data));
+
+        // A shard may only name stored xorbs.
+        Assert.Equal(HttpStatusCode.BadRequest, (await PostAsync(http, host, "/xet-cas/v1/shards", Shard(xorb, sha256), write)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await PostAsync(http, host, $"/xet-cas/v1/xorbs/default/{xorb.Hash}", xorb.Bytes, write)).StatusCode);
+        // Every claim is checked against the stored chunks: the SHA-256, the file hash, each verification hash.
+        var wrongSha = await PythonWire.ErrorOf(await PostAsync(http, host, "/xet-cas/v1/shards", Shard(xorb, new string('0', 64)), write), 400);
+        Assert.Contains(sha256, wrongSha.GetProperty("error").GetString());
+        Assert.Equal(HttpStatusCode.BadRequest, (await PostAsync(http, host, "/xet-cas/v1/shards", Shard(xorb, sha256, fileHash: XetHash.Parse(xorb.Hash)), write)).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await PostAsync(http, host, "/xet-cas/v1/shards", Shard(xorb, sha256, verification: XetHash.Parse(xorb.Hash)), write)).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await PostAsync(http, host, "/xet-cas/v1/shards", Shard(xorb, sha256), await CasTokenAsync(host, "me/xet", write: false))).StatusCode);
+        Assert.Equal(1, (await PythonWire.JsonOf(await PostAsync(http, host, "/xet-cas/v1/shards", Shard(xorb, sha256), write))).GetProperty("result").GetInt32());
+        Assert.Equal(0, (await PythonWire.JsonOf(await PostAsync(http, host, "/xet-cas/v1/shards", Shard(xorb, sha256), write))).GetProperty("result").GetInt32());
+
+        // The LFS batch offers Xet to a client that asks for it; the uploaded object needs no action, a new one
+        // gets the write-token route and the CAS headers.
+        using var wire = new PythonWire(host.Server.Endpoint, Writer);
+        var unknown = Convert.ToHexStringLower(SHA256.HashData([1, 2, 3]));
+        var batch = await PythonWire.JsonOf(await wire.PostJsonAsync("/me/xet.git/info/lfs/objects/batch", new
+        {
+            operation = "upload",
+            transfers = new[] { "basic", "multipart", "xet" },
+            hash_algo = "sha_256",
+            objects = new object[] { new { oid = sha256, size = data.Length }, new { oid = unknown, size = 3 } },
+        }));
+        Assert.Equal("xet", batch.GetProperty("transfer").GetString());
+        var objects = batch.GetProperty("objects").EnumerateArray().ToList();
+        Assert.False(objects[0].TryGetProperty("actions", out _));
+        var upload = objects[1].GetProperty("actions").GetProperty("upload");
+        Assert.EndsWith("/api/models/me/xet/xet-write-token/main", upload.GetProperty("href").GetString());
+        Assert.EndsWith("/xet-cas", upload.GetProperty("header").GetProperty("X-Xet-Cas-Url").GetString());
+        var batchToken = upload.GetProperty("header").GetProperty("X-Xet-Access-Token").GetString();
+        Assert.Equal(HttpStatusCode.OK, (await PostAsync(http, host, $"/xet-cas/v1/xorbs/default/{xorb.Hash}", xorb.Bytes, batchToken)).StatusCode);
+
+        // The commit names the object by SHA-256; the tree lists its Xet hash.
+        var commit = await wire.CommitAsync("me/xet", "main", "Add through Xet", [new { key = "lfsFile", value = new { path = "model.safetensors", algo = "sha256", oid = sha256, size = data.Length } }]);
+        Assert.Equal(HttpStatusCode.OK, commit.StatusCode);
+        var tree = (await PythonWire.JsonOf(await wire.GetAsync("/api/models/me/xet/tree/main"))).EnumerateArray().Single(e => e.GetProperty("path").GetString() == "model.safetensors");
+        Assert.Equal(xorb.FileHash, tree.GetProperty("xetHash").GetString());
+        Assert.Equal(sha256, tree.GetProperty("lfs").GetProperty("oid").GetString());
+
+        // resolve: a Xet-aware client gets the file info and links, everyone else the redirect to plain bytes.
+        var resolveUrl = $"{host.Server.Endpoint.ToString().TrimEnd('/')}/me/xet/resolve/main/model.safetensors";
+        using (var info = new HttpRequestMessage(HttpMethod.Get, resolveUrl))
+        {
+            info.Headers.Authorization = new AuthenticationHeaderValue("Bearer", Reader);
+            info.Headers.Accept.ParseAdd("application/vnd.xet-fileinfo+json");
+            using var answer = await http.SendAsync(info);
+            Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
+            Assert.Equal("application/vnd.xet-fileinfo+json", answer.Content.Headers.ContentType?.MediaType);
+            Assert.Equal(xorb.FileHash, answer.Headers.GetValues("X-Xet-Hash").Single());
+            Assert.Equal(data.Length.ToString(System.Globalization.CultureInfo.InvariantCulture), answer.Headers.GetValues("X-Linked-Size").Single());
+            var link = string.Join(", ", answer.Headers.GetValues("Link"));
+            Assert.Contains($"/xet-cas/v1/reconstructions/{xorb.FileHash}>; rel=\"xet-reconstruction-info\"", link);
+            Assert.Contains("/api/models/me/xet/xet-read-token/", link);
+            Assert.Equal(xorb.FileHash, Json(await answer.Content.ReadAsStringAsync()).GetProperty("hash").GetString());
+        }
+        using var plain = await GetAsync(http, resolveUrl, Reader);
+        Assert.Equal(HttpStatusCode.Found, plain.StatusCode);
+        Assert.Equal(xorb.FileHash, plain.Headers.GetValues("X-Xet-Hash").Single());
+        using (var bytes = await GetAsync(http, plain.Headers.Location!.ToString(), null))
+        {
+            Assert.Equal(data, await bytes.Content.ReadAsByteArrayAsync());
+        }
+        using (var part = await GetAsync(http, plain.Headers.Location!.ToString(), null, "bytes=100000-300000"))
+        {
+            Assert.Equal(HttpStatusCode.PartialContent, part.StatusCode);
+            Assert.Equal(data[100000..300001], await part.Content.ReadAsByteArrayAsync());
+        }
+
+        // Reconstructions, whole and from an offset, with a read token of the repository.
+        var (whole, chunks) = await ReconstructAsync(host, "me/xet", xorb.FileHash, Reader);
+        Assert.Equal(data, whole);
+        Assert.Equal(xorb.Infos, chunks);
+        var (tail, _) = await ReconstructAsync(host, "me/xet", xorb.FileHash, Reader, "bytes=250000-");
+        Assert.Equal(data[250000..], tail);
+    }
+
+    [Fact]
+    public async Task A_token_for_one_repository_never_reads_or_commits_another_repositorys_xet_files_without_the_chunks()
+    {
+        await using var host = await ServeTestHost.StartAsync(tokens: [$"write:{Writer}"]);
+        var client = host.Client(Writer);
+        await client.Repositories.CreateRepoAsync("me/owner", isPrivate: true);
+        await client.Repositories.CreateRepoAsync("me/other");
+        using var http = new HttpClient();
+        var data = RandomNumberGenerator.GetBytes(300_000);
+        var xorb = Xorb(data);
+        var sha256 = Convert.ToHexStringLower(SHA256.HashData(data));
+        var owner = await CasTokenAsync(host, "me/owner", write: true);
+        Assert.Equal(HttpStatusCode.OK, (await PostAsync(http, host, $"/xet-cas/v1/xorbs/default/{xorb.Hash}", xorb.Bytes, owner)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await PostAsync(http, host, "/xet-cas/v1/shards", Shard(xorb, sha256), owner)).StatusCode);
+
+        // Knowing the hashes is not enough: no reconstruction, no commit by SHA-256, no shard without the chunks.
+        var other = await CasTokenAsync(host, "me/other", write: true);
+        var otherRead = await CasTokenAsync(host, "me/other", write: false);
+        var reconstruction = $"{host.Server.Endpoint.ToString().TrimEnd('/')}/xet-cas/v2/reconstructions/{xorb.FileHash}";
+        Assert.Equal(HttpStatusCode.NotFound, (await GetAsync(http, reconstruction, otherRead)).StatusCode);
+        using var wire = new PythonWire(host.Server.Endpoint, Writer);
+        var lfsFile = new { key = "lfsFile", value = new { path = "stolen.bin", algo = "sha256", oid = sha256, size = data.Length } };
+        Assert.Equal(HttpStatusCode.BadRequest, (await wire.CommitAsync("me/other", "main", "Take it", [lfsFile])).StatusCode);
+        var guessed = await PostAsync(http, host, "/xet-cas/v1/shards", Shard(xorb, sha256, verification: XetHash.Parse(xorb.FileHash)), other);
+        Assert.Equal(HttpStatusCode.BadRequest, guessed.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await GetAsync(http, reconstruction, otherRead)).StatusCode);
+
+        // The dedupe query lists the xorb under a fresh key: a client holding a chunk recognises it, nobody learns hashes.
+        var dedupe = await GetAsync(http, $"{host.Server.Endpoint.ToString().TrimEnd('/')}/xet-cas/v1/chunks/default/{xorb.Infos[1].Hash}", other);
+        Assert.Equal(HttpStatusCode.OK, dedupe.StatusCode);
+        var listed = Adapters.Hub.Xet.Shards.XetShardReader.Read(await dedupe.Content.ReadAsByteArrayAsync(), "dedupe answer");
+        var listedXorb = Assert.Single(listed.Xorbs);
+        Assert.Equal(xorb.Hash, listedXorb.XorbHash.ToString());
+        Assert.True(listed.HasKeyedChunkHashes);
+        Assert.Equal(xorb.Infos.Select(c => listed.ListedFormOf(c.Hash)), listedXorb.Chunks.Select(c => c.Hash));
+        Assert.DoesNotContain(listedXorb.Chunks, c => xorb.Infos.Any(i => i.Hash == c.Hash));
+        Assert.Equal(HttpStatusCode.NotFound, (await GetAsync(http, $"{host.Server.Endpoint.ToString().TrimEnd('/')}/xet-cas/v1/chunks/default-merkledb/{XetHashing.ChunkHash([9, 9, 9])}", other)).StatusCode);
+
+        // Whoever holds the chunks proves it with the verification hashes and may then use the stored file.
+        Assert.Equal(HttpStatusCode.OK, (await PostAsync(http, host, "/xet-cas/v1/shards", Shard(xorb, sha256), other)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await wire.CommitAsync("me/other", "main", "Same bytes", [lfsFile])).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await GetAsync(http, reconstruction, otherRead)).StatusCode);
+        Assert.Single(Directory.GetFiles(Path.Combine(host.Root, "objects", "xorbs"), "*", SearchOption.AllDirectories));
+    }
+
+    /// <summary>
+    /// A shard recording <paramref name="xorb"/> as one file (one term over all its chunks) with its verification
+    /// hash and SHA-256; <paramref name="fileHash"/> or <paramref name="verification"/> replace the true values.
+    /// </summary>
+    private static byte[] Shard((byte[] Bytes, string Hash, List<byte[]> Chunks, List<XetChunkInfo> Infos, string FileHash) xorb, string sha256, XetHash? fileHash = null, XetHash? verification = null)
+    {
+        var xorbHash = XetHash.Parse(xorb.Hash);
+        var length = (int)xorb.Infos.Sum(c => c.Length);
+        var file = new Adapters.Hub.Xet.Shards.XetShardFileInfo(
+            fileHash ?? XetHash.Parse(xorb.FileHash),
+            [new Adapters.Hub.Xet.Shards.XetShardFileSegment(xorbHash, length, 0, xorb.Infos.Count)],
+            [verification ?? XetHashing.VerificationHash(xorb.Infos.Select(c => c.Hash).ToList())],
+            sha256);
+        var xorbInfo = Adapters.Hub.Xet.Shards.XetShardXorbInfo.FromChunks(xorbHash, xorb.Infos, xorb.Bytes.Length);
+        return Adapters.Hub.Xet.Shards.XetShardWriter.Serialize(new Adapters.Hub.Xet.Shards.XetShard([file], [xorbInfo]));
+    }
+
     /// <summary>
     /// Downloads a file as a Xet client does, through the v1 reconstruction API with a read token from the token
     /// route: fetches each presigned xorb range, decodes its chunks and keeps those of each term, skipping
@@ -117,8 +267,8 @@ public sealed class XetServeTests
         return (output.ToArray(), chunks);
     }
 
-    /// <summary>A serialised xorb of <paramref name="data"/> cut by the content-defined chunker, with its chunks and hash.</summary>
-    internal static (byte[] Bytes, string Hash, List<byte[]> Chunks, List<XetChunkInfo> Infos) Xorb(byte[] data, XetCompressionScheme scheme = XetCompressionScheme.None)
+    /// <summary>A serialised xorb of <paramref name="data"/> cut by the content-defined chunker, with its chunks, its hash and the hash of <paramref name="data"/> as a file.</summary>
+    internal static (byte[] Bytes, string Hash, List<byte[]> Chunks, List<XetChunkInfo> Infos, string FileHash) Xorb(byte[] data, XetCompressionScheme scheme = XetCompressionScheme.None)
     {
         var chunks = new List<byte[]>();
         var offset = 0;
@@ -129,7 +279,7 @@ public sealed class XetServeTests
         }
         var infos = chunks.Select(c => new XetChunkInfo(XetHashing.ChunkHash(c), c.Length)).ToList();
         var bytes = XorbWriter.Serialize(chunks.Select(c => (ReadOnlyMemory<byte>)c).ToList(), scheme);
-        return (bytes, XetHashing.XorbHash(infos).ToString(), chunks, infos);
+        return (bytes, XetHashing.XorbHash(infos).ToString(), chunks, infos, XetHashing.FileHash(infos).ToString());
     }
 
     internal static async Task<string> CasTokenAsync(ServeTestHost host, string repo, bool write, string token = Writer)

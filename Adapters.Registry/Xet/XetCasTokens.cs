@@ -7,11 +7,6 @@ using Adapters.Registry.Storage;
 namespace Adapters.Registry.Xet;
 
 /// <summary>
-/// What a CAS access token grants: <see cref="Level"/> access to the Xet files of one repository until <see cref="Expires"/>.
-/// </summary>
-internal sealed record XetCasGrant(RepoKey Repo, AccessLevel Level, DateTimeOffset Expires);
-
-/// <summary>
 /// The short-lived CAS tokens the <c>xet-read-token</c>/<c>xet-write-token</c> routes hand out, signed like presigned
 /// blob URLs (HMAC-SHA256 with the registry's shared signing key, under a prefix of its own so a URL signature can
 /// never pass as a token): <c>xet1.&lt;base64url of type, id, level, expiry&gt;.&lt;hex mac&gt;</c>. A replica sharing
