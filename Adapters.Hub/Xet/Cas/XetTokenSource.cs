@@ -36,6 +36,12 @@ internal sealed class XetTokenSource(HubConnection connection, TimeProvider? tim
         }
     }
 
+    /// <summary>Uses <paramref name="token"/> (handed out with an LFS batch answer) for <paramref name="tokenUrl"/> until it expires.</summary>
+    public void Seed(Uri tokenUrl, XetToken token)
+    {
+        if (token.IsFreshAt(_time.GetUtcNow())) _tokens[tokenUrl] = new Lazy<Task<XetToken>>(Task.FromResult(token));
+    }
+
     /// <summary>Forgets the token from <paramref name="tokenUrl"/> (the CAS refused it), so the next call fetches anew.</summary>
     public void Invalidate(Uri tokenUrl) => _tokens.TryRemove(tokenUrl, out _);
 
