@@ -98,7 +98,7 @@ public abstract class JsClientInteropTests(RegistryBackend backend) : BackendSui
         Assert.NotEmpty(requests.Matching("GET /xet-cas/xorbs/"));
         Assert.Empty(requests.Matching("GET /lfs-blobs/"));
 
-        // Ours pulls what the JS client pushed.
+        // Ours pulls what the JS client pushed, through Xet (the v1 reconstruction API; the JS client asks v2).
         var ours = host.Client(WriteToken);
         var snapshot = await ours.Files.SnapshotDownloadAsync("js/pushed");
         Assert.Equal(commit, snapshot.CommitHash);
@@ -106,14 +106,39 @@ public abstract class JsClientInteropTests(RegistryBackend backend) : BackendSui
         {
             Assert.Equal(bytes, await File.ReadAllBytesAsync(Path.Combine(snapshot.Path, path)));
         }
+        await WaitForRequestAsync(requests, "GET /xet-cas/v1/reconstructions/");
+        Assert.NotEmpty(requests.Matching("GET /xet-cas/v1/reconstructions/"));
 
-        // The JS client downloads what ours pushed.
+        // A client without Xet (ours with it switched off, like Python with HF_HUB_DISABLE_XET) gets the same
+        // bytes from /resolve, rebuilt from the xorbs behind the redirect.
+        var plain = await host.Client(WriteToken, useXet: false).Files.SnapshotDownloadAsync("js/pushed");
+        foreach (var (path, bytes) in files)
+        {
+            Assert.Equal(bytes, await File.ReadAllBytesAsync(Path.Combine(plain.Path, path)));
+        }
+        await WaitForRequestAsync(requests, "GET /lfs-blobs/");
+        Assert.NotEmpty(requests.Matching("GET /lfs-blobs/"));
+
+        // The JS client downloads what ours pushed, both through Xet.
+        var shardsBefore = requests.Matching("POST /xet-cas/v1/shards 200 ").Count;
+        var jsReconstructionsBefore = requests.Matching("GET /xet-cas/v2/reconstructions/").Count;
         var adapter = TestPaths.Fixture("python-written", "AnHu2410__MD_crosslingual", "adapter");
         var ourCommit = await ours.PushAdapterFolderAsync(adapter, "dotnet/pushed");
         await ours.Commits.CreateCommitAsync("dotnet/pushed", [CommitOperation.AddBytes("weights/large.bin", files["weights/big.bin"])], "Add a large file");
+        await WaitForRequestAsync(requests, "POST /api/models/dotnet/pushed/commit/main ");
+        Assert.True(requests.Matching("POST /xet-cas/v1/shards 200 ").Count > shardsBefore);
+        Assert.Empty(requests.Matching("PUT /lfs-uploads/"));
+        var ourTree = await ours.Repositories.ListRepoTreeAsync("dotnet/pushed", recursive: true).ToListAsync();
+        var large = ourTree.Single(f => f.Path == "weights/large.bin");
+        using (var content = new MemoryStream(files["weights/big.bin"]))
+        {
+            Assert.Equal(XetHashing.FileHash(await XetChunker.HashChunksAsync(content)).ToString(), large.XetHash);
+        }
         var names = Directory.EnumerateFiles(adapter).Select(Path.GetFileName).Select(n => n!).Append("weights/large.bin").ToArray();
         var output = host.Scratch.CreateSubdirectory("js-output");
         var downloaded = JsonDocument.Parse(await RunNodeAsync(["download", endpoint, WriteToken, "dotnet/pushed", output.FullName, .. names])).RootElement;
+        await WaitForRequestAsync(requests, "GET /dotnet/pushed/resolve/main/weights/large.bin ");
+        Assert.True(requests.Matching("GET /xet-cas/v2/reconstructions/").Count > jsReconstructionsBefore);
         Assert.Equal(names.Length, downloaded.GetProperty("downloads").GetArrayLength());
         foreach (var name in names.SkipLast(1))
         {
