@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
+using Adapters.Hub;
+using Adapters.Hub.Upload;
 using Adapters.Hub.Xet;
 using Adapters.Hub.Xet.Dedupe;
 using Adapters.Hub.Xet.Shards;
@@ -12,7 +14,9 @@ namespace Adapters.Bench.Xet;
 /// the client's Xet deduplicator, then pushes it again after rewriting one tensor (1 %) and after rewriting 10
 /// tensors (10 %), and prints the bytes each push must send (new chunks' bytes and serialised xorb bytes) against
 /// the file's size. The CAS is simulated in process: a dedupe query for a chunk of an earlier push is answered with
-/// that push's xorbs, chunk hashes HMAC-keyed, as the Hub answers it; no HTTP is involved.
+/// that push's xorbs, chunk hashes HMAC-keyed, as the Hub answers it; no HTTP is involved. With <c>--serve</c> the
+/// same three pushes go over HTTP to an in-process <c>adapters-hub serve</c> through <see cref="HubClient"/>, and the
+/// bytes POSTed to its CAS (xorbs, shards) and the growth of its storage folder are printed too.
 /// </summary>
 internal static class XetDedupeMode
 {
@@ -40,7 +44,78 @@ internal static class XetDedupeMode
         Report("10 % rewritten (10 tensors)", file.Length, ten);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"  goals: 1 % case <= 2.00 % (got {Percent(one.XorbBytes, file.Length)}), 10 % case <= 12.00 % (got {Percent(ten.XorbBytes, file.Length)})"));
+        if (args.Contains("--serve"))
+        {
+            file = SafetensorsLike((long)mib << 20, out tensorOffsets, out tensorLength);
+            await ServeAsync(file, tensorOffsets, tensorLength).ConfigureAwait(false);
+        }
         return 0;
+    }
+
+    /// <summary>The three pushes over HTTP to serve: CAS bytes sent and storage growth per push.</summary>
+    private static async Task ServeAsync(byte[] file, long[] tensorOffsets, long tensorLength)
+    {
+        var scratch = Directory.CreateTempSubdirectory("adapters-bench-xet-");
+        try
+        {
+            var root = Path.Combine(scratch.FullName, "registry");
+            await using var registry = await Adapters.Registry.RegistryServer.StartAsync(new Adapters.Registry.RegistryServerOptions { RootDirectory = root }).ConfigureAwait(false);
+            var counter = new CountingHandler(new SocketsHttpHandler { AllowAutoRedirect = false });
+            using var client = new HubClient(new HubClientOptions
+            {
+                Endpoint = registry.Endpoint,
+                CacheDirectory = Path.Combine(scratch.FullName, "cache"),
+                HttpMessageHandler = counter,
+            });
+            await client.Repositories.CreateRepoAsync("bench/xet").ConfigureAwait(false);
+            var path = Path.Combine(scratch.FullName, "model.safetensors");
+            Console.WriteLine("  over HTTP to serve:");
+            async Task Push(string what)
+            {
+                await File.WriteAllBytesAsync(path, file).ConfigureAwait(false);
+                var before = (Xorbs: counter.Sent("/xet-cas/v1/xorbs/"), Shards: counter.Sent("/xet-cas/v1/shards"), All: counter.Sent(""), Storage: FolderBytes(root));
+                var watch = Stopwatch.StartNew();
+                await client.Commits.CreateCommitAsync("bench/xet", [CommitOperation.AddFile("model.safetensors", path)], what).ConfigureAwait(false);
+                var xorbs = counter.Sent("/xet-cas/v1/xorbs/") - before.Xorbs;
+                var shards = counter.Sent("/xet-cas/v1/shards") - before.Shards;
+                var all = counter.Sent("") - before.All;
+                var growth = FolderBytes(root) - before.Storage;
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"  {what,-28} POSTed xorbs {xorbs,12} B ({Percent(xorbs, file.Length)}), shard {shards} B, all request bodies {all} B ({Percent(all, file.Length)}), storage +{growth} B ({Percent(growth, file.Length)}), {watch.Elapsed.TotalSeconds:F1} s"));
+            }
+            await Push("first push").ConfigureAwait(false);
+            Rewrite(file, tensorOffsets[Tensors / 2], tensorLength, seed: 7);
+            await Push("1 % rewritten (1 tensor)").ConfigureAwait(false);
+            for (var t = 0; t < 10; t++) Rewrite(file, tensorOffsets[t * 10 + 3], tensorLength, seed: (ulong)(100 + t));
+            await Push("10 % rewritten (10 tensors)").ConfigureAwait(false);
+            if (counter.Sent("/xet-cas/v1/xorbs/") == 0) Console.WriteLine("  (serve did not take the Xet path: no xorbs were POSTed)");
+        }
+        finally
+        {
+            scratch.Delete(recursive: true);
+        }
+    }
+
+    private static long FolderBytes(string folder) =>
+        Directory.Exists(folder) ? Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length) : 0;
+
+    /// <summary>Counts request body bytes by path.</summary>
+    private sealed class CountingHandler(HttpMessageHandler inner) : DelegatingHandler(inner)
+    {
+        private readonly System.Collections.Concurrent.ConcurrentDictionary<string, long> _sent = new();
+
+        public long Sent(string pathPrefix) => _sent.Where(kv => kv.Key.StartsWith(pathPrefix, StringComparison.Ordinal)).Sum(kv => kv.Value);
+
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            if (request.Content?.Headers.ContentLength is { } length)
+            {
+                var path = request.RequestUri!.AbsolutePath;
+                var key = path.StartsWith("/xet-cas/v1/xorbs/", StringComparison.Ordinal) ? "/xet-cas/v1/xorbs/" : path;
+                _sent.AddOrUpdate(key, length, (_, total) => total + length);
+            }
+            return base.SendAsync(request, cancellationToken);
+        }
     }
 
     private static async Task<XetDedupeStats> PushAsync(byte[] file, SimulatedCas cas)
