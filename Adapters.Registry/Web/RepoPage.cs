@@ -1,5 +1,6 @@
 using System.Text;
 using Adapters.Registry.Storage;
+using Adapters.Registry.Xet;
 
 namespace Adapters.Registry.Web;
 
@@ -16,7 +17,7 @@ internal static class RepoPage
     /// <summary>Safetensors files summarised; a repository with more lists the rest without a summary.</summary>
     public const int MaxSummarisedWeightFiles = 16;
 
-    public static string Render(RepoKey key, ResolvedRevision resolved, string revision, AdapterFacts facts, RegistryStore store, string registryUrl)
+    public static async Task<string> RenderAsync(RepoKey key, ResolvedRevision resolved, string revision, AdapterFacts facts, RegistryStore store, XetStorage xet, string registryUrl, CancellationToken cancellationToken)
     {
         var commit = resolved.Commit;
         var body = new StringBuilder();
@@ -55,14 +56,14 @@ internal static class RepoPage
             .Append(Html.Text(facts.ConfigProblem ?? $"This revision has no {AdapterFacts.ConfigFile}.")).Append("</p>");
         body.Append("</div>");
 
-        AppendParameters(body, commit, store.Blobs);
+        await AppendParametersAsync(body, commit, store.Blobs, xet, cancellationToken).ConfigureAwait(false);
         AppendFiles(body, commit);
         AppendRefs(body, key, store.ReadRefs(key));
         AppendCommits(body, store.History(key, commit.Id));
         return Html.Page(key.Id + " · Adapter registry", body.ToString());
     }
 
-    private static void AppendParameters(StringBuilder body, CommitRecord commit, BlobStore blobs)
+    private static async Task AppendParametersAsync(StringBuilder body, CommitRecord commit, BlobStore blobs, XetStorage xet, CancellationToken cancellationToken)
     {
         body.Append("<h2>Parameters</h2><div id=\"parameters\">");
         var weights = commit.Files.Where(f => f.Key.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase)).ToList();
@@ -77,8 +78,23 @@ internal static class RepoPage
             body.Append("<tr><td>").Append(Html.Text(path)).Append("</td>");
             try
             {
-                var local = file.Lfs ? blobs.LfsPath(file.Oid) : blobs.GitPath(file.Oid);
-                var summary = SafetensorsSummary.Read(local, file.Size, path);
+                SafetensorsSummary summary;
+                if (file.XetHash is { } xetHash)
+                {
+                    // Only the header's chunks are rebuilt, not the file.
+                    var record = xet.Metadata.FindFile(xetHash) ?? throw new IOException($"{path}: Xet file {xetHash} is not registered.");
+                    summary = await SafetensorsSummary.ReadAsync(async (offset, count) =>
+                    {
+                        using var buffer = new MemoryStream();
+                        var available = Math.Max(0, Math.Min(count, file.Size - offset));
+                        if (available > 0) await xet.CopyRangeAsync(record, offset, available, buffer, cancellationToken).ConfigureAwait(false);
+                        return buffer.ToArray();
+                    }, file.Size, path).ConfigureAwait(false);
+                }
+                else
+                {
+                    summary = SafetensorsSummary.Read(file.Lfs ? blobs.LfsPath(file.Oid) : blobs.GitPath(file.Oid), file.Size, path);
+                }
                 body.Append("<td>").Append(Html.Count(summary.Tensors)).Append("</td><td>").Append(Html.Count(summary.Parameters)).Append("</td><td>")
                     .Append(Html.Text(string.Join(", ", summary.ParametersByDtype.Select(d => $"{d.Key}: {Html.Count(d.Value)}")))).Append("</td>");
             }
@@ -99,7 +115,7 @@ internal static class RepoPage
         foreach (var (path, file) in commit.Files)
         {
             body.Append("<tr><td>").Append(Html.Text(path)).Append("</td><td>").Append(Html.Bytes(file.Size)).Append("</td><td>")
-                .Append(file.Lfs ? "LFS" : "git").Append("</td><td class=\"hash\">").Append(file.Lfs ? "sha256 " : "git sha1 ").Append(Html.Text(file.Oid)).Append("</td></tr>");
+                .Append(file.XetHash is not null ? "Xet" : file.Lfs ? "LFS" : "git").Append("</td><td class=\"hash\">").Append(file.Lfs || file.XetHash is not null ? "sha256 " : "git sha1 ").Append(Html.Text(file.Oid)).Append("</td></tr>");
         }
         body.Append("</table>");
     }

@@ -18,8 +18,22 @@ internal sealed record SafetensorsSummary(int Tensors, long Parameters, IReadOnl
     public static SafetensorsSummary Read(string path, long fileSize, string displayName)
     {
         using var stream = File.OpenRead(path);
-        Span<byte> prefix = stackalloc byte[8];
-        if (stream.ReadAtLeast(prefix, 8, throwOnEndOfStream: false) < 8)
+        return ReadAsync((offset, count) =>
+        {
+            var buffer = new byte[count];
+            stream.Position = offset;
+            return Task.FromResult(buffer[..stream.ReadAtLeast(buffer, count, throwOnEndOfStream: false)]);
+        }, fileSize, displayName).GetAwaiter().GetResult();
+    }
+
+    /// <summary>
+    /// Reads the header through <paramref name="readRange"/> (offset, count → at most count bytes), so a file that
+    /// exists only as Xet chunks is read without being rebuilt whole.
+    /// </summary>
+    public static async Task<SafetensorsSummary> ReadAsync(Func<long, int, Task<byte[]>> readRange, long fileSize, string displayName)
+    {
+        var prefix = fileSize < 8 ? [] : await readRange(0, 8).ConfigureAwait(false);
+        if (prefix.Length < 8)
         {
             throw new InvalidDataException($"{displayName}: shorter than the 8-byte safetensors header length.");
         }
@@ -28,8 +42,13 @@ internal sealed record SafetensorsSummary(int Tensors, long Parameters, IReadOnl
         {
             throw new InvalidDataException($"{displayName}: header length {length} exceeds the file ({fileSize} bytes) or the limit of {MaxHeaderBytes} bytes.");
         }
-        var header = new byte[(int)length];
-        stream.ReadExactly(header);
+        var header = await readRange(8, (int)length).ConfigureAwait(false);
+        if (header.Length < (int)length) throw new InvalidDataException($"{displayName}: the header is truncated.");
+        return Parse(header, displayName);
+    }
+
+    private static SafetensorsSummary Parse(byte[] header, string displayName)
+    {
         JsonDocument document;
         try
         {

@@ -23,26 +23,27 @@ internal static class WebEndpoints
     public static bool Handles(string method, string[] segments) =>
         (HttpMethods.IsGet(method) || HttpMethods.IsHead(method)) && (segments.Length == 0 || segments[0] == PagePrefix);
 
-    public static Task ServeAsync(HttpContext context, ServeServices services, string[] segments)
+    public static async Task ServeAsync(HttpContext context, ServeServices services, string[] segments)
     {
         try
         {
             if (segments.Length == 0)
             {
-                return WriteAsync(context, 200, SearchPage.Render(AdapterCatalog.Visible(context, services), CatalogSearch.From(context)));
+                await WriteAsync(context, 200, SearchPage.Render(AdapterCatalog.Visible(context, services), CatalogSearch.From(context))).ConfigureAwait(false);
+                return;
             }
-            return RepositoryAsync(context, services, segments);
+            await RepositoryAsync(context, services, segments).ConfigureAwait(false);
         }
-        catch (RegistryException error)
+        catch (RegistryException error) when (!context.Response.HasStarted)
         {
             // A private repository the caller may not read is simply not there, as the Hub's pages answer.
             var status = error.StatusCode == 401 && error.ErrorCode == "RepoNotFound" ? 404 : error.StatusCode;
             var body = $"<h1>{status}</h1><p>{Html.Text(status == 404 ? "No such repository, or you may not read it." : error.Message)}</p><p><a href=\"/\">Search adapters</a></p>";
-            return WriteAsync(context, status, Html.Page("Not available · Adapter registry", body));
+            await WriteAsync(context, status, Html.Page("Not available · Adapter registry", body)).ConfigureAwait(false);
         }
     }
 
-    private static Task RepositoryAsync(HttpContext context, ServeServices services, string[] segments)
+    private static async Task RepositoryAsync(HttpContext context, ServeServices services, string[] segments)
     {
         // /-/{type}/{name} or /-/{type}/{namespace}/{name}
         var type = segments.Length is 3 or 4 ? Enum.GetValues<RepoType>().FirstOrDefault(t => t.ApiSegment() == segments[1], (RepoType)(-1)) : (RepoType)(-1);
@@ -55,7 +56,8 @@ internal static class WebEndpoints
         var revision = context.Request.Query["revision"].FirstOrDefault() is { Length: > 0 } asked ? asked : RegistryStore.DefaultBranch;
         var resolved = services.Store.Resolve(key, revision);
         var facts = AdapterCatalog.ReadWithDocuments(services.Store.Blobs, resolved.Commit);
-        return WriteAsync(context, 200, RepoPage.Render(key, resolved, revision, facts, services.Store, HttpIo.BaseUrl(context)));
+        var html = await RepoPage.RenderAsync(key, resolved, revision, facts, services.Store, services.Xet, HttpIo.BaseUrl(context), context.RequestAborted).ConfigureAwait(false);
+        await WriteAsync(context, 200, html).ConfigureAwait(false);
     }
 
     private static Task WriteAsync(HttpContext context, int status, string html)

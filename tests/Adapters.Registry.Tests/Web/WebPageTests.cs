@@ -99,7 +99,7 @@ public sealed partial class WebPageTests(LegacyCatalogRegistry registry)
         {
             var bytes = await File.ReadAllBytesAsync(path);
             var sha256 = Convert.ToHexStringLower(SHA256.HashData(bytes));
-            Assert.Matches($@"<tr><td>{Regex.Escape(Path.GetFileName(path))}</td><td>[^<]+</td><td>(LFS</td><td class=""hash"">sha256 {sha256}|git</td><td class=""hash"">git sha1 {ContentHashes.GitBlobSha1(bytes)})</td></tr>", html);
+            Assert.Matches($@"<tr><td>{Regex.Escape(Path.GetFileName(path))}</td><td>[^<]+</td><td>((LFS|Xet)</td><td class=""hash"">sha256 {sha256}|git</td><td class=""hash"">git sha1 {ContentHashes.GitBlobSha1(bytes)})</td></tr>", html);
         }
         Assert.Contains("<td>Add the tagging LoRA</td>", html, StringComparison.Ordinal);
         Assert.Contains("<td>Describe the adapter</td>", html, StringComparison.Ordinal);
