@@ -1,5 +1,6 @@
 using Adapters.Core.Methods.LoRA;
 using Adapters.Core.Models.Gpt2;
+using Adapters.Core.Quantization;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -27,12 +28,16 @@ public enum PeftLayerKind
 /// </summary>
 public sealed class PeftBaseLayer
 {
+    private readonly Parameter _weight;
+    private readonly IFourBitLinear? _fourBit;
+
     private PeftBaseLayer(string path, nn.Module<Tensor, Tensor> module, PeftLayerKind kind, Parameter weight, Parameter? bias, long inFeatures, long outFeatures)
     {
         Path = path;
         Module = module;
         Kind = kind;
-        Weight = weight;
+        _weight = weight;
+        _fourBit = module as IFourBitLinear;
         Bias = bias;
         InFeatures = inFeatures;
         OutFeatures = outFeatures;
@@ -47,8 +52,17 @@ public sealed class PeftBaseLayer
     /// <summary>The layer kind.</summary>
     public PeftLayerKind Kind { get; }
 
-    /// <summary>The weight as stored: (out, in) for Linear, (in, out) for Conv1D, (num, dim) for Embedding.</summary>
-    public Parameter Weight { get; }
+    /// <summary>
+    /// The weight as stored: (out, in) for Linear, (in, out) for Conv1D, (num, dim) for Embedding; the packed bytes of
+    /// a 4-bit layer (see <see cref="IsFourBit"/>), read at each call since quantizing replaces the parameter.
+    /// </summary>
+    public Parameter Weight => _fourBit?.weight ?? _weight;
+
+    /// <summary>Whether the layer's weight is held in 4 bits (PEFT's <c>Linear4bit</c> layers): merging into it is refused.</summary>
+    public bool IsFourBit => _fourBit?.QuantState is not null;
+
+    /// <summary>The dtype the layer computes in: the weight's, or a 4-bit layer's compute dtype.</summary>
+    public ScalarType ComputeDtype => _fourBit?.ComputeDtype ?? Weight.dtype;
 
     /// <summary>The bias, or null.</summary>
     public Parameter? Bias { get; }
@@ -62,8 +76,8 @@ public sealed class PeftBaseLayer
     /// <summary>Whether the weight is stored (in, out) (PEFT's <c>fan_in_fan_out</c>).</summary>
     public bool FanInFanOut => Kind == PeftLayerKind.Conv1D;
 
-    /// <summary>The weight as an (out, in) matrix (a view); for Embedding, (num, dim) as stored.</summary>
-    public Tensor OutInWeight => FanInFanOut ? Weight.t() : Weight;
+    /// <summary>The weight as an (out, in) matrix (a view, or a dequantized copy of a 4-bit weight); for Embedding, (num, dim) as stored.</summary>
+    public Tensor OutInWeight => _fourBit is { QuantState: not null } fourBit ? fourBit.OutInWeight : FanInFanOut ? Weight.t() : Weight;
 
     /// <summary>The weight in the layout LoRA's B·A has: (out, in), or (dim, num) for embeddings.</summary>
     public Tensor OutInWeightFor(bool embedding) => embedding ? Weight.t() : OutInWeight;
