@@ -4,6 +4,7 @@ using Adapters.Core.Models;
 using Adapters.Core.Peft;
 using Adapters.Core.Peft.Tuners;
 using Adapters.Core.Quantization;
+using Adapters.Core.Serialization;
 using Adapters.Core.Tests.Models;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -134,6 +135,77 @@ public sealed class FourBitCoverageTests
         Assert.True(TinyDecoders.MaxDiff(adapted, plain) > 1e-4, "the adapter must change the logits");
         var error = Assert.Throws<QuantizationException>(() => tuners[0].Merge("default"));
         Assert.Contains("4-bit", error.Message);
+    }
+
+    [Fact]
+    public void Gpt2_quantized_at_load_saves_and_reloads_identical_packed_bytes_and_logits()
+    {
+        using var scope = NewDisposeScope();
+        var dense = TinyDecoders.Gpt2();
+        var folder = Directory.CreateTempSubdirectory("gpt2-nf4-").FullName;
+        var packedFolder = Directory.CreateTempSubdirectory("gpt2-nf4-packed-").FullName;
+        try
+        {
+            PretrainedDecoders.Save(dense, folder);
+            // Streaming quantize-at-load gives the bytes that quantizing the loaded dense model gives.
+            var streamed = PretrainedDecoders.Load(folder, FourBitOptions.Nf4);
+            dense.BaseModel.QuantizeBaseWeights(FourBitOptions.Nf4);
+            var expected = dense.BaseModel.BaseLinears().ToDictionary(l => l.Path, l => l.Linear);
+            Assert.Equal(8, expected.Count);
+            foreach (var (path, linear) in streamed.BaseModel.BaseLinears())
+            {
+                Assert.True(TinyModels.Same(expected[path].weight, linear.weight), path);
+                Assert.True(TinyModels.Same(expected[path].QuantState!.Absmax, linear.QuantState!.Absmax), path);
+            }
+
+            // Saved in bitsandbytes' form and loaded back: the same bytes, the same logits.
+            PretrainedDecoders.Save(streamed, packedFolder);
+            using (var file = TensorFiles.Open(Path.Combine(packedFolder, "model.safetensors")))
+            {
+                Assert.Equal(ScalarType.Byte, file.LoadTensor("transformer.h.0.attn.c_attn.weight").dtype);
+                Assert.True(file.Contains("transformer.h.0.attn.c_attn.weight.quant_state.bitsandbytes__nf4"));
+            }
+            var reloaded = PretrainedDecoders.Load(packedFolder);
+            foreach (var ((path, a), (_, b)) in streamed.BaseModel.BaseLinears().Zip(reloaded.BaseModel.BaseLinears()))
+            {
+                Assert.True(TinyModels.Same(a.weight, b.weight), path);
+                Assert.True(TinyModels.Same(a.QuantState!.Absmax, b.QuantState!.Absmax), path);
+            }
+            using var prompt = TinyDecoders.Prompt(length: 7);
+            Assert.Equal(0, TinyDecoders.MaxDiff(streamed.Forward(prompt).Logits, reloaded.Forward(prompt).Logits));
+            Assert.Equal(0, TinyDecoders.MaxDiff(streamed.Forward(prompt).Logits, dense.Forward(prompt).Logits));
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+            Directory.Delete(packedFolder, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void A_checkpoint_missing_a_block_weight_fails_the_streaming_load_naming_it()
+    {
+        using var scope = NewDisposeScope();
+        var folder = Directory.CreateTempSubdirectory("llama-missing-").FullName;
+        try
+        {
+            var model = TinyDecoders.Llama(TinyDecoders.LlamaConfig());
+            PretrainedDecoders.Save(model, folder);
+            var path = Path.Combine(folder, "model.safetensors");
+            var kept = new List<TensorPayload>();
+            using (var file = TensorFiles.Open(path))
+            {
+                foreach (var spec in file.Tensors.Where(t => t.Name != "model.layers.1.self_attn.o_proj.weight"))
+                    kept.Add(TensorPayload.FromTensor(spec.Name, file.LoadTensor(spec.Name)));
+            }
+            TensorFiles.Save(path, kept);
+            var error = Assert.Throws<AdapterLoadException>(() => PretrainedDecoders.Load(folder, FourBitOptions.Nf4));
+            Assert.Contains("model.layers.1.self_attn.o_proj.weight", error.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
     }
 
     [Fact]
