@@ -70,7 +70,8 @@ public static class AdapterModelPushExtensions
         var folder = Directory.CreateTempSubdirectory("peft-push-");
         try
         {
-            model.SaveAdapter(folder.FullName, adapterName, baseModelNameOrPath: baseModelNameOrPath);
+            // The push writes the card, with the repository id in it.
+            model.SaveAdapter(folder.FullName, adapterName, baseModelNameOrPath: baseModelNameOrPath, writeCard: false);
             return await hub.PushAdapterFolderAsync(folder.FullName, repoId, options, cancellationToken).ConfigureAwait(false);
         }
         finally

@@ -64,14 +64,15 @@ public static class PeftCard
         };
         var baseModel = string.IsNullOrEmpty(o.BaseModel) ? "BASE_MODEL" : o.BaseModel;
         var text = new StringBuilder();
-        text.Append("# ").Append(o.RepoId).Append("\n\n");
+        // PEFT's template titles a card saved before any push "Model Card for Model ID".
+        text.Append("# ").Append(o.RepoId ?? "Model Card for Model ID").Append("\n\n");
         text.Append("A PEFT ").Append(o.PeftType).Append(" adapter");
         if (!string.IsNullOrEmpty(o.BaseModel)) text.Append(" for `").Append(o.BaseModel).Append('`');
         if (!string.IsNullOrEmpty(o.TaskType)) text.Append(" (task type `").Append(o.TaskType).Append("`)");
-        text.Append(", saved in PEFT's format (`adapter_config.json`, `adapter_model.safetensors`).\n\n");
+        text.Append(", in PEFT's folder format (`adapter_config.json` and `adapter_model.safetensors` or `adapter_model.bin`).\n\n");
         text.Append("## Usage\n\n```python\nfrom peft import PeftModel\nfrom transformers import ").Append(auto).Append("\n\n");
         text.Append("model = ").Append(auto).Append(".from_pretrained(\"").Append(baseModel).Append("\")\n");
-        text.Append("model = PeftModel.from_pretrained(model, \"").Append(o.RepoId).Append("\")\n```\n\n");
+        text.Append("model = PeftModel.from_pretrained(model, \"").Append(o.RepoId ?? "PATH_OR_REPO_ID").Append("\")\n```\n\n");
         text.Append("### Framework versions\n\n- Adapters.NET (PEFT 0.14 folder format)\n");
         return text.ToString();
     }
@@ -80,8 +81,8 @@ public static class PeftCard
 /// <summary>What <see cref="PeftCard"/> writes.</summary>
 public sealed record PeftCardOptions
 {
-    /// <summary>The repository id, for the title and the snippet.</summary>
-    public required string RepoId { get; init; }
+    /// <summary>The repository id, for the title and the snippet; null for a card saved with the folder before any push.</summary>
+    public string? RepoId { get; init; }
 
     /// <summary><c>peft_type</c>, e.g. <c>LORA</c>.</summary>
     public required string PeftType { get; init; }

@@ -117,7 +117,16 @@ public sealed class PushCommandTests : IDisposable
         const string repo = "me/bert-seq-cls-lora";
         StubHubWrites(repo, ["adapter_model.safetensors"]);
 
+        // The folder's own card (save_pretrained wrote it) is pushed as it is; --overwrite-card writes one naming the repository.
         var (exitCode, _, error) = await RunAsync("push", source, repo, "--endpoint", _hub.Url!, "--token", Token, "--json");
+        Assert.True(exitCode == 0, error);
+        var first = Encoding.UTF8.GetString(_hub.LogEntries.Single(e => e.RequestMessage.Path.EndsWith("/commit/main", StringComparison.Ordinal)).RequestMessage.BodyAsBytes!)
+            .Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(1).Select(l => JsonDocument.Parse(l).RootElement.GetProperty("value")).ToList();
+        Assert.Equal(File.ReadAllBytes(Path.Combine(source, "README.md")),
+            Convert.FromBase64String(first.Single(l => l.GetProperty("path").GetString() == "README.md").GetProperty("content").GetString()!));
+        _hub.ResetLogEntries();
+
+        (exitCode, _, error) = await RunAsync("push", source, repo, "--endpoint", _hub.Url!, "--token", Token, "--overwrite-card", "--json");
 
         Assert.True(exitCode == 0, error);
         var lines = Encoding.UTF8.GetString(_hub.LogEntries.Single(e => e.RequestMessage.Path.EndsWith("/commit/main", StringComparison.Ordinal)).RequestMessage.BodyAsBytes!)

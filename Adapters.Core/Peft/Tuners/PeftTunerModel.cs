@@ -175,9 +175,14 @@ public sealed class PeftTunerModel
 
     /// <summary>
     /// Writes adapter <paramref name="name"/> as PEFT's <c>save_pretrained</c> does: the config (with
-    /// <c>inference_mode</c> true) and the weights, into <paramref name="directory"/>.
+    /// <c>inference_mode</c> true), the weights and the model card <c>README.md</c>, into <paramref name="directory"/>.
     /// </summary>
-    public void SaveAdapter(string directory, string name = "default", bool safeSerialization = true, string? baseModelNameOrPath = null)
+    /// <param name="directory">The folder to write.</param>
+    /// <param name="name">The adapter.</param>
+    /// <param name="safeSerialization">safetensors (PEFT's default) or <c>adapter_model.bin</c>.</param>
+    /// <param name="baseModelNameOrPath"><c>base_model_name_or_path</c> when the config has none.</param>
+    /// <param name="writeCard">Also write or refresh <c>README.md</c> with PEFT's card front matter, as <c>save_pretrained</c> does.</param>
+    public void SaveAdapter(string directory, string name = "default", bool safeSerialization = true, string? baseModelNameOrPath = null, bool writeCard = true)
     {
         ArgumentException.ThrowIfNullOrEmpty(directory);
         var config = Config(name).Clone();
@@ -187,6 +192,21 @@ public sealed class PeftTunerModel
         var tensors = OrderedForFile(name, SavedTensors(name)).Select(t => new KeyValuePair<string, Tensor>(t.Key, t.Tensor.detach().cpu().contiguous())).ToArray();
         TensorFiles.Save(Path.Combine(directory, safeSerialization ? PeftFiles.SafetensorsWeights : PeftFiles.TorchWeights), tensors);
         config.Write(Path.Combine(directory, PeftConfig.FileName));
+        if (writeCard) WriteCard(directory, config);
+    }
+
+    // PEFT's create_or_update_model_card: a new card, or PEFT's keys added to the one already there.
+    private static void WriteCard(string directory, PeftConfig config)
+    {
+        var path = Path.Combine(directory, "README.md");
+        var options = new Adapters.Hub.Cards.PeftCardOptions
+        {
+            PeftType = config.PeftType,
+            TaskType = config.TaskType,
+            BaseModel = config.String("base_model_name_or_path"),
+        };
+        var card = File.Exists(path) ? Adapters.Hub.Cards.PeftCard.Refresh(Adapters.Hub.Cards.ModelCard.Load(path), options) : Adapters.Hub.Cards.PeftCard.Create(options);
+        card.Save(path);
     }
 
     private IEnumerable<(string Key, Parameter Tensor)> OrderedForFile(string adapter, IEnumerable<(string Key, Parameter Tensor)> tensors)
@@ -205,7 +225,7 @@ public sealed class PeftTunerModel
     public void SaveAll(string directory, bool safeSerialization = true, string? baseModelNameOrPath = null)
     {
         foreach (var name in _configs.Keys)
-            SaveAdapter(name == "default" ? directory : Path.Combine(directory, name), name, safeSerialization, baseModelNameOrPath);
+            SaveAdapter(name == "default" ? directory : Path.Combine(directory, name), name, safeSerialization, baseModelNameOrPath, writeCard: true);
     }
 
     /// <summary>The config of <paramref name="adapter"/>.</summary>

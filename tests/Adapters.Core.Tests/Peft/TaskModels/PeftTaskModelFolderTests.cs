@@ -97,7 +97,11 @@ public sealed class PeftTaskModelFolderTests
         var directory = Path.Combine(Folders.Root, folder);
         var files = Directory.GetFiles(directory).Select(Path.GetFileName).Order(StringComparer.Ordinal).ToArray();
         var weights = folder == Folders.Gpt2CausalLMBin ? PeftFiles.TorchWeights : PeftFiles.SafetensorsWeights;
-        Assert.Equal(new[] { PeftConfig.FileName, weights }.Order(StringComparer.Ordinal), files);
+        Assert.Equal(new[] { "README.md", PeftConfig.FileName, weights }.Order(StringComparer.Ordinal), files);
+        // save_pretrained's card: library_name peft and the base model in the front matter.
+        var card = Adapters.Hub.Cards.ModelCard.Load(Path.Combine(directory, "README.md"));
+        Assert.Equal("peft", card.Metadata.GetString("library_name"));
+        Assert.Equal(folder.StartsWith("bert", StringComparison.Ordinal) ? "models/bert" : "models/gpt2", card.Metadata.GetString("base_model"));
         using var file = TensorFiles.Open(Path.Combine(directory, weights));
         Assert.Equal(expected, file.Tensors.Select(t => $"{t.Name} [{string.Join(", ", t.Shape)}]").Order(StringComparer.Ordinal));
         Assert.All(file.Tensors, t => Assert.Equal(TensorDType.F32, t.DType));
