@@ -72,7 +72,11 @@ public sealed class PeftTunerModel
     /// <c>inject_adapter</c>); the first adapter becomes active.
     /// </summary>
     /// <exception cref="AdapterConfigException">PEFT would refuse the config or a target (the message says which and why).</exception>
-    public void AddAdapter(string name, PeftConfig config)
+    public void AddAdapter(string name, PeftConfig config) => AddAdapter(name, config, fromFile: false);
+
+    // A config read from a folder is kept exactly as it was written, so that the folder round-trips; a new config gets
+    // the fields PEFT fills in when it builds the adapter.
+    private void AddAdapter(string name, PeftConfig config, bool fromFile)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
         ArgumentNullException.ThrowIfNull(config);
@@ -100,7 +104,8 @@ public sealed class PeftTunerModel
         _adapterLayers[name] = layers;
         _configs[name] = config;
         method.AfterInject(this, name, config, layers);
-        AddModulesToSave(name, config);
+        AddModulesToSave(name, config, fromFile);
+        if (!fromFile) PeftConfigDefaults.Fill(config);
         if (State.Active.Count == 0) State.Active = [name];
     }
 
@@ -129,8 +134,10 @@ public sealed class PeftTunerModel
     {
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(weights);
-        AddAdapter(name, config);
+        AddAdapter(name, config, fromFile: true);
         var expected = SavedTensors(name).ToDictionary(t => t.Key, t => t.Tensor, StringComparer.Ordinal);
+        // PEFT writes keys in its state dict's order; saving again in the order read keeps a folder byte for byte.
+        _fileKeyOrder[name] = weights.Keys.Where(expected.ContainsKey).ToArray();
         var unexpected = new List<string>();
         using (no_grad())
         {
@@ -168,19 +175,48 @@ public sealed class PeftTunerModel
 
     /// <summary>
     /// Writes adapter <paramref name="name"/> as PEFT's <c>save_pretrained</c> does: the config (with
-    /// <c>inference_mode</c> true) and the weights, into <paramref name="directory"/>.
+    /// <c>inference_mode</c> true), the weights and the model card <c>README.md</c>, into <paramref name="directory"/>.
     /// </summary>
-    public void SaveAdapter(string directory, string name = "default", bool safeSerialization = true, string? baseModelNameOrPath = null)
+    /// <param name="directory">The folder to write.</param>
+    /// <param name="name">The adapter.</param>
+    /// <param name="safeSerialization">safetensors (PEFT's default) or <c>adapter_model.bin</c>.</param>
+    /// <param name="baseModelNameOrPath"><c>base_model_name_or_path</c> when the config has none.</param>
+    /// <param name="writeCard">Also write or refresh <c>README.md</c> with PEFT's card front matter, as <c>save_pretrained</c> does.</param>
+    public void SaveAdapter(string directory, string name = "default", bool safeSerialization = true, string? baseModelNameOrPath = null, bool writeCard = true)
     {
         ArgumentException.ThrowIfNullOrEmpty(directory);
         var config = Config(name).Clone();
         Directory.CreateDirectory(directory);
         config.Document["inference_mode"] = true;
         if (config.Document["base_model_name_or_path"] is null && baseModelNameOrPath is not null) config.Document["base_model_name_or_path"] = baseModelNameOrPath;
-        var tensors = SavedTensors(name).Select(t => new KeyValuePair<string, Tensor>(t.Key, t.Tensor.detach().cpu().contiguous())).ToArray();
+        var tensors = OrderedForFile(name, SavedTensors(name)).Select(t => new KeyValuePair<string, Tensor>(t.Key, t.Tensor.detach().cpu().contiguous())).ToArray();
         TensorFiles.Save(Path.Combine(directory, safeSerialization ? PeftFiles.SafetensorsWeights : PeftFiles.TorchWeights), tensors);
         config.Write(Path.Combine(directory, PeftConfig.FileName));
+        if (writeCard) WriteCard(directory, config);
     }
+
+    // PEFT's create_or_update_model_card: a new card, or PEFT's keys added to the one already there.
+    private static void WriteCard(string directory, PeftConfig config)
+    {
+        var path = Path.Combine(directory, "README.md");
+        var options = new Adapters.Hub.Cards.PeftCardOptions
+        {
+            PeftType = config.PeftType,
+            TaskType = config.TaskType,
+            BaseModel = config.String("base_model_name_or_path"),
+        };
+        var card = File.Exists(path) ? Adapters.Hub.Cards.PeftCard.Refresh(Adapters.Hub.Cards.ModelCard.Load(path), options) : Adapters.Hub.Cards.PeftCard.Create(options);
+        card.Save(path);
+    }
+
+    private IEnumerable<(string Key, Parameter Tensor)> OrderedForFile(string adapter, IEnumerable<(string Key, Parameter Tensor)> tensors)
+    {
+        if (!_fileKeyOrder.TryGetValue(adapter, out var order)) return tensors;
+        var rank = order.Select((key, i) => (key, i)).ToDictionary(p => p.key, p => p.i, StringComparer.Ordinal);
+        return tensors.OrderBy(t => rank.GetValueOrDefault(t.Key, int.MaxValue));
+    }
+
+    private readonly Dictionary<string, string[]> _fileKeyOrder = new(StringComparer.Ordinal);
 
     /// <summary>
     /// Writes every adapter as PEFT's <c>save_pretrained</c> does: <c>default</c> into <paramref name="directory"/>
@@ -189,7 +225,7 @@ public sealed class PeftTunerModel
     public void SaveAll(string directory, bool safeSerialization = true, string? baseModelNameOrPath = null)
     {
         foreach (var name in _configs.Keys)
-            SaveAdapter(name == "default" ? directory : Path.Combine(directory, name), name, safeSerialization, baseModelNameOrPath);
+            SaveAdapter(name == "default" ? directory : Path.Combine(directory, name), name, safeSerialization, baseModelNameOrPath, writeCard: true);
     }
 
     /// <summary>The config of <paramref name="adapter"/>.</summary>
@@ -319,15 +355,17 @@ public sealed class PeftTunerModel
         return PeftModuleSelector.Of([.. names]);
     }
 
-    private void AddModulesToSave(string adapter, PeftConfig config)
+    private void AddModulesToSave(string adapter, PeftConfig config, bool fromFile)
     {
         var names = config.StringList("modules_to_save")?.ToList();
         if (config.TaskType is "SEQ_CLS" or "TOKEN_CLS")
         {
             names ??= [];
-            // PEFT appends its automatic heads to the config itself, so saved configs list them.
-            names.AddRange(["classifier", "score"]);
-            config.Document["modules_to_save"] = ConfigValues.StringList(names);
+            var missing = PeftTaskTypes.ClassifierModuleNames.Where(n => !names.Contains(n, StringComparer.Ordinal)).ToArray();
+            names.AddRange(missing);
+            // PEFT appends its automatic heads to a new config, so saved configs list them. PEFT appends them again to a
+            // config it reads back (and would save them twice); a config read here keeps its list as written.
+            if (!fromFile && missing.Length > 0) config.Document["modules_to_save"] = ConfigValues.StringList(names);
         }
         if (names is not { Count: > 0 }) return;
         var wrapped = new PeftModulesToSave(adapter);
