@@ -45,6 +45,12 @@ public abstract class PeftTunerMethod : PeftMethod
     /// <summary>Called after every target of an adapter has its tuner, for model-level set-up (VeRA's projections).</summary>
     public virtual void AfterInject(PeftTunerModel model, string adapter, PeftConfig config, IReadOnlyList<PeftTunerLayer> layers) { }
 
+    /// <summary>
+    /// The tensors written for <paramref name="adapter"/> (PEFT's last edits of the state dict on save, e.g. AdaLoRA
+    /// leaving out pruned ranks); <paramref name="saved"/> is the config being written and may be adjusted too.
+    /// </summary>
+    public virtual IReadOnlyList<KeyValuePair<string, TorchSharp.torch.Tensor>> PrepareSave(PeftConfig saved, string adapter, IReadOnlyList<KeyValuePair<string, TorchSharp.torch.Tensor>> tensors) => tensors;
+
     /// <summary>Refuses a merge PEFT cannot do for this config (default: every config merges).</summary>
     /// <exception cref="InvalidOperationException">The method cannot merge.</exception>
     public virtual void CheckMergeable(PeftConfig config) { }

@@ -21,6 +21,20 @@ internal sealed class LoraLayer(PeftBaseLayer baseLayer, PeftAdapterState state)
     /// <summary>The scaling PEFT uses for <paramref name="adapter"/> here.</summary>
     public double Scaling(string adapter) => _settings[adapter].Scaling;
 
+    /// <summary>Whether this layer holds <paramref name="adapter"/>.</summary>
+    public bool Holds(string adapter) => AdapterNames.Contains(adapter);
+
+    /// <summary>
+    /// The adapter's factors laid out so that <c>B·A</c> is the update in the (out, in) view of the weight
+    /// (<c>lora_A</c>/<c>lora_B</c>, or <c>lora_embedding_A</c>/<c>lora_embedding_B</c> whose product is (dim, num)).
+    /// </summary>
+    public (Parameter A, Parameter B) Factors(string adapter) => IsEmbedding
+        ? (Slots.First(s => s.Name == "lora_embedding_A")[adapter], Slots.First(s => s.Name == "lora_embedding_B")[adapter])
+        : (Slots.First(s => s.Name == "lora_A")[adapter], Slots.First(s => s.Name == "lora_B")[adapter]);
+
+    /// <summary>PEFT's <c>get_delta_weight</c> in the (out, in) view of the weight: <c>B·A·scaling</c>.</summary>
+    public Tensor DeltaWeight(string adapter) => DeltaUnscaled(adapter) * _settings[adapter].Scaling;
+
     /// <inheritdoc />
     protected override void Create(string adapter, PeftConfig config, string path, Device device, ScalarType dtype)
     {
