@@ -17,7 +17,18 @@ public enum PeftLayerKind
 
     /// <summary><c>nn.Embedding</c>: weight (num, dim).</summary>
     Embedding,
+
+    /// <summary><c>nn.Conv2d</c>: weight (out, in / groups, kh, kw).</summary>
+    Conv2d,
 }
+
+/// <summary>The geometry of a wrapped <c>nn.Conv2d</c>, which PEFT's conv adapters repeat.</summary>
+/// <param name="KernelSize">(kh, kw).</param>
+/// <param name="Stride">(sh, sw).</param>
+/// <param name="Padding">(ph, pw).</param>
+/// <param name="Dilation">(dh, dw).</param>
+/// <param name="Groups">The number of groups.</param>
+public sealed record PeftConvGeometry(long[] KernelSize, long[] Stride, long[] Padding, long[] Dilation, long Groups);
 
 /// <summary>
 /// The module a PEFT tuner adapts (PEFT's <c>base_layer</c>), seen uniformly: its path in the model, kind, sizes,
@@ -27,8 +38,9 @@ public enum PeftLayerKind
 /// </summary>
 public sealed class PeftBaseLayer
 {
-    private PeftBaseLayer(string path, nn.Module<Tensor, Tensor> module, PeftLayerKind kind, Parameter weight, Parameter? bias, long inFeatures, long outFeatures)
+    private PeftBaseLayer(string path, nn.Module<Tensor, Tensor> module, PeftLayerKind kind, Parameter weight, Parameter? bias, long inFeatures, long outFeatures, PeftConvGeometry? conv = null)
     {
+        Conv = conv;
         Path = path;
         Module = module;
         Kind = kind;
@@ -43,6 +55,9 @@ public sealed class PeftBaseLayer
 
     /// <summary>The module.</summary>
     public nn.Module<Tensor, Tensor> Module { get; }
+
+    /// <summary>The convolution geometry of a <see cref="PeftLayerKind.Conv2d"/> layer, else null.</summary>
+    public PeftConvGeometry? Conv { get; }
 
     /// <summary>The layer kind.</summary>
     public PeftLayerKind Kind { get; }
@@ -73,6 +88,7 @@ public sealed class PeftBaseLayer
     {
         PeftLayerKind.Linear => "torch.nn.Linear",
         PeftLayerKind.Conv1D => "transformers.pytorch_utils.Conv1D",
+        PeftLayerKind.Conv2d => "torch.nn.Conv2d",
         _ => "torch.nn.Embedding",
     };
 
@@ -88,6 +104,8 @@ public sealed class PeftBaseLayer
         FusedQkvLinear f => new PeftBaseLayer(path, f, PeftLayerKind.Conv1D, f.weight, f.bias, f.weight.shape[0], f.weight.shape[1]),
         Conv1D c => new PeftBaseLayer(path, c, PeftLayerKind.Conv1D, c.weight, c.bias, c.InFeatures, c.OutFeatures),
         Embedding e => new PeftBaseLayer(path, e, PeftLayerKind.Embedding, e.weight!, null, e.weight!.shape[0], e.weight!.shape[1]),
+        Conv2d c => new PeftBaseLayer(path, c, PeftLayerKind.Conv2d, c.weight!, c.bias, c.in_channels, c.out_channels,
+            new PeftConvGeometry(c.kernel_size, c.stride, c.padding ?? [0, 0], c.dilation, c.groups)),
         _ => null,
     };
 }

@@ -11,11 +11,15 @@ public abstract class PeftTunerMethod : PeftMethod
     /// <summary>The layer kinds PEFT 0.14 supports for this method.</summary>
     public abstract IReadOnlySet<PeftLayerKind> SupportedKinds { get; }
 
+    /// <summary>Layer kinds PEFT 0.14 adapts with this method but this port does not yet (refused as such, not as PEFT's refusal).</summary>
+    public virtual IReadOnlySet<PeftLayerKind> UnportedKinds { get; } = new HashSet<PeftLayerKind>();
+
     /// <summary>PEFT's list of supported layer types, for refusals.</summary>
     public virtual string SupportedText => string.Join(", ", SupportedKinds.Select(k => k switch
     {
         PeftLayerKind.Linear => "`torch.nn.Linear`",
         PeftLayerKind.Conv1D => "`transformers.pytorch_utils.Conv1D`",
+        PeftLayerKind.Conv2d => "`torch.nn.Conv2d`",
         _ => "`torch.nn.Embedding`",
     }));
 
@@ -58,7 +62,7 @@ public abstract class PeftTunerMethod : PeftMethod
     /// <summary>Sets <c>fan_in_fan_out</c> as PEFT does for LoRA-like methods: true for Conv1D, false for Linear (the config is mutated, as PEFT's is).</summary>
     protected static void ForceFanInFanOut(PeftConfig config, PeftBaseLayer layer)
     {
-        if (layer.Kind == PeftLayerKind.Embedding) return;
+        if (layer.Kind is PeftLayerKind.Embedding or PeftLayerKind.Conv2d) return;
         config.Document["fan_in_fan_out"] = layer.FanInFanOut;
     }
 }

@@ -335,6 +335,8 @@ public sealed class PeftTunerModel
                 continue;
             }
             var layer = PeftBaseLayer.Describe(path, module);
+            if (layer is not null && method.UnportedKinds.Contains(layer.Kind))
+                throw new AdapterConfigException($"{config.Source}: Target module {path} ({layer.TypeName}): PEFT 0.14 adapts {layer.TypeName} with {method.PeftType}, but this port does not implement that layer type for {method.PeftType} yet.");
             if (layer is null || !method.SupportedKinds.Contains(layer.Kind))
                 throw new AdapterConfigException($"{config.Source}: Target module {path} ({layer?.TypeName ?? module.GetType().Name}) is not supported. Currently, only the following modules are supported: {method.SupportedText}.");
             selected.Add(layer);

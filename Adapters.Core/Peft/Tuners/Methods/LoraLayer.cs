@@ -18,6 +18,8 @@ internal sealed class LoraLayer(PeftBaseLayer baseLayer, PeftAdapterState state)
 
     private bool IsEmbedding => Base.Kind == PeftLayerKind.Embedding;
 
+    private bool IsConv => Base.Kind == PeftLayerKind.Conv2d;
+
     /// <summary>The scaling PEFT uses for <paramref name="adapter"/> here.</summary>
     public double Scaling(string adapter) => _settings[adapter].Scaling;
 
@@ -51,6 +53,18 @@ internal sealed class LoraLayer(PeftBaseLayer baseLayer, PeftAdapterState state)
             Slot("lora_embedding_A").Add(adapter, a);
             Slot("lora_embedding_B").Add(adapter, randn([Base.OutFeatures, r], dtype, device));
         }
+        else if (IsConv)
+        {
+            // PEFT: lora_A repeats the base kernel, stride and padding (not its dilation or groups); lora_B is 1×1.
+            if (dora) throw Refuse(path, "DoRA on Conv2d layers is not implemented by this port yet.");
+            var conv = Base.Conv!;
+            if (conv.Groups != 1 || conv.Dilation.Any(d => d != 1))
+                throw Refuse(path, $"a Conv2d with groups={conv.Groups} and dilation=({string.Join(", ", conv.Dilation)}): PEFT 0.14's lora_A repeats neither, so its output would not match the layer's; this port refuses it.");
+            var a = KaimingUniform([r, Base.InFeatures, .. conv.KernelSize], device, dtype);
+            var b = init == "false" ? KaimingUniform([Base.OutFeatures, r, 1, 1], device, dtype) : zeros([Base.OutFeatures, r, 1, 1], dtype, device);
+            Slot("lora_A", "weight").Add(adapter, a);
+            Slot("lora_B", "weight").Add(adapter, b);
+        }
         else
         {
             Tensor a = init switch
@@ -69,10 +83,17 @@ internal sealed class LoraLayer(PeftBaseLayer baseLayer, PeftAdapterState state)
         }
     }
 
-    // B·A laid out like the (out, in) weight view ((dim, num) for embeddings).
-    private Tensor DeltaUnscaled(string adapter) => IsEmbedding
-        ? Slots.First(s => s.Name == "lora_embedding_B")[adapter].matmul(Slots.First(s => s.Name == "lora_embedding_A")[adapter])
-        : Slots.First(s => s.Name == "lora_B")[adapter].matmul(Slots.First(s => s.Name == "lora_A")[adapter]);
+    // B·A laid out like the (out, in) weight view ((dim, num) for embeddings, (out, in, kh, kw) for Conv2d).
+    private Tensor DeltaUnscaled(string adapter)
+    {
+        if (IsEmbedding) return Slots.First(s => s.Name == "lora_embedding_B")[adapter].matmul(Slots.First(s => s.Name == "lora_embedding_A")[adapter]);
+        var a = Slots.First(s => s.Name == "lora_A")[adapter];
+        var b = Slots.First(s => s.Name == "lora_B")[adapter];
+        if (!IsConv) return b.matmul(a);
+        // PEFT: a 1×1 kernel multiplies the squeezed matrices; a larger one composes the two convolutions.
+        if (a.shape[2] == 1 && a.shape[3] == 1) return b.flatten(1).matmul(a.flatten(1)).unsqueeze(2).unsqueeze(3);
+        return nn.functional.conv2d(a.permute(1, 0, 2, 3), b).permute(1, 0, 2, 3);
+    }
 
     private static Tensor WeightNorm(Tensor weight, Tensor scaledDelta) => linalg.norm(weight + scaledDelta, dims: [1]);
 
@@ -102,6 +123,12 @@ internal sealed class LoraLayer(PeftBaseLayer baseLayer, PeftAdapterState state)
             var x = input.to(a.dtype);
             var training = Base.Module.training && dropout > 0;
             var dropped = training ? nn.functional.dropout(x, dropout, true) : x;
+            if (IsConv)
+            {
+                var conv = Base.Conv!;
+                result = result + nn.functional.conv2d(nn.functional.conv2d(dropped, a, strides: conv.Stride, padding: conv.Padding), b) * scaling;
+                continue;
+            }
             var loraOut = nn.functional.linear(nn.functional.linear(dropped, a), b) * scaling;
             if (!dora)
             {
@@ -146,6 +173,11 @@ internal sealed class LoraLayer(PeftBaseLayer baseLayer, PeftAdapterState state)
             Base.Weight.copy_((gE * wt).t());
             return;
         }
+        if (IsConv)
+        {
+            Base.Weight.add_(delta.to(Base.Weight.dtype));
+            return;
+        }
         if (!dora)
         {
             AddToWeight(delta);
@@ -166,6 +198,7 @@ internal sealed class LoraLayer(PeftBaseLayer baseLayer, PeftAdapterState state)
         if (!dora)
         {
             if (IsEmbedding) Base.Weight.sub_(delta.t());
+            else if (IsConv) Base.Weight.sub_(delta.to(Base.Weight.dtype));
             else AddToWeight(delta, -1);
             return;
         }

@@ -120,7 +120,10 @@ internal static class LoraWeightedAdapter
             var term = layer.DeltaWeight(adapter) * Weight32(weight * layer.Scaling(adapter));
             delta = delta is null ? term : delta + term;
         }
-        var (u, s, vh) = linalg.svd(delta!, fullMatrices: fullMatrices);
+        // Conv2d: PEFT factorises the update flattened to (out, in·kh·kw) and reshapes the factors back.
+        var conv = delta!.dim() == 4;
+        if (conv) delta = delta.flatten(1);
+        var (u, s, vh) = linalg.svd(delta, fullMatrices: fullMatrices);
         var keep = Math.Min(rank, s.shape[0]);
         var newB = u.narrow(1, 0, keep).matmul(diag(s.narrow(0, 0, keep)));
         var newA = vh.narrow(0, 0, keep);
@@ -132,8 +135,8 @@ internal static class LoraWeightedAdapter
         }
         if (keep < rank)
             throw new InvalidOperationException($"{layer.Base.Path}: svd_rank {rank} exceeds the rank the layer's update can have ({keep}); choose svd_rank ≤ {keep}.");
-        a.copy_(newA);
-        b.copy_(newB);
+        a.copy_(conv ? newA.reshape(a.shape) : newA);
+        b.copy_(conv ? newB.reshape(b.shape) : newB);
     }
 
     // PEFT builds its weights with torch.tensor(python floats): float32.
