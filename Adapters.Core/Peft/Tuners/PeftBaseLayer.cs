@@ -18,7 +18,18 @@ public enum PeftLayerKind
 
     /// <summary><c>nn.Embedding</c>: weight (num, dim).</summary>
     Embedding,
+
+    /// <summary><c>nn.Conv2d</c>: weight (out, in / groups, kh, kw).</summary>
+    Conv2d,
 }
+
+/// <summary>The geometry of a wrapped <c>nn.Conv2d</c>, which PEFT's conv adapters repeat.</summary>
+/// <param name="KernelSize">(kh, kw).</param>
+/// <param name="Stride">(sh, sw).</param>
+/// <param name="Padding">(ph, pw).</param>
+/// <param name="Dilation">(dh, dw).</param>
+/// <param name="Groups">The number of groups.</param>
+public sealed record PeftConvGeometry(long[] KernelSize, long[] Stride, long[] Padding, long[] Dilation, long Groups);
 
 /// <summary>
 /// The module a PEFT tuner adapts (PEFT's <c>base_layer</c>), seen uniformly: its path in the model, kind, sizes,
@@ -31,8 +42,9 @@ public sealed class PeftBaseLayer
     private readonly Parameter _weight;
     private readonly IFourBitLinear? _fourBit;
 
-    private PeftBaseLayer(string path, nn.Module<Tensor, Tensor> module, PeftLayerKind kind, Parameter weight, Parameter? bias, long inFeatures, long outFeatures)
+    private PeftBaseLayer(string path, nn.Module<Tensor, Tensor> module, PeftLayerKind kind, Parameter weight, Parameter? bias, long inFeatures, long outFeatures, PeftConvGeometry? conv = null)
     {
+        Conv = conv;
         Path = path;
         Module = module;
         Kind = kind;
@@ -48,6 +60,9 @@ public sealed class PeftBaseLayer
 
     /// <summary>The module.</summary>
     public nn.Module<Tensor, Tensor> Module { get; }
+
+    /// <summary>The convolution geometry of a <see cref="PeftLayerKind.Conv2d"/> layer, else null.</summary>
+    public PeftConvGeometry? Conv { get; }
 
     /// <summary>The layer kind.</summary>
     public PeftLayerKind Kind { get; }
@@ -87,6 +102,7 @@ public sealed class PeftBaseLayer
     {
         PeftLayerKind.Linear => "torch.nn.Linear",
         PeftLayerKind.Conv1D => "transformers.pytorch_utils.Conv1D",
+        PeftLayerKind.Conv2d => "torch.nn.Conv2d",
         _ => "torch.nn.Embedding",
     };
 
@@ -102,6 +118,8 @@ public sealed class PeftBaseLayer
         FusedQkvLinear f => new PeftBaseLayer(path, f, PeftLayerKind.Conv1D, f.weight, f.bias, f.weight.shape[0], f.weight.shape[1]),
         Conv1D c => new PeftBaseLayer(path, c, PeftLayerKind.Conv1D, c.weight, c.bias, c.InFeatures, c.OutFeatures),
         Embedding e => new PeftBaseLayer(path, e, PeftLayerKind.Embedding, e.weight!, null, e.weight!.shape[0], e.weight!.shape[1]),
+        Conv2d c => new PeftBaseLayer(path, c, PeftLayerKind.Conv2d, c.weight!, c.bias, c.in_channels, c.out_channels,
+            new PeftConvGeometry(c.kernel_size, c.stride, c.padding ?? [0, 0], c.dilation, c.groups)),
         _ => null,
     };
 }

@@ -2,6 +2,8 @@ using System.Text.RegularExpressions;
 using System.Text.Json.Nodes;
 using Adapters.Core.Configuration;
 using Adapters.Core.Models;
+using Adapters.Core.Peft.Tuners.Methods;
+using Adapters.Core.Peft.Tuners.Operations;
 using Adapters.Core.Serialization;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -189,7 +191,8 @@ public sealed class PeftTunerModel
         Directory.CreateDirectory(directory);
         config.Document["inference_mode"] = true;
         if (config.Document["base_model_name_or_path"] is null && baseModelNameOrPath is not null) config.Document["base_model_name_or_path"] = baseModelNameOrPath;
-        var tensors = OrderedForFile(name, SavedTensors(name)).Select(t => new KeyValuePair<string, Tensor>(t.Key, t.Tensor.detach().cpu().contiguous())).ToArray();
+        var method = (PeftTunerMethod)PeftMethodRegistry.Get(config);
+        var tensors = method.PrepareSave(config, name, OrderedForFile(name, SavedTensors(name)).Select(t => new KeyValuePair<string, Tensor>(t.Key, t.Tensor.detach().cpu().contiguous())).ToArray());
         TensorFiles.Save(Path.Combine(directory, safeSerialization ? PeftFiles.SafetensorsWeights : PeftFiles.TorchWeights), tensors);
         config.Write(Path.Combine(directory, PeftConfig.FileName));
         if (writeCard) WriteCard(directory, config);
@@ -259,6 +262,50 @@ public sealed class PeftTunerModel
         }
     }
 
+    /// <summary>
+    /// Adds LoRA adapter <paramref name="adapterName"/> combining <paramref name="adapters"/> with
+    /// <paramref name="weights"/> (PEFT 0.14's <c>add_weighted_adapter</c>): the new config is the first adapter's with
+    /// <c>r</c> and <c>lora_alpha</c> set to the new rank and the targets joined; nothing happens when the name exists.
+    /// A single adapter is always combined linearly.
+    /// </summary>
+    /// <param name="adapters">The LoRA adapters to combine.</param>
+    /// <param name="weights">One weight per adapter.</param>
+    /// <param name="adapterName">The new adapter's name.</param>
+    /// <param name="combinationType">How the factors are combined.</param>
+    /// <param name="svdRank">The rank of an <see cref="LoraCombinationType.Svd"/> result (default: the largest rank).</param>
+    /// <param name="svdClamp">A quantile of the SVD factors' values beyond which they are clamped (PEFT's <c>svd_clamp</c>), or null.</param>
+    /// <param name="svdFullMatrices">Whether the SVD is computed with full matrices (as PEFT's default).</param>
+    /// <exception cref="ArgumentException">PEFT would refuse the combination (the message gives PEFT's reason).</exception>
+    public void AddWeightedAdapter(IReadOnlyList<string> adapters, IReadOnlyList<double> weights, string adapterName,
+        LoraCombinationType combinationType = LoraCombinationType.Svd, int? svdRank = null, double? svdClamp = null, bool svdFullMatrices = true) =>
+        LoraWeightedAdapter.Add(this, adapters, weights, adapterName, combinationType, svdRank, svdClamp, svdFullMatrices);
+
+    // How many modules more than one of adapters copies through modules_to_save.
+    internal int ModulesToSavePaths(IReadOnlyList<string> adapters) => adapters
+        .SelectMany(a => _modulesToSave.TryGetValue(a, out var m) ? m.Paths.Distinct() : [])
+        .GroupBy(p => p, StringComparer.Ordinal).Count(g => g.Count() > 1);
+
+    /// <summary>The rank allocator of the trainable AdaLoRA adapter (one not in <c>inference_mode</c>), if any.</summary>
+    internal AdaLoraRankAllocator? AdaLoraAllocator { get; set; }
+
+    /// <summary>
+    /// PEFT's <c>update_and_allocate</c> for the trainable AdaLoRA adapter: updates the importance scores and prunes
+    /// singular values to the budget of step <paramref name="globalStep"/> (<c>tinit</c>, <c>tfinal</c>, <c>deltaT</c>,
+    /// <c>total_step</c> of its config), recording the kept ranks as its <c>rank_pattern</c>. Call it after each
+    /// optimizer step and before the gradients are cleared (<see cref="Training.AdapterTrainerOptions.AfterOptimizerStep"/>).
+    /// </summary>
+    /// <exception cref="InvalidOperationException">No AdaLoRA adapter is being trained, or its config has no <c>total_step</c>.</exception>
+    public void UpdateAndAllocate(long globalStep) =>
+        (AdaLoraAllocator ?? throw new InvalidOperationException("No trainable AdaLoRA adapter: update_and_allocate applies to an AdaLoRA adapter added for training (inference_mode false).")).UpdateAndAllocate(globalStep);
+
+    /// <summary>
+    /// AdaLoRA's orthogonal regularization of the trainable adapter (<c>orth_reg_weight</c> · mean ‖PPᵀ − I‖), the term
+    /// PEFT adds to the training loss (<see cref="Training.AdapterTrainerOptions.RegularizationLoss"/>).
+    /// </summary>
+    /// <exception cref="InvalidOperationException">No AdaLoRA adapter is being trained, or <c>orth_reg_weight</c> ≤ 0.</exception>
+    public Tensor AdaLoraOrthogonalRegularization() =>
+        (AdaLoraAllocator ?? throw new InvalidOperationException("No trainable AdaLoRA adapter to regularize.")).OrthogonalRegularization();
+
     /// <summary>Undoes every merge.</summary>
     public void Unmerge()
     {
@@ -324,6 +371,8 @@ public sealed class PeftTunerModel
                 continue;
             }
             var layer = PeftBaseLayer.Describe(path, module);
+            if (layer is not null && method.UnportedKinds.Contains(layer.Kind))
+                throw new AdapterConfigException($"{config.Source}: Target module {path} ({layer.TypeName}): PEFT 0.14 adapts {layer.TypeName} with {method.PeftType}, but this port does not implement that layer type for {method.PeftType} yet.");
             if (layer is null || !method.SupportedKinds.Contains(layer.Kind))
                 throw new AdapterConfigException($"{config.Source}: Target module {path} ({layer?.TypeName ?? module.GetType().Name}) is not supported. Currently, only the following modules are supported: {method.SupportedText}.");
             selected.Add(layer);
