@@ -26,7 +26,7 @@ internal static class XetCasEndpoints
         if (post && s.Length == 5 && s[1] == "v1" && s[2] == "xorbs" && s[3] == "default") handled = PutXorbAsync(context, services, s[4]);
         else if (post && s.Length == 3 && s[1] == "v1" && s[2] == "shards") handled = XetShardEndpoint.PutShardAsync(context, services, Grant(context, services, AccessLevel.Write));
         else if (get && s.Length == 4 && s[1] is "v1" or "v2" && s[2] == "reconstructions") handled = ReconstructionAsync(context, services, s[3], version2: s[1] == "v2");
-        else if (get && s.Length == 5 && s[1] == "v1" && s[2] == "chunks" && s[3] is "default" or "default-merkledb") handled = XetShardEndpoint.ChunkAsync(context, services, Grant(context, services, AccessLevel.Read), s[4]);
+        else if (get && s.Length == 5 && s[1] == "v1" && s[2] == "chunks" && s[3] is "default" or "default-merkledb") handled = XetShardEndpoint.ChunkAsync(context, services, s[4]);
         else if (get && s.Length == 3 && s[1] == "xorbs") handled = XorbBytesAsync(context, services, s[2]);
         else return false;
         return true;

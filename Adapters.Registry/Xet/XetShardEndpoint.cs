@@ -47,9 +47,10 @@ internal static class XetShardEndpoint
         await HttpIo.WriteJsonAsync(context, new { result = registered > 0 ? 1 : 0 }).ConfigureAwait(false);
     }
 
-    public static async Task ChunkAsync(HttpContext context, ServeServices services, XetCasGrant grant, string chunkHashText)
+    /// <summary>Any valid CAS token may ask: the answer lists keyed hashes only, useful to a client that holds the chunk.</summary>
+    public static async Task ChunkAsync(HttpContext context, ServeServices services, string chunkHashText)
     {
-        _ = grant;
+        XetCasEndpoints.Grant(context, services, Auth.AccessLevel.Read);
         if (!XetHash.TryParse(chunkHashText, out var chunkHash)) throw RegistryException.BadRequest($"'{chunkHashText}' is not a chunk hash: expected 64 hex digits.");
         var found = services.Xet.Metadata.FindChunk(chunkHash.ToString())
             ?? throw new RegistryException(404, null, $"No stored xorb holds chunk {chunkHash}.");

@@ -12,7 +12,7 @@ namespace Adapters.Registry.Tests;
 /// and the plain bytes non-Xet clients get, and the access rule that a token for one repository never reads another
 /// repository's files.
 /// </summary>
-public sealed class XetServeTests
+public sealed class XetServeTests(Xunit.Abstractions.ITestOutputHelper output)
 {
     private const string Writer = "hf_xet_writer";
     private const string Reader = "hf_xet_reader";
@@ -210,6 +210,36 @@ public sealed class XetServeTests
         Assert.Equal(HttpStatusCode.OK, (await GetAsync(http, reconstruction, otherRead)).StatusCode);
         Assert.Single(Directory.GetFiles(Path.Combine(host.Root, "objects", "xorbs"), "*", SearchOption.AllDirectories));
     }
+
+    [Fact]
+    public async Task Pushing_a_file_again_after_rewriting_one_percent_of_it_stores_little_more_than_that_region()
+    {
+        await using var host = await ServeTestHost.StartAsync(tokens: [$"write:{Writer}"]);
+        var client = host.Client(Writer);
+        await client.Repositories.CreateRepoAsync("me/base");
+        await client.Repositories.CreateRepoAsync("me/tuned");
+        var original = RandomNumberGenerator.GetBytes(32 * 1024 * 1024);
+        await client.Commits.CreateCommitAsync("me/base", [Adapters.Hub.Upload.CommitOperation.AddBytes("model.safetensors", original)], "Base model");
+        var afterFirst = XorbBytes(host);
+        Assert.InRange(afterFirst, original.Length, original.Length + original.Length / 100);
+
+        // One contiguous region of 1 % (a tensor) rewritten, pushed to another repository: its chunks and about
+        // two chunks at each edge are new; every other chunk is found through the global dedupe query.
+        var tuned = (byte[])original.Clone();
+        var region = original.Length / 100;
+        RandomNumberGenerator.Fill(tuned.AsSpan(original.Length / 2, region));
+        await client.Commits.CreateCommitAsync("me/tuned", [Adapters.Hub.Upload.CommitOperation.AddBytes("model.safetensors", tuned)], "Fine-tuned");
+        var growth = XorbBytes(host) - afterFirst;
+        output.WriteLine($"32 MiB file: first push stored {afterFirst} xorb bytes; after rewriting {region} bytes (1 %), the second push added {growth} ({100.0 * growth / original.Length:0.00} % of the file).");
+        Assert.InRange(growth, region, region + 4 * XetChunker.MaximumChunkSize);
+
+        // Both files read back whole from the shared chunks.
+        Assert.Equal(tuned, await File.ReadAllBytesAsync(await host.Client(Writer, useXet: false).Files.DownloadFileAsync("me/tuned", "model.safetensors")));
+        Assert.Equal(original, await File.ReadAllBytesAsync(await host.Client(Writer).Files.DownloadFileAsync("me/base", "model.safetensors")));
+    }
+
+    private static long XorbBytes(ServeTestHost host) =>
+        Directory.GetFiles(Path.Combine(host.Root, "objects", "xorbs"), "*", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length);
 
     /// <summary>
     /// A shard recording <paramref name="xorb"/> as one file (one term over all its chunks) with its verification
