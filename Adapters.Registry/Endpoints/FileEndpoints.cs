@@ -55,7 +55,11 @@ internal static class FileEndpoints
         var commit = HttpIo.Query(context, "commit");
         if (!services.Signer.Verify(BlobSubject(sha256, commit), HttpIo.Query(context, "expires"), HttpIo.Query(context, "signature")))
         {
-            services.Auth.Require(context, AccessLevel.Read);
+            // A configured token reads every blob; an account token must go through a repository it may read.
+            if (services.Auth.Require(context, AccessLevel.Read) is { AllRepositories: false })
+            {
+                throw new RegistryException(403, null, $"/lfs-blobs/{Adapters.Hub.Text.SafeText.Quote(sha256)} needs the signed URL that the repository's resolve route redirects to.");
+            }
         }
         var size = ContentHashes.IsSha256(sha256) ? services.Store.Blobs.LfsSize(sha256) : null;
         if (size is null) throw RegistryException.EntryNotFound(sha256, null);
