@@ -68,14 +68,14 @@ public sealed class RegistryAccounts : IDisposable
 
     /// <summary>Adds a user; the name is a Hub namespace and is unique among users and organisations, ignoring case.</summary>
     /// <exception cref="ArgumentException">The name is not a valid namespace.</exception>
-    /// <exception cref="InvalidOperationException">A user or organisation of that name exists.</exception>
+    /// <exception cref="RegistryAccountException">A user or organisation of that name exists.</exception>
     public void CreateUser(string name, string? fullName = null) => CreateAccount(name, "user", fullName);
 
     /// <summary>Adds an organisation (see <see cref="CreateUser"/> for names).</summary>
     public void CreateOrganization(string name, string? fullName = null) => CreateAccount(name, "org", fullName);
 
     /// <summary>Makes <paramref name="user"/> a member of <paramref name="organization"/> with <paramref name="role"/>, or changes their role.</summary>
-    /// <exception cref="InvalidOperationException">The organisation or the user does not exist.</exception>
+    /// <exception cref="RegistryAccountException">The organisation or the user does not exist.</exception>
     public void AddMember(string organization, string user, OrganizationRole role)
     {
         RequireKind(organization, "org", "organization");
@@ -90,7 +90,7 @@ public sealed class RegistryAccounts : IDisposable
     /// Creates a token for <paramref name="user"/> that may at most <paramref name="scope"/>; the returned secret is
     /// shown once and only its SHA-256 is stored.
     /// </summary>
-    /// <exception cref="InvalidOperationException">The user does not exist (organisations hold no tokens).</exception>
+    /// <exception cref="RegistryAccountException">The user does not exist (organisations hold no tokens).</exception>
     public IssuedToken CreateToken(string user, string displayName, AccessLevel scope)
     {
         var account = RequireKind(user, "user", "user");
@@ -137,12 +137,12 @@ public sealed class RegistryAccounts : IDisposable
     /// <paramref name="access"/> on one repository, or changes it. The repository need not exist yet; deleting it removes its grants.
     /// </summary>
     /// <exception cref="ArgumentException">The repository id is not a Hub id.</exception>
-    /// <exception cref="InvalidOperationException">No user or organisation has that name.</exception>
+    /// <exception cref="RegistryAccountException">No user or organisation has that name.</exception>
     public void Grant(RepoType type, string repoId, string principal, AccessLevel access)
     {
         if (!Enum.IsDefined(access)) throw new ArgumentOutOfRangeException(nameof(access), access, "The access must be read or write.");
         var key = ParseRepo(type, repoId);
-        if (FindAccount(principal) is null) throw new InvalidOperationException($"No user or organization is named '{SafeName(principal)}' in {Description}.");
+        if (FindAccount(principal) is null) throw new RegistryAccountException($"No user or organization is named '{SafeName(principal)}' in {Description}.");
         using var connection = _dialect.Open();
         Execute(connection, "INSERT INTO repo_grants (repo_type, repo_id, principal_key, access) VALUES (@p0, @p1, @p2, @p3) ON CONFLICT (repo_type, repo_id, principal_key) DO UPDATE SET access = excluded.access",
             type.ApiSegment(), key.Id, Key(principal), access.ToString().ToLowerInvariant());
@@ -216,7 +216,7 @@ public sealed class RegistryAccounts : IDisposable
         using var connection = _dialect.Open();
         var added = Execute(connection, "INSERT INTO accounts (name_key, name, kind, fullname, created_at) VALUES (@p0, @p1, @p2, @p3, @p4) ON CONFLICT DO NOTHING",
             Key(name), name, kind, fullName ?? name, Now());
-        if (added != 1) throw new InvalidOperationException($"A user or organization named '{SafeName(name)}' exists already in {Description}.");
+        if (added != 1) throw new RegistryAccountException($"A user or organization named '{SafeName(name)}' exists already in {Description}.");
     }
 
     /// <summary>The account's canonical name when it is of <paramref name="kind"/>; a typed error naming the field otherwise.</summary>
@@ -226,7 +226,7 @@ public sealed class RegistryAccounts : IDisposable
         var found = FindAccount(name);
         if (found is { } account && account.Kind == kind) return account.Name;
         var what = kind == "org" ? "organization" : "user";
-        throw new InvalidOperationException(found is null
+        throw new RegistryAccountException(found is null
             ? $"{field} '{SafeName(name)}': no {what} of that name in {Description}."
             : $"{field} '{SafeName(name)}' is not a {what}.");
     }

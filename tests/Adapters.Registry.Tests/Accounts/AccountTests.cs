@@ -210,11 +210,11 @@ public abstract class AccountTests(RegistryBackend backend) : BackendSuite(backe
         await using var team = await StartTeamAsync();
         var accounts = team.Accounts;
         accounts.CreateUser("dave");
-        Assert.Contains("exists already", Assert.Throws<InvalidOperationException>(() => accounts.CreateOrganization("DAVE")).Message, StringComparison.Ordinal);
+        Assert.Contains("exists already", Assert.Throws<RegistryAccountException>(() => accounts.CreateOrganization("DAVE")).Message, StringComparison.Ordinal);
         Assert.Contains("not a valid user name", Assert.Throws<ArgumentException>(() => accounts.CreateUser("bad name")).Message, StringComparison.Ordinal);
-        Assert.Contains("no organization", Assert.Throws<InvalidOperationException>(() => accounts.AddMember("nowhere", "dave", OrganizationRole.Read)).Message, StringComparison.Ordinal);
-        Assert.Contains("is not a user", Assert.Throws<InvalidOperationException>(() => { accounts.CreateOrganization("org"); accounts.CreateToken("org", "t", AccessLevel.Read); }).Message, StringComparison.Ordinal);
-        Assert.Contains("No user or organization", Assert.Throws<InvalidOperationException>(() => accounts.Grant(RepoType.Model, "org/x", "ghost", AccessLevel.Read)).Message, StringComparison.Ordinal);
+        Assert.Contains("no organization", Assert.Throws<RegistryAccountException>(() => accounts.AddMember("nowhere", "dave", OrganizationRole.Read)).Message, StringComparison.Ordinal);
+        Assert.Contains("is not a user", Assert.Throws<RegistryAccountException>(() => { accounts.CreateOrganization("org"); accounts.CreateToken("org", "t", AccessLevel.Read); }).Message, StringComparison.Ordinal);
+        Assert.Contains("No user or organization", Assert.Throws<RegistryAccountException>(() => accounts.Grant(RepoType.Model, "org/x", "ghost", AccessLevel.Read)).Message, StringComparison.Ordinal);
         Assert.Throws<ArgumentException>(() => accounts.Grant(RepoType.Model, "a/b/c", "dave", AccessLevel.Read));
     }
 
