@@ -72,6 +72,7 @@ internal static class RegistryCommand
             await parseResult.InvocationConfiguration.Output.WriteLineAsync($"Created {(org ? "organization" : "user")} {account} in {accounts.Description}.").ConfigureAwait(false);
             return 0;
         }));
+        command.WithExamples(org ? "adapters-hub registry create-org lab --fullname \"The Lab\" --root ./registry" : "adapters-hub registry create-user alice --fullname \"Alice L.\" --root ./registry");
         return command;
     }
 
@@ -92,6 +93,7 @@ internal static class RegistryCommand
             await parseResult.InvocationConfiguration.Output.WriteLineAsync($"{parseResult.GetValue(user)} is a member of {parseResult.GetValue(organization)} with the {parseResult.GetValue(role)} role.").ConfigureAwait(false);
             return 0;
         }));
+        command.WithExamples("adapters-hub registry add-member lab alice --role write --root ./registry", "adapters-hub registry add-member lab bob --role read --postgres 'Host=db;Database=registry'");
         return command;
     }
 
@@ -119,6 +121,7 @@ internal static class RegistryCommand
             await output.WriteLineAsync(issued.Secret).ConfigureAwait(false);
             return 0;
         }));
+        command.WithExamples("adapters-hub registry create-token alice --name laptop --scope write --root ./registry", "adapters-hub registry create-token ci-bot --name nightly --scope read --root ./registry");
         return command;
     }
 
@@ -139,6 +142,7 @@ internal static class RegistryCommand
             }
             return 0;
         }));
+        command.WithExamples("adapters-hub registry list-tokens --root ./registry", "adapters-hub registry list-tokens alice --root ./registry");
         return command;
     }
 
@@ -156,6 +160,7 @@ internal static class RegistryCommand
             await parseResult.InvocationConfiguration.Output.WriteLineAsync($"Revoked {token}.").ConfigureAwait(false);
             return 0;
         }));
+        command.WithExamples("adapters-hub registry revoke-token tok_0123456789abcdef --root ./registry");
         return command;
     }
 
@@ -183,6 +188,7 @@ internal static class RegistryCommand
             await parseResult.InvocationConfiguration.Output.WriteLineAsync($"{parseResult.GetValue(principal)} has {parseResult.GetValue(access)} access to {parseResult.GetValue(repo)}.").ConfigureAwait(false);
             return 0;
         }));
+        command.WithExamples("adapters-hub registry grant lab/secret-model bob --access read --root ./registry", "adapters-hub registry grant lab/eval-set lab --access write --repo-type dataset --root ./registry");
         return command;
     }
 
@@ -204,6 +210,7 @@ internal static class RegistryCommand
             await parseResult.InvocationConfiguration.Output.WriteLineAsync($"Removed the grant of {parseResult.GetValue(principal)} on {parseResult.GetValue(repo)}.").ConfigureAwait(false);
             return 0;
         }));
+        command.WithExamples("adapters-hub registry revoke-grant lab/secret-model bob --root ./registry");
         return command;
     }
 }
