@@ -29,7 +29,8 @@ internal sealed class ServeServices : IDisposable
         Accounts = new RegistryAccounts(Store.Metadata is SqlRegistryMetadata sql ? sql.Dialect : throw new InvalidOperationException($"Accounts need SQL metadata; {Store.MetadataDescription} is not."), ownsDialect: false);
         Auth = new RequestAuthorizer(options.Tokens, Accounts);
         Signer = new BlobUrlSigner(Store.UrlSigningKey()) { Lifetime = options.UrlLifetime };
-        Sessions = new LfsUploadSessions(Store.Blobs, options.UrlLifetime);
+        // Upload parts go where every replica finds them: the root's tmp/uploads (shared on a shared folder) and object storage.
+        Sessions = new LfsUploadSessions(Store.Blobs, Signer, Path.Combine(Store.Root, "tmp", "uploads"));
     }
 
     public RegistryServerOptions Options { get; }
