@@ -3,6 +3,7 @@ using Adapters.Registry.Auth;
 using Adapters.Registry.Storage;
 using Adapters.Registry.Storage.Metadata;
 using Adapters.Registry.Storage.ObjectStorage;
+using Adapters.Registry.Xet;
 using Microsoft.AspNetCore.Http;
 
 namespace Adapters.Registry.Endpoints;
@@ -31,6 +32,8 @@ internal sealed class ServeServices : IDisposable
         Signer = new BlobUrlSigner(Store.UrlSigningKey()) { Lifetime = options.UrlLifetime };
         // Upload parts go where every replica finds them: the root's tmp/uploads (shared on a shared folder) and object storage.
         Sessions = new LfsUploadSessions(Store.Blobs, Signer, Path.Combine(Store.Root, "tmp", "uploads"));
+        Xet = new XetStorage(Store.Blobs, Store.Xet);
+        XetTokens = new XetCasTokens(Store.UrlSigningKey()) { Lifetime = options.UrlLifetime };
     }
 
     public RegistryServerOptions Options { get; }
@@ -45,6 +48,12 @@ internal sealed class ServeServices : IDisposable
     public BlobUrlSigner Signer { get; }
 
     public LfsUploadSessions Sessions { get; }
+
+    /// <summary>Xet storage: xorbs, file reconstructions and reading files back out of them.</summary>
+    public XetStorage Xet { get; }
+
+    /// <summary>Issues and checks the CAS tokens of the Xet API.</summary>
+    public XetCasTokens XetTokens { get; }
 
     /// <summary>Admits a few requests at a time to the routes anyone may call with content to parse (validate-yaml).</summary>
     public SemaphoreSlim ContentParsing { get; } = new(Math.Max(2, Environment.ProcessorCount));

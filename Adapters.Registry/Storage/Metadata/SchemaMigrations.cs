@@ -23,7 +23,15 @@ internal static class SchemaMigrations
         [
             "CREATE TABLE settings (name TEXT NOT NULL PRIMARY KEY, value TEXT NOT NULL)",
         ]),
-        (3, "accounts: users and organisations, memberships, hashed tokens and per-repository grants",
+        (3, "Xet storage: verified xorbs, the chunk index, file reconstructions and which repository may read them",
+        [
+            "CREATE TABLE xet_xorbs (xorb_hash TEXT NOT NULL PRIMARY KEY, serialized_size BIGINT NOT NULL, chunk_count INTEGER NOT NULL)",
+            "CREATE TABLE xet_chunks (chunk_hash TEXT NOT NULL PRIMARY KEY, xorb_hash TEXT NOT NULL, chunk_index INTEGER NOT NULL)",
+            "CREATE TABLE xet_files (file_hash TEXT NOT NULL PRIMARY KEY, sha256 TEXT NOT NULL, size BIGINT NOT NULL, terms TEXT NOT NULL)",
+            "CREATE INDEX xet_files_by_sha256 ON xet_files (sha256)",
+            "CREATE TABLE xet_repo_files (repo_type TEXT NOT NULL, repo_id TEXT NOT NULL, file_hash TEXT NOT NULL, PRIMARY KEY (repo_type, repo_id, file_hash))",
+        ]),
+        (4, "accounts: users and organisations, memberships, hashed tokens and per-repository grants",
         [
             // Names are unique ignoring case (as on the Hub): *_key columns hold the lower-cased name.
             "CREATE TABLE accounts (name_key TEXT NOT NULL PRIMARY KEY, name TEXT NOT NULL, kind TEXT NOT NULL, fullname TEXT NOT NULL, created_at TEXT NOT NULL)",
