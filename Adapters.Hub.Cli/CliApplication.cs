@@ -28,6 +28,7 @@ public static class CliApplication
         root.Subcommands.Add(MigrateCommand.Create());
         root.Subcommands.Add(SummaryCommand.Create());
         root.Subcommands.Add(ServeCommand.Create());
+        root.Subcommands.Add(RegistryCommand.Create());
         root.Subcommands.Add(QuickstartCommand.Create());
         root.Subcommands.Add(GenerateCommand.Create());
         ExamplesHelpAction.Install(root);

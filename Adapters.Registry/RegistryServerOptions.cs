@@ -28,7 +28,10 @@ public sealed record RegistryServerOptions
     /// <summary>The port; 0 picks a free one (see <see cref="RegistryServer.Endpoint"/>).</summary>
     public int Port { get; init; }
 
-    /// <summary>Accepted bearer tokens; none means an open registry where everyone may read and write.</summary>
+    /// <summary>
+    /// Bearer tokens that may act on every repository, besides the account tokens of <see cref="Accounts.RegistryAccounts"/>;
+    /// with none and no account the registry is open and everyone may read and write.
+    /// </summary>
     public IReadOnlyList<AccessToken> Tokens { get; init; } = [];
 
     /// <summary>LFS objects larger than this are uploaded in parts of this size (the multipart transfer).</summary>

@@ -95,7 +95,7 @@ internal static class ServeCommand
             await output.WriteLineAsync($"Metadata: {server.MetadataDescription}").ConfigureAwait(false);
             if (blobs is not null) await output.WriteLineAsync($"Blobs: S3 {blobs.ServiceUrl.GetLeftPart(UriPartial.Authority)}/{blobs.Bucket}, cached in {server.RootDirectory}").ConfigureAwait(false);
             await output.WriteLineAsync(accepted.Count == 0
-                ? "Open registry: no token is needed, anyone who can reach the address may write."
+                ? "No --token: the registry is open (anyone who can reach the address may write) until an account exists ('adapters-hub registry create-user')."
                 : $"Tokens: {string.Join(", ", accepted)}").ConfigureAwait(false);
             var loopback = options.Host == "localhost" || (System.Net.IPAddress.TryParse(options.Host, out var ip) && System.Net.IPAddress.IsLoopback(ip));
             if (accepted.Count == 0 && !loopback)

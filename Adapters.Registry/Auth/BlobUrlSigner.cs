@@ -18,8 +18,15 @@ internal sealed class BlobUrlSigner(byte[] key)
     /// <summary>The <c>expires=...&amp;signature=...</c> query part for <paramref name="subject"/>.</summary>
     public string Sign(string subject)
     {
+        var (expires, signature) = SignParts(subject);
+        return $"expires={expires}&signature={signature}";
+    }
+
+    /// <summary>The expiry (Unix seconds) and the signature for <paramref name="subject"/>, for ids that carry them in another form.</summary>
+    public (string Expires, string Signature) SignParts(string subject)
+    {
         var expires = DateTimeOffset.UtcNow.Add(Lifetime).ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
-        return $"expires={expires}&signature={Mac(subject, expires)}";
+        return (expires, Mac(subject, expires));
     }
 
     public bool Verify(string subject, string? expires, string? signature)

@@ -61,7 +61,11 @@ internal static class FileEndpoints
         var commit = HttpIo.Query(context, "commit");
         if (!services.Signer.Verify(BlobSubject(sha256, commit), HttpIo.Query(context, "expires"), HttpIo.Query(context, "signature")))
         {
-            services.Auth.Require(context, AccessLevel.Read);
+            // A configured token reads every blob; an account token must go through a repository it may read.
+            if (services.Auth.Require(context, AccessLevel.Read) is { AllRepositories: false })
+            {
+                throw new RegistryException(403, null, $"/lfs-blobs/{Adapters.Hub.Text.SafeText.Quote(sha256)} needs the signed URL that the repository's resolve route redirects to.");
+            }
         }
         var size = ContentHashes.IsSha256(sha256) ? services.Store.Blobs.LfsSize(sha256) : null;
         // An object uploaded through Xet has no LFS blob: its bytes are rebuilt from its xorbs.

@@ -173,10 +173,16 @@ internal static class LfsEndpoints
             if (written != expected) throw RegistryException.BadRequest($"Part {part} of upload {sessionId} must be {expected} bytes; {written} arrived.");
         }, WriteDurability.FileOnDisk, cancellationToken: context.RequestAborted).ConfigureAwait(false);
         var etag = Convert.ToHexStringLower(md5.GetHashAndReset());
-        session.PartEtags[part] = etag;
+        await services.Sessions.ShareAsync(session, part, context.RequestAborted).ConfigureAwait(false);
         context.Response.Headers.ETag = $"\"{etag}\"";
         context.Response.StatusCode = 200;
         context.Response.ContentLength = 0;
+    }
+
+    private static async Task<string> Md5Async(string path, CancellationToken cancellationToken)
+    {
+        await using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan);
+        return Convert.ToHexStringLower(await MD5.HashDataAsync(file, cancellationToken).ConfigureAwait(false));
     }
 
     /// <summary>
@@ -194,16 +200,20 @@ internal static class LfsEndpoints
         }
         var parts = body.TryGetProperty("parts", out var list) && list.ValueKind == JsonValueKind.Array ? list.EnumerateArray().ToList() : [];
         if (parts.Count != session.PartCount) throw RegistryException.BadRequest($"Upload {sessionId} has {session.PartCount} parts; the completion lists {parts.Count}.");
+        var files = new string[session.PartCount];
         foreach (var part in parts)
         {
             var number = part.TryGetProperty("partNumber", out var p) && p.TryGetInt32(out var value) ? value : 0;
             var etag = (HttpIo.String(part, "etag") ?? "").Replace("W/", "", StringComparison.Ordinal).Trim('"');
-            if (!session.PartEtags.TryGetValue(number, out var received) || received != etag)
+            // The part may have reached another replica: it is found in the shared folder or object storage, and its
+            // ETag (MD5, as object stores answer) is recomputed from what is stored, not taken from any process's memory.
+            var file = number >= 1 && number <= session.PartCount ? await services.Sessions.FindPartAsync(session, number, context.RequestAborted).ConfigureAwait(false) : null;
+            if (file is null || files[number - 1] is not null || await Md5Async(file, context.RequestAborted).ConfigureAwait(false) != etag)
             {
                 throw RegistryException.BadRequest($"Part {number} of upload {sessionId} was not received with ETag '{etag}'.");
             }
+            files[number - 1] = file;
         }
-        var files = Enumerable.Range(1, session.PartCount).Select(session.PartPath).ToList();
         await services.Store.Blobs.AssembleLfsAsync(files, session.Oid, session.Size, context.RequestAborted).ConfigureAwait(false);
         services.Sessions.Close(session);
         await HttpIo.WriteJsonAsync(context, new { oid = session.Oid, size = session.Size }, contentType: LfsMediaType).ConfigureAwait(false);

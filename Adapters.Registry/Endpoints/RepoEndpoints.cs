@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Adapters.Hub.Cards;
+using Adapters.Registry.Accounts;
 using Adapters.Registry.Auth;
 using Adapters.Registry.Storage;
 using Microsoft.AspNetCore.Http;
@@ -38,7 +39,7 @@ internal static class RepoEndpoints
     /// <summary><c>GET /api/{type}?author=&amp;search=&amp;limit=</c>: repositories of a type, paginated.</summary>
     public static Task ListAsync(HttpContext context, ServeServices services, RepoType type)
     {
-        var seesPrivate = services.Auth.Identify(context) is not null || services.Auth.IsOpen;
+        var caller = services.Auth.Identify(context);
         var author = HttpIo.Query(context, "author");
         var searches = context.Request.Query["search"].Where(s => !string.IsNullOrEmpty(s)).Select(s => s!).ToList();
         var full = HttpIo.QueryFlag(context, "full");
@@ -46,7 +47,7 @@ internal static class RepoEndpoints
         var items = new List<Dictionary<string, object?>>();
         foreach (var (key, metadata) in services.Store.ListRepos(type))
         {
-            if (metadata.Private && !seesPrivate) continue;
+            if (!services.MaySee(caller, key, metadata)) continue;
             if (author is not null && !string.Equals(key.Namespace, author, StringComparison.OrdinalIgnoreCase)) continue;
             if (!searches.All(s => key.Id.Contains(s, StringComparison.OrdinalIgnoreCase))) continue;
             var head = services.Store.Resolve(key, RegistryStore.DefaultBranch);
@@ -162,10 +163,14 @@ internal static class RepoEndpoints
     /// <summary><c>POST /api/repos/create</c> with <c>{name, organization, type, private|visibility, files?}</c>.</summary>
     public static async Task CreateAsync(HttpContext context, ServeServices services)
     {
-        services.Auth.Require(context, AccessLevel.Write);
+        var caller = services.Auth.Require(context, AccessLevel.Write);
         HttpIo.LimitBody(context, services.Options.MaxContentJsonBodyBytes);
         var body = await HttpIo.ReadJsonAsync(context, context.RequestAborted).ConfigureAwait(false);
         var key = KeyFromBody(body);
+        if (caller is not null && !services.Auth.IsOpen && !RepoAccess.MayCreateIn(caller, key.Namespace))
+        {
+            throw new RegistryException(403, null, $"{caller.Account} cannot create repositories under '{key.Namespace ?? key.Id}': only under their own name or an organization where they have the write role.");
+        }
         var url = $"{HttpIo.BaseUrl(context)}/{key.Type.UrlPrefix()}{key.Id}";
         var isPrivate = HttpIo.String(body, "visibility") is "private" or "protected"
             || (body.TryGetProperty("private", out var p) && p.ValueKind == JsonValueKind.True);
@@ -195,8 +200,17 @@ internal static class RepoEndpoints
     /// <summary><c>DELETE /api/repos/delete</c> with <c>{name, organization, type}</c>; answers <c>OK</c>.</summary>
     public static async Task DeleteAsync(HttpContext context, ServeServices services)
     {
-        services.Auth.Require(context, AccessLevel.Write);
+        var caller = services.Auth.Require(context, AccessLevel.Write);
         var key = KeyFromBody(await HttpIo.ReadJsonAsync(context, context.RequestAborted).ConfigureAwait(false));
+        if (caller is { AllRepositories: false } account && !services.Auth.IsOpen)
+        {
+            // A repository the caller cannot see stays a 404; one they can see but do not own is a 403.
+            services.RequireRead(context, key);
+            if (!RepoAccess.MayDelete(account, key))
+            {
+                throw new RegistryException(403, null, $"{account.Account} cannot delete {key}: only its owner or an admin of its organization can.");
+            }
+        }
         await services.Store.DeleteRepoAsync(key, context.RequestAborted).ConfigureAwait(false);
         await HttpIo.WriteTextAsync(context, "OK").ConfigureAwait(false);
     }
@@ -204,29 +218,37 @@ internal static class RepoEndpoints
     /// <summary><c>GET /api/whoami-v2</c>: the token's account, in the Hub's shape.</summary>
     public static Task WhoAmIAsync(HttpContext context, ServeServices services)
     {
-        var token = services.Auth.Identify(context)
+        var caller = services.Auth.Identify(context)
             ?? throw new RegistryException(401, null, "Invalid user token. Send 'Authorization: Bearer <token>'.");
-        var name = services.AccountOf(token);
+        var name = services.AccountOf(caller);
+        var fullName = services.Auth.IsOpen ? "Anonymous (open registry)" : caller.FullName ?? "adapters-hub serve user";
         return HttpIo.WriteJsonAsync(context, new Dictionary<string, object?>
         {
             ["type"] = "user",
             ["id"] = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(name)))[..24],
             ["name"] = name,
-            ["fullname"] = services.Auth.IsOpen ? "Anonymous (open registry)" : "adapters-hub serve user",
+            ["fullname"] = fullName,
             ["email"] = null,
             ["emailVerified"] = false,
             ["isPro"] = false,
             ["canPay"] = false,
             ["avatarUrl"] = "",
             ["periodEnd"] = null,
-            ["orgs"] = Array.Empty<object>(),
+            ["orgs"] = caller.Organizations.OrderBy(o => o.Key, StringComparer.OrdinalIgnoreCase).Select(o => new Dictionary<string, object?>
+            {
+                ["type"] = "org",
+                ["id"] = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(o.Key)))[..24],
+                ["name"] = o.Key,
+                ["fullname"] = o.Key,
+                ["roleInOrg"] = o.Value.ToString().ToLowerInvariant(),
+            }).ToList(),
             ["auth"] = new Dictionary<string, object?>
             {
                 ["type"] = "access_token",
                 ["accessToken"] = new Dictionary<string, object?>
                 {
-                    ["displayName"] = token.DisplayName,
-                    ["role"] = token.Level == AccessLevel.Write ? "write" : "read",
+                    ["displayName"] = caller.DisplayName,
+                    ["role"] = caller.Level == AccessLevel.Write ? "write" : "read",
                 },
             },
         });

@@ -1,3 +1,4 @@
+using Adapters.Registry.Accounts;
 using Adapters.Registry.Auth;
 using Adapters.Registry.Storage;
 using Adapters.Registry.Storage.Metadata;
@@ -26,9 +27,11 @@ internal sealed class ServeServices : IDisposable
             objectStorage?.Dispose();
             throw;
         }
-        Auth = new RequestAuthorizer(options.Tokens);
+        Accounts = new RegistryAccounts(Store.Metadata is SqlRegistryMetadata sql ? sql.Dialect : throw new InvalidOperationException($"Accounts need SQL metadata; {Store.MetadataDescription} is not."), ownsDialect: false);
+        Auth = new RequestAuthorizer(options.Tokens, Accounts);
         Signer = new BlobUrlSigner(Store.UrlSigningKey()) { Lifetime = options.UrlLifetime };
-        Sessions = new LfsUploadSessions(Store.Blobs, options.UrlLifetime);
+        // Upload parts go where every replica finds them: the root's tmp/uploads (shared on a shared folder) and object storage.
+        Sessions = new LfsUploadSessions(Store.Blobs, Signer, Path.Combine(Store.Root, "tmp", "uploads"));
         Xet = new XetStorage(Store.Blobs, Store.Xet);
         XetTokens = new XetCasTokens(Store.UrlSigningKey()) { Lifetime = options.UrlLifetime };
     }
@@ -36,6 +39,9 @@ internal sealed class ServeServices : IDisposable
     public RegistryServerOptions Options { get; }
 
     public RegistryStore Store { get; }
+
+    /// <summary>Users, organisations, grants and tokens, in the same store as the metadata.</summary>
+    public RegistryAccounts Accounts { get; }
 
     public RequestAuthorizer Auth { get; }
 
@@ -55,6 +61,7 @@ internal sealed class ServeServices : IDisposable
     public void Dispose()
     {
         ContentParsing.Dispose();
+        Accounts.Dispose();
         Store.Dispose();
     }
 
@@ -62,30 +69,54 @@ internal sealed class ServeServices : IDisposable
     /// Read access as on the Hub: public repositories are readable without a token, private ones need a
     /// valid token, and without one a missing repository is indistinguishable from a private one (401 with
     /// <c>X-Error-Code: RepoNotFound</c>, which Python turns into <c>RepositoryNotFoundError</c> even over
-    /// plain http). A token that is sent must be valid either way.
+    /// plain http). A token that is sent must be valid either way, and a private repository its holder has no
+    /// access to (see <see cref="RepoAccess"/>) is a 404, as if it did not exist.
     /// </summary>
     public RepoMetadata RequireRead(HttpContext context, RepoKey key)
     {
         var caller = Auth.Identify(context);
         var repo = Store.FindRepo(key);
-        if (!Auth.IsOpen && caller is null && (repo is null || repo.Private)) throw Anonymous(key);
-        return repo ?? throw RegistryException.RepoNotFound(key.ToString());
+        if (Auth.IsOpen) return repo ?? throw RegistryException.RepoNotFound(key.ToString());
+        if (caller is null && (repo is null || repo.Private)) throw Anonymous(key);
+        if (repo is null || AccessTo(caller, key, repo) is null) throw RegistryException.RepoNotFound(key.ToString());
+        return repo;
     }
 
     /// <summary>
     /// Write access to a repository's routes, checked before any body is read: anonymous callers get the
-    /// Hub's 401 RepoNotFound, read tokens 403; the repository itself must exist.
+    /// Hub's 401 RepoNotFound, read tokens 403; the repository itself must exist (and be visible to the
+    /// caller), and an account needs write access to it (403 otherwise).
     /// </summary>
-    public AccessToken? RequireWrite(HttpContext context, RepoKey key)
+    public Caller? RequireWrite(HttpContext context, RepoKey key)
     {
-        if (!Auth.IsOpen && Auth.Identify(context) is null) throw Anonymous(key);
-        var token = Auth.Require(context, AccessLevel.Write);
-        Store.GetRepo(key);
-        return token;
+        var caller = Auth.Identify(context);
+        if (Auth.IsOpen || caller is { AllRepositories: true })
+        {
+            var token = Auth.Require(context, AccessLevel.Write);
+            Store.GetRepo(key);
+            return token;
+        }
+        if (caller is null) throw Anonymous(key);
+        var repo = Store.GetRepo(key);
+        var access = AccessTo(caller, key, repo) ?? throw RegistryException.RepoNotFound(key.ToString());
+        if (caller.Level < AccessLevel.Write)
+        {
+            throw new RegistryException(403, null, $"You don't have the rights to do this with a {caller.Level.ToString().ToLowerInvariant()} token; a write token is needed.");
+        }
+        if (access < AccessLevel.Write)
+        {
+            throw new RegistryException(403, null, $"{caller.Account} may read {key} but not write to it; ask its owner for write access ('adapters-hub registry grant').");
+        }
+        return caller;
     }
 
+    /// <summary>Whether <paramref name="caller"/> may see <paramref name="repo"/> in listings.</summary>
+    public bool MaySee(Caller? caller, RepoKey key, RepoMetadata repo) => Auth.IsOpen || AccessTo(caller, key, repo) is not null;
+
     /// <summary>The account name the registry shows for a caller (whoami, commit authors, discussion authors).</summary>
-    public string AccountOf(AccessToken? token) => Auth.IsOpen || token is null ? "anonymous" : "local";
+    public string AccountOf(Caller? caller) => Auth.IsOpen || caller is null ? "anonymous" : caller.Account;
+
+    private AccessLevel? AccessTo(Caller? caller, RepoKey key, RepoMetadata repo) => RepoAccess.Of(caller, key, repo.Private, () => Accounts.GrantsOf(key));
 
     private static RegistryException Anonymous(RepoKey key) =>
         new(401, "RepoNotFound", $"Repository {key} is private or does not exist; send 'Authorization: Bearer <token>' with a token of this registry.");

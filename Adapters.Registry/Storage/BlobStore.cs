@@ -30,6 +30,9 @@ internal sealed partial class BlobStore
     /// <summary>Where uploads are written before they are verified.</summary>
     public string TempRoot { get; }
 
+    /// <summary>The object storage blobs are written through to, if any (LFS upload parts are staged there too).</summary>
+    public IObjectStorage? Remote => _remote;
+
     /// <summary>The object storage blobs are written through to, if any (for messages).</summary>
     public string? RemoteDescription => _remote?.Description;
 

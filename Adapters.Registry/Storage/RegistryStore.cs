@@ -123,6 +123,9 @@ internal sealed partial class RegistryStore : IDisposable
 
     public BlobStore Blobs { get; }
 
+    /// <summary>The metadata store (the accounts live in the same one).</summary>
+    public IRegistryMetadata Metadata => _metadata;
+
     /// <summary>Where the metadata lives, for messages.</summary>
     public string MetadataDescription => _metadata.Description;
 

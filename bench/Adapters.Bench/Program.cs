@@ -44,6 +44,10 @@ public static class Program
         {
             return await Serve.ServeStreamingRatio.RunAsync(serveArgs).ConfigureAwait(false);
         }
+        if (args is [Serve.RegistryLoad.Mode, .. var loadArgs])
+        {
+            return await Serve.RegistryLoad.RunAsync(loadArgs).ConfigureAwait(false);
+        }
         if (args is [Serve.ServeSoak.Mode, .. var soakArgs])
         {
             return await Serve.ServeSoak.RunAsync(soakArgs).ConfigureAwait(false);

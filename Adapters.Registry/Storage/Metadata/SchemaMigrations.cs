@@ -31,6 +31,15 @@ internal static class SchemaMigrations
             "CREATE INDEX xet_files_by_sha256 ON xet_files (sha256)",
             "CREATE TABLE xet_repo_files (repo_type TEXT NOT NULL, repo_id TEXT NOT NULL, file_hash TEXT NOT NULL, PRIMARY KEY (repo_type, repo_id, file_hash))",
         ]),
+        (4, "accounts: users and organisations, memberships, hashed tokens and per-repository grants",
+        [
+            // Names are unique ignoring case (as on the Hub): *_key columns hold the lower-cased name.
+            "CREATE TABLE accounts (name_key TEXT NOT NULL PRIMARY KEY, name TEXT NOT NULL, kind TEXT NOT NULL, fullname TEXT NOT NULL, created_at TEXT NOT NULL)",
+            "CREATE TABLE memberships (org_key TEXT NOT NULL, member_key TEXT NOT NULL, role TEXT NOT NULL, PRIMARY KEY (org_key, member_key))",
+            // Only the SHA-256 of a token's secret is kept.
+            "CREATE TABLE tokens (id TEXT NOT NULL PRIMARY KEY, account_key TEXT NOT NULL, display_name TEXT NOT NULL, scope TEXT NOT NULL, secret_sha256 TEXT NOT NULL UNIQUE, created_at TEXT NOT NULL, revoked_at TEXT)",
+            "CREATE TABLE repo_grants (repo_type TEXT NOT NULL, repo_id TEXT NOT NULL, principal_key TEXT NOT NULL, access TEXT NOT NULL, PRIMARY KEY (repo_type, repo_id, principal_key))",
+        ]),
     ];
 
     /// <summary>The newest version this registry knows.</summary>

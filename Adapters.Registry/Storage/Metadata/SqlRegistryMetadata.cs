@@ -43,6 +43,9 @@ internal sealed class SqlRegistryMetadata : IRegistryMetadata
 
     public string Description => _dialect.Description;
 
+    /// <summary>The database, for the accounts kept in the same store (<see cref="Accounts.RegistryAccounts"/>).</summary>
+    internal SqlDialect Dialect => _dialect;
+
     /// <summary>The Xet storage tables of the same database.</summary>
     public global::Adapters.Registry.Xet.XetMetadata Xet => _xet ??= new global::Adapters.Registry.Xet.XetMetadata(_dialect);
 
@@ -96,7 +99,7 @@ internal sealed class SqlRegistryMetadata : IRegistryMetadata
         InTransaction((connection, transaction) =>
         {
             if (Execute(connection, transaction, "DELETE FROM repos WHERE repo_type = @p0 AND repo_id = @p1", TypeOf(key), key.Id) != 1) return false;
-            foreach (var table in new[] { "refs", "commits", "discussions", "xet_repo_files" })
+            foreach (var table in new[] { "refs", "commits", "discussions", "xet_repo_files", "repo_grants" })
             {
                 Execute(connection, transaction, $"DELETE FROM {table} WHERE repo_type = @p0 AND repo_id = @p1", TypeOf(key), key.Id);
             }

@@ -16,6 +16,9 @@ internal interface IObjectStorage : IDisposable
     /// <summary>Uploads a verified local file under <paramref name="key"/> (in parts when large).</summary>
     Task PutAsync(string key, string localPath, long size, CancellationToken cancellationToken);
 
+    /// <summary>Removes the object; nothing happens when there is none.</summary>
+    Task DeleteAsync(string key, CancellationToken cancellationToken);
+
     /// <summary>Downloads the object into <paramref name="localPath"/> (created); false when there is no such object.</summary>
     Task<bool> TryDownloadAsync(string key, string localPath, CancellationToken cancellationToken);
 }

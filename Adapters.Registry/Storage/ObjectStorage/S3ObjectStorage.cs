@@ -117,5 +117,8 @@ internal sealed class S3ObjectStorage : IObjectStorage
         }
     }
 
+    public Task DeleteAsync(string key, CancellationToken cancellationToken) =>
+        _client.DeleteObjectAsync(_options.Bucket, Key(key), cancellationToken);
+
     public void Dispose() => _client.Dispose();
 }

@@ -20,9 +20,13 @@ internal sealed class ServeProcess : IAsyncDisposable
 
     public bool IsRunning => !_process.HasExited;
 
-    public static async Task<ServeProcess> StartAsync(string root, params string[] extra)
+    public static Task<ServeProcess> StartAsync(string root, params string[] extra) => StartAsync(root, new Dictionary<string, string>(), extra);
+
+    /// <summary>Starts <c>serve</c> with <paramref name="environment"/> added to this process's variables (e.g. S3 credentials).</summary>
+    public static async Task<ServeProcess> StartAsync(string root, IReadOnlyDictionary<string, string> environment, params string[] extra)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var (name, value) in environment) start.Environment[name] = value;
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "adapters-hub.dll"));
         foreach (var argument in new[] { "serve", "--root", root, "--port", "0" }.Concat(extra)) start.ArgumentList.Add(argument);
         var process = Process.Start(start) ?? throw new InvalidOperationException("adapters-hub serve did not start.");

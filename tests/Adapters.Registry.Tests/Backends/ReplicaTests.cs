@@ -13,6 +13,9 @@ namespace Adapters.Registry.Tests.Backends;
 /// </summary>
 public abstract class ReplicaTests : IAsyncLifetime
 {
+    /// <summary>The LFS part size of both replicas, small so that a few MiB take the multipart transfer.</summary>
+    private protected const int PartSize = 1024 * 1024;
+
     private readonly List<HubClient> _clients = [];
     private DirectoryInfo? _scratch;
     private RegistryServer? _first;
@@ -89,6 +92,57 @@ public abstract class ReplicaTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_multipart_upload_whose_parts_and_completion_reach_different_replicas_is_stored_once_verified()
+    {
+        var writer = ClientOf(_first!);
+        await writer.Repositories.CreateRepoAsync("team/balanced");
+        var weights = System.Security.Cryptography.RandomNumberGenerator.GetBytes(3 * PartSize + 1234);
+        var oid = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(weights));
+        using var http = new HttpClient();
+        Uri OnReplica(ServerIndex index, string url) => new(Replica(index).Endpoint, new Uri(url).PathAndQuery);
+
+        // The batch answer comes from the first replica; a round-robin balancer spreads the parts and the completion.
+        using var batchBody = new StringContent(System.Text.Json.JsonSerializer.Serialize(new { operation = "upload", transfers = new[] { "multipart", "basic" }, objects = new[] { new { oid, size = weights.LongLength } }, hash_algo = "sha256" }));
+        batchBody.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/vnd.git-lfs+json");
+        using var batch = await http.PostAsync(new Uri(_first!.Endpoint, "team/balanced.git/info/lfs/objects/batch"), batchBody);
+        batch.EnsureSuccessStatusCode();
+        using var answer = System.Text.Json.JsonDocument.Parse(await batch.Content.ReadAsStringAsync());
+        var upload = answer.RootElement.GetProperty("objects")[0].GetProperty("actions").GetProperty("upload");
+        var partUrls = upload.GetProperty("header").EnumerateObject().Where(h => h.Name != "chunk_size").OrderBy(h => h.Name, StringComparer.Ordinal).Select(h => h.Value.GetString()!).ToList();
+        Assert.Equal(4, partUrls.Count);
+        var parts = new List<object>();
+        for (var i = 0; i < partUrls.Count; i++)
+        {
+            var slice = weights.AsMemory(i * PartSize, Math.Min(PartSize, weights.Length - i * PartSize)).ToArray();
+            using var put = await http.PutAsync(OnReplica(i % 2 == 0 ? ServerIndex.Second : ServerIndex.First, partUrls[i]), new ByteArrayContent(slice));
+            Assert.Equal(HttpStatusCode.OK, put.StatusCode);
+            parts.Add(new { partNumber = i + 1, etag = put.Headers.ETag!.Tag.Trim('"') });
+        }
+        using var complete = await http.PostAsync(OnReplica(ServerIndex.Second, upload.GetProperty("href").GetString()!),
+            new StringContent(System.Text.Json.JsonSerializer.Serialize(new { oid, parts }), System.Text.Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.OK, complete.StatusCode);
+
+        // The object is stored for both: a push of the same bytes uploads nothing and reads back through the other replica.
+        var source = Path.Combine(_scratch!.FullName, "balanced.safetensors");
+        await File.WriteAllBytesAsync(source, weights);
+        await writer.Commits.CreateCommitAsync("team/balanced", [CommitOperation.AddFile("adapter_model.safetensors", source)], "Add weights uploaded through two replicas");
+        Assert.Equal(weights, await File.ReadAllBytesAsync(await ClientOf(_second!).Files.DownloadFileAsync("team/balanced", "adapter_model.safetensors")));
+
+        // A forged or altered upload id is refused by every replica.
+        var forged = upload.GetProperty("href").GetString()!.Replace(oid, new string('a', 64), StringComparison.Ordinal);
+        using var refused = await http.PutAsync(OnReplica(ServerIndex.Second, forged + "/1"), new ByteArrayContent(new byte[PartSize]));
+        Assert.Equal(HttpStatusCode.NotFound, refused.StatusCode);
+    }
+
+    private enum ServerIndex
+    {
+        First,
+        Second,
+    }
+
+    private RegistryServer Replica(ServerIndex index) => index == ServerIndex.First ? _first! : _second!;
+
+    [Fact]
     public async Task A_commit_through_one_replica_is_served_by_the_other_at_once()
     {
         var writer = ClientOf(_first!);
@@ -122,7 +176,7 @@ public sealed class ReplicaTestsOnPostgresAndSharedFolder(PostgresCluster cluste
 {
     private protected override async Task<(RegistryServerOptions First, RegistryServerOptions Second)> ReplicaOptionsAsync(string scratch)
     {
-        var options = new RegistryServerOptions { RootDirectory = Path.Combine(scratch, "shared-root"), Port = 0, PostgresConnectionString = await cluster.CreateDatabaseAsync() };
+        var options = new RegistryServerOptions { RootDirectory = Path.Combine(scratch, "shared-root"), Port = 0, PostgresConnectionString = await cluster.CreateDatabaseAsync(), LfsChunkSize = PartSize };
         return (options, options);
     }
 }
@@ -133,7 +187,7 @@ public sealed class ReplicaTestsOnPostgresAndS3(PostgresCluster cluster, S3Serve
     private protected override async Task<(RegistryServerOptions First, RegistryServerOptions Second)> ReplicaOptionsAsync(string scratch)
     {
         // A folder each (a cache): only the database and the bucket are shared. Parts of 5 MiB take large blobs through multipart.
-        var options = new RegistryServerOptions { RootDirectory = Path.Combine(scratch, "root-1"), Port = 0, PostgresConnectionString = await cluster.CreateDatabaseAsync(), S3Blobs = s3.NewRegistryStorage() };
+        var options = new RegistryServerOptions { RootDirectory = Path.Combine(scratch, "root-1"), Port = 0, PostgresConnectionString = await cluster.CreateDatabaseAsync(), S3Blobs = s3.NewRegistryStorage(), LfsChunkSize = PartSize };
         return (options, options with { RootDirectory = Path.Combine(scratch, "root-2") });
     }
 }

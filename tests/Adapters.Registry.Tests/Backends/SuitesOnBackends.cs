@@ -26,3 +26,11 @@ public sealed class ServePythonProtocolTestsOnPostgres(PostgresCluster cluster) 
 
 [Collection(PostgresCollection.Name)]
 public sealed class ServePythonProtocolTestsOnPostgresAndS3(PostgresCluster cluster, S3Server s3) : ServePythonProtocolTests(RegistryBackend.PostgresAndS3(cluster, s3));
+
+public sealed class AccountTestsOnSqlite() : Adapters.Registry.Tests.Accounts.AccountTests(RegistryBackend.Sqlite);
+
+[Collection(PostgresCollection.Name)]
+public sealed class AccountTestsOnPostgres(PostgresCluster cluster) : Adapters.Registry.Tests.Accounts.AccountTests(RegistryBackend.Postgres(cluster));
+
+[Collection(PostgresCollection.Name)]
+public sealed class AccountTestsOnPostgresAndS3(PostgresCluster cluster, S3Server s3) : Adapters.Registry.Tests.Accounts.AccountTests(RegistryBackend.PostgresAndS3(cluster, s3));
