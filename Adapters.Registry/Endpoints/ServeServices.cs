@@ -1,4 +1,6 @@
 using Adapters.Registry.Auth;
+using Adapters.Registry.Mirror;
+using Adapters.Registry.Operations;
 using Adapters.Registry.Storage;
 using Adapters.Registry.Storage.Metadata;
 using Adapters.Registry.Storage.ObjectStorage;
@@ -28,7 +30,15 @@ internal sealed class ServeServices : IDisposable
         Auth = new RequestAuthorizer(options.Tokens);
         Signer = new BlobUrlSigner(Store.UrlSigningKey()) { Lifetime = options.UrlLifetime };
         Sessions = new LfsUploadSessions(Store.Blobs, options.UrlLifetime);
+        Mirror = options.Mirror is { } mirror ? new UpstreamMirror(mirror, Store, options.RequestLog) : null;
+        Metrics = new RegistryMetrics(() => Mirror);
     }
+
+    /// <summary>Mirror mode's upstream, when <see cref="RegistryServerOptions.Mirror"/> is set.</summary>
+    public UpstreamMirror? Mirror { get; }
+
+    /// <summary>The counters behind <c>/metrics</c>.</summary>
+    public RegistryMetrics Metrics { get; }
 
     public RegistryServerOptions Options { get; }
 
@@ -46,6 +56,7 @@ internal sealed class ServeServices : IDisposable
     public void Dispose()
     {
         ContentParsing.Dispose();
+        Mirror?.Dispose();
         Store.Dispose();
     }
 

@@ -26,3 +26,11 @@ public sealed class ServePythonProtocolTestsOnPostgres(PostgresCluster cluster) 
 
 [Collection(PostgresCollection.Name)]
 public sealed class ServePythonProtocolTestsOnPostgresAndS3(PostgresCluster cluster, S3Server s3) : ServePythonProtocolTests(RegistryBackend.PostgresAndS3(cluster, s3));
+
+public sealed class MirrorClientTestsOnSqlite() : Mirror.MirrorClientTests(RegistryBackend.Sqlite);
+
+[Collection(PostgresCollection.Name)]
+public sealed class MirrorClientTestsOnPostgres(PostgresCluster cluster) : Mirror.MirrorClientTests(RegistryBackend.Postgres(cluster));
+
+[Collection(PostgresCollection.Name)]
+public sealed class MirrorClientTestsOnPostgresAndS3(PostgresCluster cluster, S3Server s3) : Mirror.MirrorClientTests(RegistryBackend.PostgresAndS3(cluster, s3));
