@@ -6,7 +6,7 @@ namespace Adapters.Registry;
 /// resolved per revision: a commit id is immutable and fetched once; a branch or tag name is re-resolved upstream
 /// once its resolution is older than <see cref="RevisionTtl"/>, so a cached <c>main</c> is never more than that
 /// stale. Blobs are fetched once each (concurrent first requests share one upstream download) and adopted only
-/// when their SH-256 (LFS) or git SHA-1 (regular files) matches what upstream announced.
+/// when their SHA-256 (LFS) or git SHA-1 (regular files) matches what upstream announced.
 /// </summary>
 public sealed record UpstreamMirrorOptions
 {
@@ -47,4 +47,8 @@ public sealed record UpstreamMirrorOptions
 
     /// <summary>The clock the TTL is measured on (tests move it).</summary>
     public TimeProvider Clock { get; init; } = TimeProvider.System;
+
+    /// <summary>The settings with the token masked, so that printing the options never shows it.</summary>
+    public override string ToString() =>
+        $"UpstreamMirrorOptions {{ Upstream = {Upstream}, UpstreamToken = {(UpstreamToken is null ? "null" : "***")}, Allow = [{string.Join(", ", Allow)}], Deny = [{string.Join(", ", Deny)}], Offline = {Offline}, RevisionTtl = {RevisionTtl} }}";
 }
