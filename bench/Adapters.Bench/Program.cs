@@ -43,6 +43,10 @@ public static class Program
         {
             return await Serve.ServeStreamingRatio.RunAsync(serveArgs).ConfigureAwait(false);
         }
+        if (args is [Serve.MirrorRatio.Mode, .. var mirrorArgs])
+        {
+            return await Serve.MirrorRatio.RunAsync(mirrorArgs).ConfigureAwait(false);
+        }
         if (args is [Serve.ServeSoak.Mode, .. var soakArgs])
         {
             return await Serve.ServeSoak.RunAsync(soakArgs).ConfigureAwait(false);
