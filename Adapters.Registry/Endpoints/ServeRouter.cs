@@ -109,7 +109,7 @@ internal static class ServeRouter
         var handler = s_handlers[match.Route];
         // Mirror mode: what a read route needs is brought from upstream first (Mirror/).
         return services.Mirror is { } mirror && key is not null
-            ? MirrorRoutes.ServeThroughAsync(context, mirror, match, key, () => handler(context, services, match, key))
+            ? MirrorRoutes.ServeThroughAsync(context, services, mirror, match, key, () => handler(context, services, match, key))
             : handler(context, services, match, key);
     }
 

@@ -1,4 +1,5 @@
 using Adapters.Hub.Routing;
+using Adapters.Registry.Endpoints;
 using Adapters.Registry.Storage;
 using Microsoft.AspNetCore.Http;
 
@@ -27,9 +28,14 @@ internal static class MirrorRoutes
     }
 
     /// <summary>Prepares what the route needs from upstream, then runs its handler; a stale answer says so in <c>X-Mirror-Stale</c>.</summary>
-    public static async Task ServeThroughAsync(HttpContext context, UpstreamMirror mirror, HubRouteMatch match, RepoKey key, Func<Task> handler)
+    /// <remarks>
+    /// On a registry with tokens, only callers with a valid token make the mirror go upstream; anonymous callers
+    /// read what is cached (and public) like any other repository, so they cannot make it fetch on their behalf.
+    /// </remarks>
+    public static async Task ServeThroughAsync(HttpContext context, ServeServices services, UpstreamMirror mirror, HubRouteMatch match, RepoKey key, Func<Task> handler)
     {
-        if (Needs(match, context.Request.Method) is { } needs)
+        var mayFetch = services.Auth.IsOpen || services.Auth.Identify(context) is not null;
+        if (mayFetch && Needs(match, context.Request.Method) is { } needs)
         {
             var stale = await mirror.PrepareAsync(key, needs.Revision, needs.Path, needsContent: needs.Path is not null, context.RequestAborted).ConfigureAwait(false);
             if (stale) context.Response.Headers["X-Mirror-Stale"] = "1";

@@ -120,6 +120,30 @@ public sealed class MirrorBehaviourTests
     }
 
     [Fact]
+    public async Task On_a_mirror_with_tokens_only_callers_with_a_token_make_it_fetch_anonymous_callers_read_the_cache()
+    {
+        const string Reader = "hf_mirror_team_reader";
+        await using var pair = await MirrorPair.StartAsync(mirrorStore: o => o with { Tokens = [AccessToken.Parse($"read:{Reader}", 0)] });
+        var seed = await UpstreamSeed.PushAsync(pair.UpstreamClient(), "team/public-adapter");
+        using var anonymous = new PythonWire(pair.Mirror.Server.Endpoint);
+        using (var before = await anonymous.GetAsync("/api/models/team/public-adapter"))
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, before.StatusCode);
+            Assert.Equal("RepoNotFound", PythonWire.ErrorCode(before));
+        }
+        Assert.Equal(0, pair.UpstreamLog.CountRequestsUnder("GET", "/api/models/team/public-adapter"));
+
+        using var reader = new PythonWire(pair.Mirror.Server.Endpoint, Reader);
+        using (var fetched = await reader.GetAsync("/api/models/team/public-adapter")) Assert.Equal(seed.SecondCommit, (await PythonWire.JsonOf(fetched)).GetProperty("sha").GetString());
+        // Cached and public: now anonymous callers read it, without another upstream request.
+        using (var after = await anonymous.GetAsync("/team/public-adapter/resolve/main/README.md"))
+        {
+            Assert.Equal(UpstreamSeed.Card, await after.Content.ReadAsStringAsync());
+        }
+        Assert.Equal(1, pair.UpstreamLog.CountRequestsUnder("GET", "/api/models/team/public-adapter"));
+    }
+
+    [Fact]
     public async Task The_upstream_token_opens_private_upstream_repos_and_never_appears_in_answers_logs_or_metrics()
     {
         await using var pair = await MirrorPair.StartAsync();
@@ -149,5 +173,6 @@ public sealed class MirrorBehaviourTests
         Assert.NotEmpty(pair.MirrorLog.Lines);
         Assert.Contains(pair.MirrorLog.Lines, line => line.StartsWith("mirror fetched team/private-adapter/", StringComparison.Ordinal));
         Assert.DoesNotContain(MirrorPair.MirrorSecret, pair.MirrorLog.Everything, StringComparison.Ordinal);
+        Assert.DoesNotContain(MirrorPair.MirrorSecret, new UpstreamMirrorOptions { Upstream = pair.Upstream.Endpoint, UpstreamToken = MirrorPair.MirrorSecret }.ToString(), StringComparison.Ordinal);
     }
 }
