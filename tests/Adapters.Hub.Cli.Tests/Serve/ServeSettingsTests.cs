@@ -81,6 +81,16 @@ public sealed class ServeSettingsTests : IDisposable
     }
 
     [Fact]
+    public void The_upstream_token_given_on_the_command_line_is_masked_in_error_messages()
+    {
+        var root = new RootCommand { ServeCommand.Create() };
+        var parse = root.Parse(["serve", "--root", "/srv/r", "--upstream", "https://hub.example.com", "--upstream-token", "hf_cli_upstream_secret"]);
+        Assert.Contains("hf_cli_upstream_secret", CommandErrors.SecretsOf(parse));
+        var inline = root.Parse(["serve", "--root", "/srv/r", "--upstream", "https://hub.example.com", "--upstream-token=hf_inline_upstream_secret"]);
+        Assert.Contains("hf_inline_upstream_secret", CommandErrors.SecretsOf(inline));
+    }
+
+    [Fact]
     public async Task Serve_started_from_a_config_file_mirrors_its_upstream_and_reports_it_without_the_token()
     {
         var file = Path.Combine(_scratch.FullName, "serve.json");
