@@ -37,7 +37,7 @@ internal static class MirrorRoutes
         var mayFetch = services.Auth.IsOpen || services.Auth.Identify(context) is not null;
         if (mayFetch && Needs(match, context.Request.Method) is { } needs)
         {
-            var stale = await mirror.PrepareAsync(key, needs.Revision, needs.Path, needsContent: needs.Path is not null, context.RequestAborted).ConfigureAwait(false);
+            var stale = await mirror.PrepareAsync(key, needs.Revision, needs.Path, needsContent: needs.Path is not null, allRefs: match.Route == HubRoutes.Refs, context.RequestAborted).ConfigureAwait(false);
             if (stale) context.Response.Headers["X-Mirror-Stale"] = "1";
         }
         await handler().ConfigureAwait(false);

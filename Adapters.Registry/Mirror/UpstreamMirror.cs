@@ -29,6 +29,9 @@ internal sealed partial class UpstreamMirror : IDisposable
     private readonly SingleFlight _blobFlights = new();
     private readonly SingleFlight _revisionFlights = new();
 
+    /// <summary>The most upstream branches and tags a ref listing brings along.</summary>
+    private const int MaxMirroredRefs = 200;
+
     /// <summary>How many stored blob ids <see cref="_known"/> remembers before it starts over.</summary>
     private const int MaxKnownBlobs = 100_000;
 
@@ -84,7 +87,13 @@ internal sealed partial class UpstreamMirror : IDisposable
     /// Makes <paramref name="revision"/> of <paramref name="key"/> answerable locally, and with <paramref name="path"/>
     /// also that file's blob. Returns whether the answer is a stale resolution (upstream unreachable after the TTL).
     /// </summary>
-    public async Task<bool> PrepareAsync(RepoKey key, string revision, string? path, bool needsContent, CancellationToken cancellationToken)
+    /// <param name="key">The repository.</param>
+    /// <param name="revision">The revision the route reads.</param>
+    /// <param name="path">The file the route reads, if any.</param>
+    /// <param name="needsContent">Whether the file's bytes are needed (not only its record).</param>
+    /// <param name="allRefs">Whether the route lists refs, so every upstream branch and tag is brought along.</param>
+    /// <param name="cancellationToken">Stops waiting (work shared with other callers goes on).</param>
+    public async Task<bool> PrepareAsync(RepoKey key, string revision, string? path, bool needsContent, bool allRefs, CancellationToken cancellationToken)
     {
         var local = _store.FindRepo(key);
         if (_patterns.Refusal(key.Id) is { } refusal)
@@ -99,6 +108,7 @@ internal sealed partial class UpstreamMirror : IDisposable
         if (!_options.Offline)
         {
             stale = await EnsureRevisionAsync(key, revision, cancellationToken).ConfigureAwait(false);
+            if (allRefs) await SyncRefsAsync(key).ConfigureAwait(false);
         }
         if (path is null || !needsContent) return stale;
         ResolvedRevision resolved;
@@ -151,6 +161,38 @@ internal sealed partial class UpstreamMirror : IDisposable
             }
         }).ConfigureAwait(false);
         return stale;
+    }
+
+    /// <summary>
+    /// Brings every upstream branch and tag (at most <see cref="MaxMirroredRefs"/>) to the commit upstream names, once
+    /// per TTL, for ref listings. When upstream fails, the listing shows what is cached.
+    /// </summary>
+    private async Task SyncRefsAsync(RepoKey key)
+    {
+        var syncKey = $"{key.Type}/{key.Id}#refs";
+        bool Fresh() => _resolvedAt.TryGetValue(syncKey, out var at) && _options.Clock.GetUtcNow() - at < _options.RevisionTtl;
+        if (Fresh()) return;
+        await _revisionFlights.RunAsync(syncKey, async () =>
+        {
+            if (Fresh()) return;
+            var syncedAt = _options.Clock.GetUtcNow();
+            RepoRefs refs;
+            try
+            {
+                refs = await _upstream.Repositories.ListRefsAsync(key.Id, key.Type, cancellationToken: CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception error) when (Unreachable(error) || error is HubHttpException)
+            {
+                Interlocked.Increment(ref _failures);
+                LogStale(key.ToString(), "refs", Describe(error));
+                return;
+            }
+            foreach (var name in refs.Branches.Select(b => b.Name).Concat(refs.Tags.Select(t => t.Name)).Distinct(StringComparer.Ordinal).Take(MaxMirroredRefs))
+            {
+                if (RegistryStore.IsValidRefName(name)) await EnsureRevisionAsync(key, name, CancellationToken.None).ConfigureAwait(false);
+            }
+            _resolvedAt[syncKey] = syncedAt;
+        }).ConfigureAwait(false);
     }
 
     private bool HasLocal(RepoKey key, string revision)

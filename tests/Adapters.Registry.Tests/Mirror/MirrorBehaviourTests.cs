@@ -19,6 +19,13 @@ public sealed class MirrorBehaviourTests
         var mirror = pair.Mirror.Client();
         Assert.Equal(seed.SecondCommit, (await mirror.Repositories.RepoInfoAsync("team/moving")).Sha);
 
+        // A ref listing brings upstream's branches and tags along, the tag never asked for included.
+        await upstream.Repositories.CreateBranchAsync("team/moving", "dev", seed.FirstCommit);
+        var refs = await mirror.Repositories.ListRefsAsync("team/moving");
+        Assert.Equal(seed.FirstCommit, refs.Tags.Single(t => t.Name == "v1").TargetCommit);
+        Assert.Equal(seed.FirstCommit, refs.Branches.Single(b => b.Name == "dev").TargetCommit);
+        Assert.Equal(seed.SecondCommit, refs.Branches.Single(b => b.Name == "main").TargetCommit);
+
         var third = await upstream.Commits.CreateCommitAsync("team/moving", [CommitOperation.AddBytes("notes.txt", "third"u8.ToArray())], "Third");
         clock.Advance(TimeSpan.FromMinutes(4));
         // Within the TTL main stays where it was resolved; the new commit is reachable by its id at once.
