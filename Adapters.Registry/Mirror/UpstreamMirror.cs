@@ -38,6 +38,9 @@ internal sealed partial class UpstreamMirror : IDisposable
     /// <summary>Blobs seen stored, so requests for them skip the store lookup (blobs are never removed).</summary>
     private readonly ConcurrentDictionary<string, byte> _known = new(StringComparer.Ordinal);
 
+    /// <summary>The (repository, revision) pairs whose last upstream resolution failed, so their cached answer is stale.</summary>
+    private readonly ConcurrentDictionary<string, byte> _stale = new(StringComparer.Ordinal);
+
     /// <summary>When each (repository, branch or tag name) was last resolved upstream, in this process.</summary>
     private readonly ConcurrentDictionary<string, DateTimeOffset> _resolvedAt = new(StringComparer.Ordinal);
 
@@ -138,8 +141,7 @@ internal sealed partial class UpstreamMirror : IDisposable
         {
             return false;
         }
-        var stale = false;
-        // Concurrent first requests for one revision share one upstream resolution.
+        // Concurrent first requests for one revision share one upstream resolution (and learn from it whether it went stale).
         await _revisionFlights.RunAsync(resolutionKey, async () =>
         {
             if (!isCommit && _resolvedAt.TryGetValue(resolutionKey, out var again) && _options.Clock.GetUtcNow() - again < _options.RevisionTtl && _store.FindRepo(key) is not null) return;
@@ -148,6 +150,7 @@ internal sealed partial class UpstreamMirror : IDisposable
             {
                 await ResolveUpstreamAsync(key, revision, isCommit).ConfigureAwait(false);
                 if (!isCommit) _resolvedAt[resolutionKey] = resolvedAt;
+                _stale.TryRemove(resolutionKey, out _);
             }
             catch (Exception error) when (Unreachable(error))
             {
@@ -157,10 +160,10 @@ internal sealed partial class UpstreamMirror : IDisposable
                     throw new RegistryException(502, null, $"The mirror could not resolve {key} at '{SafeText.Escape(SafeText.Shorten(revision, 200))}' upstream: {Describe(error)}");
                 }
                 LogStale(key.ToString(), revision, Describe(error));
-                stale = true;
+                _stale[resolutionKey] = 0;
             }
         }).ConfigureAwait(false);
-        return stale;
+        return _stale.ContainsKey(resolutionKey);
     }
 
     /// <summary>
