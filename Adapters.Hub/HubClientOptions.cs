@@ -37,6 +37,12 @@ public sealed class HubClientOptions
     public int MaxConcurrency { get; set; } = 8;
 
     /// <summary>
+    /// Whether downloads and uploads use the Xet protocol when the Hub offers it (default on; off with
+    /// <c>HF_HUB_DISABLE_XET</c>). Off, or where the Hub does not offer Xet, files move as plain HTTP/LFS.
+    /// </summary>
+    public bool UseXet { get; set; } = true;
+
+    /// <summary>
     /// Whether snapshot entries are relative symlinks into <c>blobs/</c> (Python's default). When false,
     /// or when the file system refuses symlinks, the blob is copied instead (<c>HF_HUB_DISABLE_SYMLINKS</c>).
     /// </summary>
@@ -71,6 +77,7 @@ public sealed class HubClientOptions
             CacheDirectory = environment.HubCacheDirectory,
             Offline = environment.Offline,
             UseSymlinks = !environment.DisableSymlinks,
+            UseXet = !environment.DisableXet,
         };
     }
 

@@ -64,6 +64,9 @@ public sealed partial class HubEnvironment
     /// <summary>Whether snapshot entries are copies instead of symlinks (<c>HF_HUB_DISABLE_SYMLINKS</c>).</summary>
     public bool DisableSymlinks { get; }
 
+    /// <summary>Whether the Xet protocol is off (<c>HF_HUB_DISABLE_XET</c>); files then move as plain HTTP/LFS.</summary>
+    public bool DisableXet { get; private init; }
+
     /// <summary>Resolves the settings from this process's environment.</summary>
     public static HubEnvironment FromProcess() =>
         Resolve(Environment.GetEnvironmentVariable, Environment.GetFolderPath(Environment.SpecialFolder.UserProfile));
@@ -104,7 +107,10 @@ public sealed partial class HubEnvironment
         };
 
         bool offline = IsTrue(Get("HF_HUB_OFFLINE") ?? Get("TRANSFORMERS_OFFLINE"));
-        return new HubEnvironment(endpoint, home, hubCache, tokenPath, token, source, offline, IsTrue(Get("HF_HUB_DISABLE_SYMLINKS")));
+        return new HubEnvironment(endpoint, home, hubCache, tokenPath, token, source, offline, IsTrue(Get("HF_HUB_DISABLE_SYMLINKS")))
+        {
+            DisableXet = IsTrue(Get("HF_HUB_DISABLE_XET")),
+        };
     }
 
     /// <summary>Python's <c>_is_true</c>: <c>1</c>, <c>ON</c>, <c>YES</c> or <c>TRUE</c>, in any case.</summary>

@@ -5,6 +5,7 @@ using Adapters.Hub.Cache;
 using Adapters.Hub.Http;
 using Adapters.Hub.Repositories;
 using Adapters.Hub.Text;
+using Adapters.Hub.Xet;
 using Microsoft.Extensions.Logging;
 using Adapters.Hub.Routing;
 
@@ -19,12 +20,14 @@ public sealed partial class FilesClient
     private readonly HubConnection _connection;
     private readonly RepositoriesClient _repositories;
     private readonly BlobDownloader _downloader;
+    private readonly XetFileDownloader _xetDownloader;
 
     internal FilesClient(HubConnection connection, RepositoriesClient repositories)
     {
         _connection = connection;
         _repositories = repositories;
         _downloader = new BlobDownloader(connection);
+        _xetDownloader = new XetFileDownloader(connection, new Xet.Cas.XetTokenSource(connection), new Xet.Cas.CasClient(connection));
         Cache = new HubCache(connection.Options.CacheDirectory);
     }
 
@@ -95,7 +98,12 @@ public sealed partial class FilesClient
         var location = isRedirect && response.Headers.Location is { } target
             ? (target.IsAbsoluteUri ? target : new Uri(requestUri, target))
             : requestUri;
-        return new HubFileMetadata(commit, etag, size, location);
+        return new HubFileMetadata(commit, etag, size, location)
+        {
+            XetFileHash = XetHash.TryParse(Header(response, "X-Xet-Hash"), out var xetHash) ? xetHash : null,
+            XetAuthUrl = LinkHeader.Find(response, "xet-auth")
+                ?? (Header(response, "X-Xet-Refresh-Route") is { } route && Uri.TryCreate(requestUri, route, out var refresh) ? refresh : null),
+        };
     }
 
     /// <summary>
@@ -224,7 +232,7 @@ public sealed partial class FilesClient
                 // Resume from a partial left by an earlier run, ours or Python's (either naming scheme).
                 PartialDownloads.AdoptOrphans(blob);
                 var incomplete = PartialDownloads.ResumablePath(blob);
-                await _downloader.DownloadAsync(metadata, incomplete, description, tracker.AddBytes, cancellationToken, contentHash).ConfigureAwait(false);
+                await DownloadContentAsync(metadata, incomplete, description, tracker, contentHash, cancellationToken).ConfigureAwait(false);
                 File.Move(incomplete, blob, overwrite: false);
                 tracker.FileCompleted();
             }
@@ -462,7 +470,7 @@ public sealed partial class FilesClient
         var temp = $"{blob}.{Guid.NewGuid().ToString("N")[..8]}{PartialDownloads.Suffix}";
         try
         {
-            await _downloader.DownloadAsync(metadata, temp, description, tracker.AddBytes, cancellationToken, contentHash).ConfigureAwait(false);
+            await DownloadContentAsync(metadata, temp, description, tracker, contentHash, cancellationToken).ConfigureAwait(false);
             Directory.CreateDirectory(Path.GetDirectoryName(pointer)!);
             File.Move(temp, pointer, overwrite: true);
             tracker.FileCompleted();
@@ -473,6 +481,37 @@ public sealed partial class FilesClient
             if (File.Exists(temp)) File.Delete(temp);
         }
     }
+
+    /// <summary>
+    /// Downloads the file's bytes into <paramref name="path"/>: through Xet reconstruction when the Hub offers it and
+    /// <see cref="HubClientOptions.UseXet"/> allows it, else (or when the Xet service cannot be reached or refuses)
+    /// as plain HTTP, which resumes from whatever complete prefix the Xet attempt left.
+    /// </summary>
+    private async Task DownloadContentAsync(HubFileMetadata metadata, string path, string description, ProgressTracker tracker, string? contentHash, CancellationToken cancellationToken)
+    {
+        if (metadata.IsXet && _connection.Options.UseXet)
+        {
+            long xetBytes = 0;
+            try
+            {
+                await _xetDownloader.DownloadAsync(metadata, path, description, bytes =>
+                {
+                    xetBytes += bytes;
+                    tracker.AddBytes(bytes);
+                }, cancellationToken, contentHash).ConfigureAwait(false);
+                return;
+            }
+            catch (HubException ex) when (ex is not IntegrityException && ex is not OfflineModeException && !cancellationToken.IsCancellationRequested)
+            {
+                LogXetFallback(_connection.Logger, description, ex.Message);
+                tracker.AddBytes(-xetBytes);
+            }
+        }
+        await _downloader.DownloadAsync(metadata, path, description, tracker.AddBytes, cancellationToken, contentHash).ConfigureAwait(false);
+    }
+
+    [LoggerMessage(EventId = 14, Level = LogLevel.Warning, Message = "Xet download of {Description} failed ({Reason}); downloading it over plain HTTP")]
+    private static partial void LogXetFallback(ILogger logger, string description, string reason);
 
     /// <summary>
     /// The cache may answer when the Hub was not asked (offline) or could not answer (network failure,

@@ -7,6 +7,15 @@ namespace Adapters.Hub.Download;
 /// <param name="Location">The URL to GET: the CDN redirect target for LFS files, else the resolve URL.</param>
 public sealed record HubFileMetadata(string CommitHash, string Etag, long Size, Uri Location)
 {
+    /// <summary>The Xet file hash (<c>X-Xet-Hash</c>) when the Hub stores the file in Xet; null otherwise.</summary>
+    public Xet.XetHash? XetFileHash { get; init; }
+
+    /// <summary>Where to get a Xet read token for the file (<c>Link: &lt;…&gt;; rel="xet-auth"</c> or <c>X-Xet-Refresh-Route</c>).</summary>
+    public Uri? XetAuthUrl { get; init; }
+
+    /// <summary>Whether the file can be downloaded through Xet reconstruction (both Xet headers were sent).</summary>
+    public bool IsXet => XetFileHash is not null && XetAuthUrl is not null;
+
     /// <summary>Whether the content is stored with LFS (the etag is a SHA-256).</summary>
     public bool IsLfs => Cache.HubCache.IsSha256(Etag);
 

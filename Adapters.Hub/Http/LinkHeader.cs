@@ -4,7 +4,10 @@ namespace Adapters.Hub.Http;
 internal static class LinkHeader
 {
     /// <summary>The <c>rel="next"</c> target, resolved against the request URL; null on the last page.</summary>
-    public static Uri? Next(HttpResponseMessage response)
+    public static Uri? Next(HttpResponseMessage response) => Find(response, "next");
+
+    /// <summary>The target of the link with relation <paramref name="relation"/>, resolved against the request URL; null when absent.</summary>
+    public static Uri? Find(HttpResponseMessage response, string relation)
     {
         if (!response.Headers.TryGetValues("Link", out var values)) return null;
         foreach (var value in values)
@@ -15,7 +18,7 @@ internal static class LinkHeader
                 var open = link.IndexOf('<', StringComparison.Ordinal);
                 if (open < 0 || close < open) continue;
                 var parameters = link[(close + 1)..].Split(';', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
-                if (parameters.Any(p => p.Replace(" ", "", StringComparison.Ordinal) is "rel=\"next\"" or "rel=next"))
+                if (parameters.Any(p => p.Replace(" ", "", StringComparison.Ordinal) == $"rel=\"{relation}\"" || p.Replace(" ", "", StringComparison.Ordinal) == $"rel={relation}"))
                 {
                     var target = link[(open + 1)..close];
                     var baseUri = response.RequestMessage?.RequestUri;

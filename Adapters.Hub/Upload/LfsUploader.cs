@@ -18,10 +18,12 @@ internal sealed class LfsUploader
     private const string LfsMediaType = "application/vnd.git-lfs+json";
 
     private readonly HubConnection _connection;
+    private readonly XetUploader _xet;
 
     public LfsUploader(HubConnection connection)
     {
         _connection = connection;
+        _xet = new XetUploader(connection, new Xet.Cas.XetTokenSource(connection), new Xet.Cas.CasClient(connection));
     }
 
     public async Task UploadAsync(
@@ -35,11 +37,13 @@ internal sealed class LfsUploader
     {
         var batchUri = _connection.BuildUri(HubRoutes.LfsBatch.Expand(repoType, repoId));
         var pending = new List<(CommitOperationAdd File, LfsBatchObject Answer)>();
+        var xetFiles = new List<CommitOperationAdd>();
+        (Uri Url, Xet.Cas.XetToken? Token)? xetAuth = null;
         foreach (var chunk in files.Chunk(BatchSize))
         {
             var request = new LfsBatchRequest(
                 "upload",
-                ["basic", "multipart"],
+                _connection.Options.UseXet ? ["basic", "multipart", "xet"] : ["basic", "multipart"],
                 chunk.Select(f => new LfsObjectId(f.Fingerprint.Sha256, f.Fingerprint.Size)).ToList(),
                 "sha256",
                 revision is null ? null : new LfsRef(revision));
@@ -66,8 +70,20 @@ internal sealed class LfsUploader
                     progress.FileCompleted(file.Fingerprint.Size);
                     continue;
                 }
+                if (response.Transfer == "xet" && _connection.Options.UseXet)
+                {
+                    // The action's href is the write-token URL; its headers may carry a first token.
+                    xetAuth ??= (ResolveHref(answer.Actions.Upload.Href), XetTokenFrom(answer.Actions.Upload.Header));
+                    xetFiles.Add(file);
+                    continue;
+                }
                 pending.Add((file, answer));
             }
+        }
+
+        if (xetFiles.Count > 0)
+        {
+            await _xet.UploadAsync(xetFiles, xetAuth!.Value.Url, xetAuth.Value.Token, progress, cancellationToken).ConfigureAwait(false);
         }
 
         await Parallel.ForEachAsync(pending, new ParallelOptions { MaxDegreeOfParallelism = maxConcurrency, CancellationToken = cancellationToken }, async (item, ct) =>
@@ -92,6 +108,17 @@ internal sealed class LfsUploader
             }
             progress.FileCompleted();
         }).ConfigureAwait(false);
+    }
+
+    /// <summary>The CAS token an LFS batch answer may hand out with a <c>xet</c> action (X-Xet-* headers), or null.</summary>
+    private static Xet.Cas.XetToken? XetTokenFrom(Dictionary<string, JsonElement>? header)
+    {
+        string? Value(string name) => header?.FirstOrDefault(h => string.Equals(h.Key, name, StringComparison.OrdinalIgnoreCase)).Value is { ValueKind: JsonValueKind.String } v ? v.GetString() : null;
+        if (Value("X-Xet-Access-Token") is not { Length: > 0 } token || Value("X-Xet-Cas-Url") is not { } cas
+            || !Uri.TryCreate(cas, UriKind.Absolute, out var casUrl)
+            || !long.TryParse(Value("X-Xet-Token-Expiration"), NumberStyles.None, CultureInfo.InvariantCulture, out var exp))
+            return null;
+        return new Xet.Cas.XetToken(token, casUrl, DateTimeOffset.FromUnixTimeSeconds(Math.Clamp(exp, 0, 253402300799)));
     }
 
     private async Task UploadBasicAsync(CommitOperationAdd file, LfsAction upload, ProgressTracker progress, CancellationToken cancellationToken)

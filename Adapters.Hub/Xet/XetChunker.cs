@@ -1,3 +1,6 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
 namespace Adapters.Hub.Xet;
 
 /// <summary>
@@ -37,16 +40,23 @@ public sealed class XetChunker
     /// </summary>
     public int NextBoundary(ReadOnlySpan<byte> data)
     {
-        var table = GearHashTable.Values;
+        // The hot loop of uploads: references instead of indexers, so neither the input nor the table is bounds-checked
+        // per byte (the table has 256 entries and is indexed by a byte; positions stay below data.Length).
+        ref var table = ref MemoryMarshal.GetReference(GearHashTable.Values);
+        ref var input = ref MemoryMarshal.GetReference(data);
         var index = 0;
         if (_length + HashWindow < MinimumChunkSize)
             index = Math.Min(MinimumChunkSize - _length - HashWindow - 1, data.Length);
         var limit = Math.Min(data.Length, MaximumChunkSize - _length);
         var hash = _hash;
+        // Below the minimum size no position may end a chunk: only roll the hash.
+        var firstAllowed = Math.Min(limit, Math.Max(index, MinimumChunkSize - 1 - _length));
+        for (; index < firstAllowed; index++)
+            hash = (hash << 1) + Unsafe.Add(ref table, Unsafe.Add(ref input, index));
         for (; index < limit; index++)
         {
-            hash = (hash << 1) + table[data[index]];
-            if ((hash & BoundaryMask) == 0 && _length + index + 1 >= MinimumChunkSize)
+            hash = (hash << 1) + Unsafe.Add(ref table, Unsafe.Add(ref input, index));
+            if ((hash & BoundaryMask) == 0)
             {
                 Reset();
                 return index + 1;

@@ -52,6 +52,9 @@ public readonly struct XetHash : IEquatable<XetHash>
         return bytes;
     }
 
+    /// <summary>The first 64-bit word; shard lookup tables and the global-dedupe rule key on it.</summary>
+    internal ulong FirstWord => _w0;
+
     /// <summary>The last 64-bit word; the Merkle aggregation cuts groups where it is divisible by 4.</summary>
     internal ulong LastWord => _w3;
 

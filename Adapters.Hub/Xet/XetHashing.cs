@@ -75,6 +75,20 @@ public static class XetHashing
         return XetHash.FromBytes(digest);
     }
 
+    /// <summary>
+    /// The keyed form of <paramref name="chunkHash"/> under a shard's HMAC key (BLAKE3 keyed with
+    /// <paramref name="key"/> over the hash's 32 bytes). A server that answers a dedupe query lists chunk hashes in
+    /// this form, so only a client that already holds a chunk can recognise it.
+    /// </summary>
+    public static XetHash KeyedChunkHash(XetHash chunkHash, XetHash key)
+    {
+        Span<byte> keyBytes = stackalloc byte[XetHash.Size];
+        key.CopyTo(keyBytes);
+        Span<byte> hashBytes = stackalloc byte[XetHash.Size];
+        chunkHash.CopyTo(hashBytes);
+        return KeyedHash(keyBytes, hashBytes);
+    }
+
     /// <summary>The root of the aggregated Merkle tree over non-empty <paramref name="chunks"/>.</summary>
     private static XetHash MerkleRoot(IReadOnlyList<XetChunkInfo> chunks)
     {

@@ -95,7 +95,7 @@ internal static class CommitEndpoints
                         changes.Add(InlineFile(services.Store, value, lineNumber));
                         break;
                     case "lfsFile":
-                        changes.Add(LfsFile(services.Store, value, lineNumber));
+                        changes.Add(LfsFile(services.Store, key, value, lineNumber));
                         break;
                     case "deletedFile":
                         changes.Add(new FileChange.DeleteFile(RepoFilePaths.Validate(HttpIo.String(value, "path"), $"line {lineNumber} path")));
@@ -149,7 +149,7 @@ internal static class CommitEndpoints
     }
 
     /// <summary>An <c>lfsFile</c> line may only name an object that was uploaded and verified; otherwise the commit is refused.</summary>
-    private static FileChange LfsFile(RegistryStore store, JsonElement value, int lineNumber)
+    private static FileChange LfsFile(RegistryStore store, RepoKey key, JsonElement value, int lineNumber)
     {
         var path = RepoFilePaths.Validate(HttpIo.String(value, "path"), $"line {lineNumber} path");
         var algo = HttpIo.String(value, "algo") ?? "sha256";
@@ -158,13 +158,15 @@ internal static class CommitEndpoints
         {
             throw RegistryException.BadRequest($"'{path}' (line {lineNumber}) must name its LFS object by a sha256 oid of 64 hex digits.");
         }
-        var stored = store.Blobs.LfsSize(oid!)
+        // An object uploaded through Xet for this repository has no LFS blob: the file points at its reconstruction.
+        var xet = store.Blobs.LfsSize(oid!) is null ? store.Xet.FindFileForRepo(oid!, key) : null;
+        var stored = xet?.Size ?? store.Blobs.LfsSize(oid!)
             ?? throw RegistryException.BadRequest($"Your push was rejected because the LFS object {oid} for '{path}' was never uploaded (or its upload did not complete).");
         if (value.TryGetProperty("size", out var sizeElement) && sizeElement.TryGetInt64(out var size) && size != stored)
         {
             throw RegistryException.BadRequest($"'{path}' declares {size} bytes but LFS object {oid} has {stored}.");
         }
-        return new FileChange.Put(path, new FileRecord(oid!, stored, Lfs: true));
+        return new FileChange.Put(path, new FileRecord(oid!, stored, Lfs: true, XetHash: xet?.FileHash));
     }
 
     private static List<string> LfsPatterns(RegistryStore store, CommitRecord head)

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Adapters.Registry.Auth;
 using Adapters.Registry.Storage;
+using Adapters.Registry.Xet;
 using Microsoft.AspNetCore.Http;
 
 namespace Adapters.Registry.Endpoints;
@@ -37,6 +38,11 @@ internal static class FileEndpoints
             context.Response.ContentLength = pointer.Length;
             return HttpMethods.IsHead(context.Request.Method) ? Task.CompletedTask : context.Response.Body.WriteAsync(pointer, context.RequestAborted).AsTask();
         }
+        if (file.XetHash is { } xetHash)
+        {
+            XetDownloads.AddHeaders(context, key, resolved.CommitId, xetHash);
+            if (XetDownloads.WantsFileInfo(context)) return XetDownloads.FileInfoAsync(context, key, resolved.CommitId, file);
+        }
         headers.ETag = $"\"{file.Oid}\"";
         headers["X-Linked-Etag"] = $"\"{file.Oid}\"";
         headers["X-Linked-Size"] = file.Size.ToString(CultureInfo.InvariantCulture);
@@ -58,6 +64,9 @@ internal static class FileEndpoints
             services.Auth.Require(context, AccessLevel.Read);
         }
         var size = ContentHashes.IsSha256(sha256) ? services.Store.Blobs.LfsSize(sha256) : null;
+        // An object uploaded through Xet has no LFS blob: its bytes are rebuilt from its xorbs.
+        var xetFile = size is null && ContentHashes.IsSha256(sha256) ? services.Xet.Metadata.FindFileBySha256(sha256) : null;
+        size ??= xetFile?.Size;
         if (size is null) throw RegistryException.EntryNotFound(sha256, null);
         var headers = context.Response.Headers;
         headers.ETag = $"\"{sha256}\"";
@@ -66,7 +75,9 @@ internal static class FileEndpoints
         // The Hub's CDN does not know the commit, but a client that follows the redirect on its metadata
         // request (same origin here) would lose it, so the signed URL carries it along.
         if (ContentHashes.IsSha1(commit)) headers["X-Repo-Commit"] = commit;
-        return RangeResponse.SendAsync(context, services.Store.Blobs.LfsPath(sha256), size.Value);
+        return xetFile is not null
+            ? XetFileResponse.SendAsync(context, services.Xet, xetFile)
+            : RangeResponse.SendAsync(context, services.Store.Blobs.LfsPath(sha256), size.Value);
     }
 
     public static string SignedBlobUrl(ServeServices services, string baseUrl, string sha256, string? commit)

@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using Adapters.Registry.Auth;
 using Adapters.Registry.Storage;
+using Adapters.Registry.Xet;
 using Adapters.Hub.Routing;
 using Microsoft.AspNetCore.Http;
 
@@ -12,7 +13,7 @@ namespace Adapters.Registry.Endpoints;
 /// <summary>
 /// The git-lfs batch API as the Hub speaks it (<c>/{prefix}{repo}.git/info/lfs/objects/batch</c>) plus the
 /// upload URLs it hands out: <c>basic</c> (one PUT) or <c>multipart</c> (presigned part PUTs and a
-/// completion POST). <c>xet</c> is never chosen, so clients that offer it fall back to these.
+/// completion POST). Uploads take <c>xet</c> when the client offers it (<see cref="XetLfsTransfer"/>).
 /// </summary>
 internal static class LfsEndpoints
 {
@@ -39,9 +40,10 @@ internal static class LfsEndpoints
         var transfers = body.TryGetProperty("transfers", out var t) && t.ValueKind == JsonValueKind.Array
             ? t.EnumerateArray().Where(x => x.ValueKind == JsonValueKind.String).Select(x => x.GetString()!).ToHashSet(StringComparer.Ordinal)
             : ["basic"];
-        if (!transfers.Contains("basic") && !transfers.Contains("multipart"))
+        var xet = operation == "upload" && transfers.Contains(XetLfsTransfer.Name);
+        if (!xet && !transfers.Contains("basic") && !transfers.Contains("multipart"))
         {
-            throw new RegistryException(422, null, $"None of the offered LFS transfers ({string.Join(", ", transfers)}) is supported; this server speaks basic and multipart.");
+            throw new RegistryException(422, null, $"None of the offered LFS transfers ({string.Join(", ", transfers)}) is supported; this server speaks basic, multipart and xet (uploads).");
         }
         if (!body.TryGetProperty("objects", out var objects) || objects.ValueKind != JsonValueKind.Array)
         {
@@ -62,7 +64,7 @@ internal static class LfsEndpoints
                 answer["error"] = new { code = 422, message = $"Object {oid} must have a lower-case sha256 oid and a size of 0 or more." };
                 continue;
             }
-            var stored = services.Store.Blobs.LfsSize(oid);
+            var stored = XetLfsTransfer.StoredSize(services, key, oid);
             if (operation == "download")
             {
                 if (stored is null)
@@ -81,6 +83,11 @@ internal static class LfsEndpoints
                 continue;
             }
             answer["authenticated"] = true;
+            if (xet)
+            {
+                answer["actions"] = XetLfsTransfer.UploadAction(context, services, key, body);
+                continue;
+            }
             var multipart = (transfers.Contains("multipart") && size > services.Options.LfsChunkSize) || !transfers.Contains("basic");
             var session = services.Sessions.Open(oid, size, multipart ? services.Options.LfsChunkSize : 0);
             var uploadUrl = $"{baseUrl}/lfs-uploads/{session.Id}";
@@ -102,7 +109,7 @@ internal static class LfsEndpoints
             actions["verify"] = new { href = $"{baseUrl}/{HubRoutes.LfsVerify.Expand(key.Type, key.Id)}" };
             answer["actions"] = actions;
         }
-        await HttpIo.WriteJsonAsync(context, new { transfer = usedMultipart ? "multipart" : "basic", objects = answers, hash_algo = "sha256" }, contentType: LfsMediaType).ConfigureAwait(false);
+        await HttpIo.WriteJsonAsync(context, new { transfer = xet ? XetLfsTransfer.Name : usedMultipart ? "multipart" : "basic", objects = answers, hash_algo = "sha256" }, contentType: LfsMediaType).ConfigureAwait(false);
     }
 
     /// <summary><c>POST .../objects/verify</c> with <c>{oid, size}</c>: 200 when the object is stored with that size, else 404.</summary>

@@ -42,7 +42,7 @@ internal static class RangeResponse
     }
 
     /// <summary>Parses one byte range; false means "no usable range, send everything".</summary>
-    private static bool TryParseRange(string header, long length, out long from, out long to, out bool unsatisfiable)
+    internal static bool TryParseRange(string header, long length, out long from, out long to, out bool unsatisfiable)
     {
         from = to = 0;
         unsatisfiable = false;

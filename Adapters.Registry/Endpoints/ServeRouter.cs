@@ -2,6 +2,7 @@ using Adapters.Hub.Routing;
 using Adapters.Registry.Mirror;
 using Adapters.Registry.Operations;
 using Adapters.Registry.Storage;
+using Adapters.Registry.Xet;
 using Microsoft.AspNetCore.Http;
 
 namespace Adapters.Registry.Endpoints;
@@ -102,6 +103,9 @@ internal static class ServeRouter
         if (s.Length == 2 && s[0] == "lfs-uploads" && Is("PUT")) return LfsEndpoints.PutObjectAsync(context, services, s[1]);
         if (s.Length == 2 && s[0] == "lfs-uploads" && Is("POST")) return LfsEndpoints.CompleteAsync(context, services, s[1]);
         if (s.Length == 3 && s[0] == "lfs-uploads" && Is("PUT")) return LfsEndpoints.PutPartAsync(context, services, s[1], s[2]);
+        // Xet: the CAS API under /xet-cas and the token routes (not in the client's route table, which speaks LFS).
+        if (XetCasEndpoints.TryRoute(context, services, s, out var cas)) return cas;
+        if (Is("GET") && XetTokenEndpoints.TryMatch(s, out var xetRepo, out var xetRevision, out var xetLevel)) return XetTokenEndpoints.TokenAsync(context, services, xetRepo, xetRevision, xetLevel);
 
         var match = Choose(HubRoutes.MatchAll(method, s), services) ?? throw NotFound(context);
         RouteLabel.Set(context, match.Route.Name);

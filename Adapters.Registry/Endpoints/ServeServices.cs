@@ -4,6 +4,7 @@ using Adapters.Registry.Operations;
 using Adapters.Registry.Storage;
 using Adapters.Registry.Storage.Metadata;
 using Adapters.Registry.Storage.ObjectStorage;
+using Adapters.Registry.Xet;
 using Microsoft.AspNetCore.Http;
 
 namespace Adapters.Registry.Endpoints;
@@ -30,6 +31,8 @@ internal sealed class ServeServices : IDisposable
         Auth = new RequestAuthorizer(options.Tokens);
         Signer = new BlobUrlSigner(Store.UrlSigningKey()) { Lifetime = options.UrlLifetime };
         Sessions = new LfsUploadSessions(Store.Blobs, options.UrlLifetime);
+        Xet = new XetStorage(Store.Blobs, Store.Xet);
+        XetTokens = new XetCasTokens(Store.UrlSigningKey()) { Lifetime = options.UrlLifetime };
         Mirror = options.Mirror is { } mirror ? new UpstreamMirror(mirror, Store, options.RequestLog) : null;
         Metrics = new RegistryMetrics(() => Mirror);
     }
@@ -49,6 +52,12 @@ internal sealed class ServeServices : IDisposable
     public BlobUrlSigner Signer { get; }
 
     public LfsUploadSessions Sessions { get; }
+
+    /// <summary>Xet storage: xorbs, file reconstructions and reading files back out of them.</summary>
+    public XetStorage Xet { get; }
+
+    /// <summary>Issues and checks the CAS tokens of the Xet API.</summary>
+    public XetCasTokens XetTokens { get; }
 
     /// <summary>Admits a few requests at a time to the routes anyone may call with content to parse (validate-yaml).</summary>
     public SemaphoreSlim ContentParsing { get; } = new(Math.Max(2, Environment.ProcessorCount));

@@ -55,6 +55,7 @@ internal static class TreeEntries
         {
             entry["lfs"] = new Dictionary<string, object?> { ["oid"] = file.Oid, ["size"] = file.Size, ["pointerSize"] = LfsPointer.Size(file.Oid, file.Size) };
         }
+        if (file.XetHash is { } xetHash) entry["xetHash"] = xetHash;
         if (expand && file.LastCommit is { } last)
         {
             var changed = last == commit.Id ? commit : store.ReadCommit(key, last);

@@ -10,7 +10,7 @@ namespace Adapters.Registry.Storage;
 /// With an <see cref="IObjectStorage"/> (S3) every verified blob is also written through to it before it is
 /// acknowledged, and the folder becomes a cache: a blob missing here is fetched, verified and adopted on first use.
 /// </summary>
-internal sealed class BlobStore
+internal sealed partial class BlobStore
 {
     private readonly string _lfsRoot;
     private readonly string _gitRoot;

@@ -27,10 +27,12 @@ internal sealed record CommitRecord
 
 /// <summary>
 /// A file of a commit: <see cref="Oid"/> is the git blob SHA-1 of a regular file or the SHA-256 of an
-/// LFS object, and <see cref="LastCommit"/> the commit that last changed it.
+/// LFS object, and <see cref="LastCommit"/> the commit that last changed it. An LFS file uploaded through Xet
+/// has no LFS object: <see cref="XetHash"/> names its reconstruction (<c>Xet/XetStorage</c>).
 /// </summary>
 internal sealed record FileRecord(
     [property: JsonPropertyName("oid")] string Oid,
     [property: JsonPropertyName("size")] long Size,
     [property: JsonPropertyName("lfs")] bool Lfs,
-    [property: JsonPropertyName("lastCommit")] string? LastCommit = null);
+    [property: JsonPropertyName("lastCommit")] string? LastCommit = null,
+    [property: JsonPropertyName("xetHash"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? XetHash = null);

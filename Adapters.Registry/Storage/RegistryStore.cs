@@ -148,6 +148,9 @@ internal sealed partial class RegistryStore : IDisposable
 
     private SemaphoreSlim LockOf(RepoKey key) => _locks.GetOrAdd($"{key.Type}/{key.Id}", _ => new SemaphoreSlim(1, 1));
 
+    /// <summary>Xet storage's records, in the same database as the rest of the metadata.</summary>
+    public global::Adapters.Registry.Xet.XetMetadata Xet => _metadata.Xet;
+
     public RepoMetadata? FindRepo(RepoKey key) => _metadata.FindRepo(key);
 
     public RepoMetadata GetRepo(RepoKey key) => FindRepo(key) ?? throw RegistryException.RepoNotFound(key.ToString());

@@ -7,7 +7,8 @@ namespace Adapters.Bench;
 /// Entry point. <c>dotnet run -c Release --project bench/Adapters.Bench -- --filter '*'</c> runs the
 /// BenchmarkDotNet suites; <c>-- ratio NAME</c> runs one side-by-side comparison (<c>-- ratio list</c> names them);
 /// <c>-- fuzz --cases N [--seed S]</c> runs the long parser fuzz (see <see cref="Fuzz.FuzzMode"/>);
-/// <c>-- tokenizer-throughput</c> measures tokenizer.json encoding (see <see cref="Tokenization.TokenizerThroughput"/>).
+/// <c>-- tokenizer-throughput</c> measures tokenizer.json encoding (see <see cref="Tokenization.TokenizerThroughput"/>);
+/// <c>-- xet chunk-hash|dedupe</c> measures Xet chunking speed and upload dedupe (see <see cref="Xet.XetMode"/>).
 /// </summary>
 public static class Program
 {
@@ -54,6 +55,10 @@ public static class Program
         if (args is [Serve.ServeSoak.HostMode, .. var hostArgs])
         {
             return await Serve.ServeSoak.HostAsync(hostArgs).ConfigureAwait(false);
+        }
+        if (args is [Xet.XetMode.Mode, .. var xetArgs])
+        {
+            return await Xet.XetMode.RunAsync(xetArgs).ConfigureAwait(false);
         }
         if (args is [Tokenization.TokenizerThroughput.Mode, .. var tokenizerArgs])
         {

@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using Adapters.Hub;
 using Adapters.Hub.Upload;
+using Adapters.Hub.Xet;
 using Adapters.Registry.Tests.Backends;
 using Adapters.Testing;
 
@@ -11,6 +12,8 @@ namespace Adapters.Registry.Tests;
 /// <summary>
 /// The official JS client (<c>@huggingface/hub</c> 2.17.x, installed by <c>npm ci</c> in tests/interop, which
 /// <c>.ci/run</c> does first) against <c>serve</c>: it pushes and our client pulls, our client pushes and it downloads.
+/// The JS client offers Xet and serve takes it: its LFS files go up as xorbs and shards and come back through
+/// reconstructions, while our client (no Xet) still reads them as plain bytes from <c>/resolve</c>.
 /// </summary>
 public abstract class JsClientInteropTests(RegistryBackend backend) : BackendSuite(backend)
 {
@@ -45,8 +48,9 @@ public abstract class JsClientInteropTests(RegistryBackend backend) : BackendSui
         Assert.True(File.Exists(package), $"{package} is missing after 'npm ci --prefix tests/interop'.");
         Assert.StartsWith("2.17.", JsonDocument.Parse(await File.ReadAllTextAsync(package)).RootElement.GetProperty("version").GetString());
 
-        // 8 MiB parts: the 12 MB file takes the multipart path, the small LFS file the basic one.
-        await using var host = await StartHostAsync(tokens: [$"write:{WriteToken}"], lfsChunkSize: 8L * 1024 * 1024);
+        // 8 MiB parts: files our client pushes over 8 MiB take the multipart path; the JS client's LFS files go through Xet.
+        var requests = new RequestRecorder();
+        await using var host = await StartHostAsync(tokens: [$"write:{WriteToken}"], lfsChunkSize: 8L * 1024 * 1024, customize: o => o with { RequestLog = requests });
         var endpoint = host.Server.Endpoint.ToString().TrimEnd('/');
         var input = host.Scratch.CreateSubdirectory("js-input");
         var files = new Dictionary<string, byte[]>
@@ -71,9 +75,30 @@ public abstract class JsClientInteropTests(RegistryBackend backend) : BackendSui
         Assert.Equal(Sha256(files["weights/big.bin"]), listed["weights/big.bin"].GetProperty("lfs").GetProperty("oid").GetString());
         Assert.Equal(Sha256(files["weights/small.safetensors"]), listed["weights/small.safetensors"].GetProperty("lfs").GetProperty("oid").GetString());
         Assert.False(listed["config.json"].TryGetProperty("lfs", out _));
+        Assert.False(listed["config.json"].TryGetProperty("xetHash", out _));
         Assert.Equal(files.Keys.Order(StringComparer.Ordinal), pushed.GetProperty("downloads").EnumerateArray().Select(d => d.GetProperty("path").GetString()!));
 
-        // Ours pulls what the JS client pushed.
+        // Through Xet both ways: the JS client posted xorbs and a shard and never an LFS object, and downloaded
+        // through reconstructions. The tree lists each LFS file's Xet hash; rebuilding the file through the v1
+        // reconstruction API (which the JS client does not use) gives its bytes, and our Merkle tree over the
+        // chunks it decoded gives the listed hash.
+        foreach (var path in new[] { "weights/big.bin", "weights/small.safetensors" })
+        {
+            var xetHash = listed[path].GetProperty("xetHash").GetString()!;
+            var (bytes, chunks) = await XetServeTests.ReconstructAsync(host, "js/pushed", xetHash, WriteToken);
+            Assert.Equal(files[path], bytes);
+            Assert.Equal(xetHash, XetHashing.FileHash(chunks).ToString());
+        }
+        await WaitForRequestAsync(requests, "GET /js/pushed/resolve/main/weights/small.safetensors ");
+        Assert.NotEmpty(requests.Matching("POST /xet-cas/v1/xorbs/default/"));
+        Assert.All(requests.Matching("POST /xet-cas/v1/"), line => Assert.Contains(" 200 ", line));
+        Assert.NotEmpty(requests.Matching("POST /xet-cas/v1/shards 200 "));
+        Assert.Empty(requests.Matching("PUT /lfs-uploads/"));
+        Assert.NotEmpty(requests.Matching("GET /xet-cas/v2/reconstructions/"));
+        Assert.NotEmpty(requests.Matching("GET /xet-cas/xorbs/"));
+        Assert.Empty(requests.Matching("GET /lfs-blobs/"));
+
+        // Ours pulls what the JS client pushed, through Xet (the v1 reconstruction API; the JS client asks v2).
         var ours = host.Client(WriteToken);
         var snapshot = await ours.Files.SnapshotDownloadAsync("js/pushed");
         Assert.Equal(commit, snapshot.CommitHash);
@@ -81,14 +106,39 @@ public abstract class JsClientInteropTests(RegistryBackend backend) : BackendSui
         {
             Assert.Equal(bytes, await File.ReadAllBytesAsync(Path.Combine(snapshot.Path, path)));
         }
+        await WaitForRequestAsync(requests, "GET /xet-cas/v1/reconstructions/");
+        Assert.NotEmpty(requests.Matching("GET /xet-cas/v1/reconstructions/"));
 
-        // The JS client downloads what ours pushed.
+        // A client without Xet (ours with it switched off, like Python with HF_HUB_DISABLE_XET) gets the same
+        // bytes from /resolve, rebuilt from the xorbs behind the redirect.
+        var plain = await host.Client(WriteToken, useXet: false).Files.SnapshotDownloadAsync("js/pushed");
+        foreach (var (path, bytes) in files)
+        {
+            Assert.Equal(bytes, await File.ReadAllBytesAsync(Path.Combine(plain.Path, path)));
+        }
+        await WaitForRequestAsync(requests, "GET /lfs-blobs/");
+        Assert.NotEmpty(requests.Matching("GET /lfs-blobs/"));
+
+        // The JS client downloads what ours pushed, both through Xet.
+        var shardsBefore = requests.Matching("POST /xet-cas/v1/shards 200 ").Count;
+        var jsReconstructionsBefore = requests.Matching("GET /xet-cas/v2/reconstructions/").Count;
         var adapter = TestPaths.Fixture("python-written", "AnHu2410__MD_crosslingual", "adapter");
         var ourCommit = await ours.PushAdapterFolderAsync(adapter, "dotnet/pushed");
         await ours.Commits.CreateCommitAsync("dotnet/pushed", [CommitOperation.AddBytes("weights/large.bin", files["weights/big.bin"])], "Add a large file");
+        await WaitForRequestAsync(requests, "POST /api/models/dotnet/pushed/commit/main ");
+        Assert.True(requests.Matching("POST /xet-cas/v1/shards 200 ").Count > shardsBefore);
+        Assert.Empty(requests.Matching("PUT /lfs-uploads/"));
+        var ourTree = await ours.Repositories.ListRepoTreeAsync("dotnet/pushed", recursive: true).ToListAsync();
+        var large = ourTree.Single(f => f.Path == "weights/large.bin");
+        using (var content = new MemoryStream(files["weights/big.bin"]))
+        {
+            Assert.Equal(XetHashing.FileHash(await XetChunker.HashChunksAsync(content)).ToString(), large.XetHash);
+        }
         var names = Directory.EnumerateFiles(adapter).Select(Path.GetFileName).Select(n => n!).Append("weights/large.bin").ToArray();
         var output = host.Scratch.CreateSubdirectory("js-output");
         var downloaded = JsonDocument.Parse(await RunNodeAsync(["download", endpoint, WriteToken, "dotnet/pushed", output.FullName, .. names])).RootElement;
+        await WaitForRequestAsync(requests, "GET /dotnet/pushed/resolve/main/weights/large.bin ");
+        Assert.True(requests.Matching("GET /xet-cas/v2/reconstructions/").Count > jsReconstructionsBefore);
         Assert.Equal(names.Length, downloaded.GetProperty("downloads").GetArrayLength());
         foreach (var name in names.SkipLast(1))
         {
@@ -123,4 +173,11 @@ public abstract class JsClientInteropTests(RegistryBackend backend) : BackendSui
     }
 
     private static string Sha256(byte[] bytes) => Convert.ToHexStringLower(SHA256.HashData(bytes));
+
+    /// <summary>serve logs a request once its handler returns, which may be just after the client read the answer.</summary>
+    private static async Task WaitForRequestAsync(RequestRecorder requests, string prefix)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (requests.Matching(prefix).Count == 0 && DateTime.UtcNow < deadline) await Task.Delay(20);
+    }
 }

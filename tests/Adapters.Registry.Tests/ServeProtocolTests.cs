@@ -220,8 +220,8 @@ public sealed class ServeProtocolTests
         var after = host.Client();
         Assert.Equal(head, (await after.Repositories.ModelInfoAsync("me/durable")).Sha);
 
-        // The same upload, done properly, now succeeds.
-        var committed = await after.Commits.CreateCommitAsync("me/durable", [CommitOperation.AddBytes("w.bin", payload)], "Add weights");
+        // The same upload, done properly (through LFS, as it began), now succeeds.
+        var committed = await host.Client(useXet: false).Commits.CreateCommitAsync("me/durable", [CommitOperation.AddBytes("w.bin", payload)], "Add weights");
         Assert.True(File.Exists(blob));
         Assert.Equal(payload, await File.ReadAllBytesAsync(await host.Client().Files.DownloadFileAsync("me/durable", "w.bin", committed.CommitOid)));
     }

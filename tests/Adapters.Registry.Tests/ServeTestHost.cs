@@ -49,8 +49,8 @@ internal sealed class ServeTestHost : IAsyncDisposable
         Server = await RegistryServer.StartAsync(_customize(Options(Root, null, 64L * 1024 * 1024, 1000)));
     }
 
-    /// <summary>A client of this registry with its own empty cache.</summary>
-    public HubClient Client(string? token = null)
+    /// <summary>A client of this registry with its own empty cache; <paramref name="useXet"/> false keeps its uploads and downloads on LFS and plain HTTP.</summary>
+    public HubClient Client(string? token = null, bool useXet = true)
     {
         var client = new HubClient(new HubClientOptions
         {
@@ -58,6 +58,7 @@ internal sealed class ServeTestHost : IAsyncDisposable
             Token = token,
             CacheDirectory = Scratch.CreateSubdirectory("cache-" + Guid.NewGuid().ToString("N")).FullName,
             Retry = new HubRetryOptions { MaxRetries = 0 },
+            UseXet = useXet,
         });
         _clients.Add(client);
         return client;

@@ -11,6 +11,9 @@ internal interface IRegistryMetadata : IDisposable
     /// <summary>What the store is, for messages (e.g. <c>SQLite /data/registry.db</c>); never a password.</summary>
     string Description { get; }
 
+    /// <summary>Xet storage's records (xorbs, chunk index, file reconstructions), in the same database.</summary>
+    global::Adapters.Registry.Xet.XetMetadata Xet { get; }
+
     RepoMetadata? FindRepo(RepoKey key);
 
     /// <summary>Every repository of <paramref name="type"/>, in no particular order.</summary>

@@ -23,6 +23,14 @@ internal static class SchemaMigrations
         [
             "CREATE TABLE settings (name TEXT NOT NULL PRIMARY KEY, value TEXT NOT NULL)",
         ]),
+        (3, "Xet storage: verified xorbs, the chunk index, file reconstructions and which repository may read them",
+        [
+            "CREATE TABLE xet_xorbs (xorb_hash TEXT NOT NULL PRIMARY KEY, serialized_size BIGINT NOT NULL, chunk_count INTEGER NOT NULL)",
+            "CREATE TABLE xet_chunks (chunk_hash TEXT NOT NULL PRIMARY KEY, xorb_hash TEXT NOT NULL, chunk_index INTEGER NOT NULL)",
+            "CREATE TABLE xet_files (file_hash TEXT NOT NULL PRIMARY KEY, sha256 TEXT NOT NULL, size BIGINT NOT NULL, terms TEXT NOT NULL)",
+            "CREATE INDEX xet_files_by_sha256 ON xet_files (sha256)",
+            "CREATE TABLE xet_repo_files (repo_type TEXT NOT NULL, repo_id TEXT NOT NULL, file_hash TEXT NOT NULL, PRIMARY KEY (repo_type, repo_id, file_hash))",
+        ]),
     ];
 
     /// <summary>The newest version this registry knows.</summary>

@@ -43,6 +43,11 @@ internal sealed class SqlRegistryMetadata : IRegistryMetadata
 
     public string Description => _dialect.Description;
 
+    /// <summary>The Xet storage tables of the same database.</summary>
+    public global::Adapters.Registry.Xet.XetMetadata Xet => _xet ??= new global::Adapters.Registry.Xet.XetMetadata(_dialect);
+
+    private global::Adapters.Registry.Xet.XetMetadata? _xet;
+
     public void Dispose() => _dialect.Dispose();
 
     private static string TypeOf(RepoKey key) => key.Type.ApiSegment();
@@ -91,7 +96,7 @@ internal sealed class SqlRegistryMetadata : IRegistryMetadata
         InTransaction((connection, transaction) =>
         {
             if (Execute(connection, transaction, "DELETE FROM repos WHERE repo_type = @p0 AND repo_id = @p1", TypeOf(key), key.Id) != 1) return false;
-            foreach (var table in new[] { "refs", "commits", "discussions" })
+            foreach (var table in new[] { "refs", "commits", "discussions", "xet_repo_files" })
             {
                 Execute(connection, transaction, $"DELETE FROM {table} WHERE repo_type = @p0 AND repo_id = @p1", TypeOf(key), key.Id);
             }

@@ -140,6 +140,11 @@ internal sealed class HubStub : IDisposable
             headers["X-Linked-Size"] = announced.ToString(CultureInfo.InvariantCulture);
             headers["ETag"] = $"\"{file.GitSha1}\"";
             headers["Location"] = new Uri(Cdn.BaseUri, $"lfs/{file.Sha256}?X-Amz-Signature=stub").ToString();
+            if (file.XetHash is not null)
+            {
+                headers["X-Xet-Hash"] = file.XetHash;
+                headers["Link"] = $"<{Endpoint}api/{type.ApiSegment()}/{repoPart}/xet-read-token/{commit}>; rel=\"xet-auth\"";
+            }
             return Message(302, headers, []);
         }
         headers["ETag"] = $"\"{file.Etag}\"";

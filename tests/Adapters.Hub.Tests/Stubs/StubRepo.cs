@@ -16,6 +16,9 @@ internal sealed class StubFile(string path, byte[] content, bool lfs)
     /// <summary>An etag that is not a content hash (some proxies and Hub clones send those).</summary>
     public string? EtagOverride { get; set; }
 
+    /// <summary>The Xet file hash the Hub announces (<c>X-Xet-Hash</c>, with a <c>rel="xet-auth"</c> link); null for none.</summary>
+    public string? XetHash { get; set; }
+
     /// <summary>A size the Hub announces instead of the real one (a lying or broken server).</summary>
     public long? AnnouncedSize { get; set; }
 

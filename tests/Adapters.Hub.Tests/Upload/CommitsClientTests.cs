@@ -120,7 +120,7 @@ public sealed class CommitsClientTests : IDisposable
         Assert.StartsWith("application/vnd.git-lfs+json", Header(batchEntry, "Content-Type"), StringComparison.Ordinal);
         var batch = JsonDocument.Parse(batchEntry.RequestMessage.Body!).RootElement;
         Assert.Equal("upload", batch.GetProperty("operation").GetString());
-        Assert.Equal(["basic", "multipart"], batch.GetProperty("transfers").EnumerateArray().Select(t => t.GetString()));
+        Assert.Equal(["basic", "multipart", "xet"], batch.GetProperty("transfers").EnumerateArray().Select(t => t.GetString()));
         Assert.Equal("sha256", batch.GetProperty("hash_algo").GetString());
         Assert.Equal("main", batch.GetProperty("ref").GetProperty("name").GetString());
         Assert.Equal(oid, batch.GetProperty("objects")[0].GetProperty("oid").GetString());

@@ -4,6 +4,8 @@ using Adapters.Core.Serialization;
 using Adapters.Core.Serialization.Pickle;
 using Adapters.Hub.Cards;
 using Adapters.Hub.Legacy;
+using Adapters.Hub.Xet;
+using Adapters.Hub.Xet.Shards;
 
 namespace Adapters.Testing.Fuzz;
 
@@ -16,6 +18,7 @@ internal enum FuzzTarget
     AdapterConfig,
     ModelCard,
     RegistryCard,
+    XetShard,
 }
 
 /// <summary>A real file the mutations start from.</summary>
@@ -26,7 +29,7 @@ internal sealed record FuzzCase(long Index, FuzzSeed Seed, byte[] Input);
 
 /// <summary>
 /// Seeded mutations of the repository's real fixtures (safetensors, torch zip and legacy pickles, adapter configs,
-/// model cards, registry cards) fed to the public parsers. <see cref="Run"/> returns normally for a success or a
+/// model cards, registry cards, Xet shards) fed to the public parsers. <see cref="Run"/> returns normally for a success or a
 /// typed error and lets anything else escape; callers decide how to watch time and memory. Shared by the bounded
 /// test and the bench's long fuzz mode, so both judge outcomes the same way.
 /// </summary>
@@ -53,6 +56,7 @@ internal sealed class ParserFuzz : IDisposable
         (FuzzTarget.RegistryCard, "legacy-hub/adapters/nirantk/bert-base-multilingual-uncased-hinglish-sentiment.yaml"),
         (FuzzTarget.RegistryCard, "legacy-hub/adapters/mlki/xlm-roberta-large_mlki_es_pfeiffer.yaml"),
         (FuzzTarget.RegistryCard, "hostile/yaml-bomb-card/bert-base-multilingual-uncased-hinglish-sentiment.yaml"),
+        (FuzzTarget.XetShard, "xet/hfjs-gpt2-dedupe.shard"),
     ];
 
     private static readonly string[] s_textInserts =
@@ -86,7 +90,8 @@ internal sealed class ParserFuzz : IDisposable
 
     /// <summary>Whether <paramref name="exception"/> is one of the typed errors the parsers document.</summary>
     public static bool IsTyped(Exception exception) =>
-        exception is TensorFormatException or AdapterConfigException or ModelCardException or LegacyRegistryException;
+        exception is TensorFormatException or AdapterConfigException or ModelCardException or LegacyRegistryException
+            or XetFormatException;
 
     /// <summary>The input for case <paramref name="index"/> of run <paramref name="seed"/>: the same numbers give the same bytes.</summary>
     public FuzzCase Case(int seed, long index)
@@ -148,6 +153,12 @@ internal sealed class ParserFuzz : IDisposable
                     File.WriteAllBytes(Path.Combine(_registry, relative), input);
                     var card = LegacyRegistry.OpenFolder(_registry).GetCardAsync(relative).GetAwaiter().GetResult();
                     _ = card.Type;
+                    break;
+                }
+            case FuzzTarget.XetShard:
+                {
+                    var shard = XetShardReader.Read(input, "fuzzed.shard");
+                    _ = shard.Xorbs.Sum(x => x.UnpackedBytes) + shard.Files.Sum(f => f.Length);
                     break;
                 }
         }
