@@ -49,7 +49,11 @@ public sealed class OperationsEndpointsTests
         await client.Repositories.CreateRepoAsync("ops/metered-adapter");
         var content = new byte[123_456];
         await client.Commits.CreateCommitAsync("ops/metered-adapter", [CommitOperation.AddBytes("weights.bin", content)], "Add weights");
-        await client.Files.DownloadFileAsync("ops/metered-adapter", "weights.bin");
+        // A plain HTTP download (as curl or an older client makes it): the resolve redirect, then the blob route.
+        using (var http = new HttpClient())
+        {
+            Assert.Equal(content, await http.GetByteArrayAsync(new Uri(host.Server.Endpoint, "/ops/metered-adapter/resolve/main/weights.bin")));
+        }
         using var wire = new PythonWire(host.Server.Endpoint, Writer);
         using (var missing = await wire.GetAsync("/api/models/ops/no-such-adapter")) Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
 
