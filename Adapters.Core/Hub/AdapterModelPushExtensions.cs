@@ -1,5 +1,6 @@
 using Adapters.Core.Heads;
 using Adapters.Core.Models;
+using Adapters.Core.Peft.Tuners;
 using Adapters.Core.Serialization;
 
 // The namespace is the Hub's, as with AdapterLoadingExtensions: `using Adapters.Hub.Upload;` brings the push
@@ -40,6 +41,43 @@ public static class AdapterModelPushExtensions
     {
         ArgumentNullException.ThrowIfNull(model);
         return PushSavedAsync(hub, model, dir => model.SaveAdapter(dir, adapterName), repoId, adapterName, options, cancellationToken);
+    }
+
+    /// <summary>
+    /// Pushes PEFT adapter <paramref name="adapterName"/> of <paramref name="model"/> as PEFT's <c>push_to_hub</c> does:
+    /// the folder <see cref="PeftTunerModel.SaveAdapter"/> writes (<c>adapter_config.json</c>,
+    /// <c>adapter_model.safetensors</c>) with PEFT's model card (<c>library_name: peft</c>, <c>base_model</c>), in one
+    /// commit; Python's <c>PeftModel.from_pretrained(model, repo_id)</c> loads it with default arguments.
+    /// </summary>
+    /// <param name="hub">The Hub client.</param>
+    /// <param name="model">The tuner holding the adapter.</param>
+    /// <param name="repoId">The target repository.</param>
+    /// <param name="adapterName">The PEFT adapter to push.</param>
+    /// <param name="baseModelNameOrPath">The base model's Hub id for <c>base_model_name_or_path</c> and the card, when the config has none.</param>
+    /// <param name="options">Revision, pull request, card fields.</param>
+    /// <param name="cancellationToken">Cancels the push.</param>
+    public static async Task<CommitInfo> PushAdapterToHubAsync(
+        this HubClient hub,
+        PeftTunerModel model,
+        string repoId,
+        string adapterName = "default",
+        string? baseModelNameOrPath = null,
+        AdapterPushOptions? options = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(hub);
+        ArgumentNullException.ThrowIfNull(model);
+        var folder = Directory.CreateTempSubdirectory("peft-push-");
+        try
+        {
+            // The push writes the card, with the repository id in it.
+            model.SaveAdapter(folder.FullName, adapterName, baseModelNameOrPath: baseModelNameOrPath, writeCard: false);
+            return await hub.PushAdapterFolderAsync(folder.FullName, repoId, options, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+        }
     }
 
     private static async Task<CommitInfo> PushSavedAsync(

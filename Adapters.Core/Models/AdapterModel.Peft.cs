@@ -25,7 +25,8 @@ public abstract partial class AdapterModel
         var result = new List<PeftModuleTarget>();
         foreach (var (path, module) in named_modules())
         {
-            if (module is AdaptableLinear linear && !IsAdapterContainerPath(path)) result.Add(new PeftModuleTarget(path, linear));
+            // Linears no adapters LoRA config selects (o_proj, gate_proj, BERT's attention output) have no adapters slot to map onto.
+            if (module is AdaptableLinear { Location: not LoRALocation.None } linear && !IsAdapterContainerPath(path)) result.Add(new PeftModuleTarget(path, linear));
         }
         return result;
     }

@@ -7,13 +7,16 @@ namespace Adapters.Core.Models;
 public abstract partial class AdapterModel
 {
     /// <summary>
-    /// Quantizes the model's adaptable projections (every <see cref="AdaptableLinear"/>: attention q/k/v and the
-    /// feed-forward layers) to 4 bits, QLoRA's frozen base: the packed weights replace the dense ones, each forward
-    /// pass dequantizes per layer into the compute dtype, and every adapter method (LoRA, IA³, DoRA, bottleneck,
-    /// prefix tuning, ReFT, …) works on top. Merging into a 4-bit projection is refused (see
-    /// <see cref="AdaptableLinear.Merge"/>). Already quantized projections are left as they are.
+    /// Quantizes every linear layer of the transformer blocks (each <see cref="IFourBitLinear"/>: attention q/k/v and
+    /// output, the feed-forward layers, GPT-2's fused <c>c_attn</c>) to 4 bits, as bitsandbytes quantizes every
+    /// <c>nn.Linear</c>/<c>Conv1D</c> of the blocks; embeddings, norms and the LM head stay in the compute dtype. This
+    /// is QLoRA's frozen base: the packed weights replace the dense ones, each matmul dequantizes per layer into the
+    /// compute dtype (and again in backward, so no dense weight is kept for it), and every adapter method (LoRA, IA³,
+    /// DoRA, bottleneck, prefix tuning, ReFT, PEFT tuners, …) works on top. Merging into a 4-bit layer is refused (see
+    /// <see cref="AdaptableLinear.Merge"/>); to bake an adapter in, call <see cref="IFourBitLinear.DequantizeWeight"/>,
+    /// merge, and quantize again. Already quantized layers are left as they are.
     /// </summary>
-    /// <returns>How many projections were quantized.</returns>
+    /// <returns>How many layers were quantized.</returns>
     public int QuantizeBaseWeights(FourBitOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -28,10 +31,10 @@ public abstract partial class AdapterModel
         return count;
     }
 
-    /// <summary>The base model's adaptable projections with their module paths (adapter containers left out).</summary>
-    public IReadOnlyList<(string Path, AdaptableLinear Linear)> BaseLinears() =>
-        named_modules().Where(m => m.module is AdaptableLinear && !IsAdapterContainerPath(m.name))
-            .Select(m => (m.name, (AdaptableLinear)m.module)).ToArray();
+    /// <summary>The base model's 4-bit-capable linear layers with their module paths (adapter containers left out).</summary>
+    public IReadOnlyList<(string Path, IFourBitLinear Linear)> BaseLinears() =>
+        named_modules().Where(m => m.module is IFourBitLinear && !IsAdapterContainerPath(m.name))
+            .Select(m => (m.name, (IFourBitLinear)m.module)).ToArray();
 
     /// <summary>Loads the bitsandbytes 4-bit weights of <paramref name="file"/>, keys matched as <see cref="LoadModelStateDict"/> matches them.</summary>
     internal FourBitCheckpoint.Result LoadFourBitWeights(TensorFile file, string path)

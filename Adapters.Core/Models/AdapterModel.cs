@@ -4,6 +4,7 @@ using Adapters.Core.Configuration;
 using Adapters.Core.Methods;
 using Adapters.Core.Methods.Bottleneck;
 using Adapters.Core.Methods.LoRA;
+using Adapters.Core.Quantization;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -279,6 +280,8 @@ public abstract partial class AdapterModel : nn.Module
     {
         ArgumentNullException.ThrowIfNull(weights);
         var modelTensors = NamedTensors();
+        // Layers built for streaming quantize-at-load take their stored weight quantized, one tensor at a time.
+        var deferred = FourBitCheckpoint.DeferredWeights(this);
         var loaded = new HashSet<string>(StringComparer.Ordinal);
         var unexpected = new List<string>();
         using (no_grad())
@@ -294,7 +297,8 @@ public abstract partial class AdapterModel : nn.Module
                 }
                 if (!target.shape.SequenceEqual(tensor.shape))
                     throw new AdapterLoadException($"Weight \"{key}\" has shape [{string.Join(", ", tensor.shape)}] but the model expects [{string.Join(", ", target.shape)}].");
-                target.copy_(tensor);
+                if (deferred.Remove(name, out var layer)) layer.QuantizeLoadedWeight(tensor);
+                else target.copy_(tensor);
                 loaded.Add(name);
             }
         }

@@ -7,8 +7,8 @@ namespace Adapters.Core.Quantization;
 
 /// <summary>
 /// Reads and writes the 4-bit weights of bitsandbytes-serialised checkpoints (see <see cref="BitsAndBytesFormat"/>).
-/// A 4-bit weight that lands on an <see cref="AdaptableLinear"/> stays packed, bytes and state as stored; one that
-/// lands on another layer (a plain <c>Linear</c> such as Llama's <c>o_proj</c>) is dequantized into its dense weight.
+/// A 4-bit weight that lands on an <see cref="IFourBitLinear"/> stays packed, bytes and state as stored; one that
+/// lands on another layer (a plain <c>Linear</c>, e.g. a pooler) is dequantized into its dense weight.
 /// </summary>
 internal static class FourBitCheckpoint
 {
@@ -44,7 +44,7 @@ internal static class FourBitCheckpoint
                 throw new QuantizationException($"{path}: 4-bit weight \"{weightKey}\" is {packed.dtype}; bitsandbytes stores it as uint8.");
             var state = BitsAndBytesFormat.ReadState(weightKey, packed.numel(), k => file.Contains(k) ? file.LoadTensor(k) : null, path, target.device);
             var modulePath = modelKey.EndsWith(".weight", StringComparison.Ordinal) ? modelKey[..^".weight".Length] : null;
-            if (modulePath is not null && modules.TryGetValue(modulePath, out var module) && module is AdaptableLinear linear)
+            if (modulePath is not null && modules.TryGetValue(modulePath, out var module) && module is IFourBitLinear linear)
             {
                 var computeDtype = linear.bias?.dtype ?? (linear.QuantState is null ? linear.weight.dtype : linear.ComputeDtype);
                 linear.UseQuantizedWeight(packed, state, computeDtype);
@@ -67,6 +67,14 @@ internal static class FourBitCheckpoint
     }
 
     /// <summary>
+    /// The layers of <paramref name="root"/> built in a <see cref="FourBitLoadScope"/> whose weight still waits for
+    /// its stored tensor, keyed by their weight's state-dict key relative to <paramref name="root"/>.
+    /// </summary>
+    public static Dictionary<string, IDeferredFourBitLinear> DeferredWeights(nn.Module root) =>
+        root.named_modules().Where(m => m.module is IDeferredFourBitLinear { AwaitsFourBitWeight: true })
+            .ToDictionary(m => m.name.Length == 0 ? "weight" : m.name + ".weight", m => (IDeferredFourBitLinear)m.module, StringComparer.Ordinal);
+
+    /// <summary>
     /// The state tensors to write beside each 4-bit weight of <paramref name="root"/>, keyed as the model's tensor
     /// keys are after <paramref name="fileKeyOf"/> (the packed <c>weight</c> itself is part of the state dict already).
     /// </summary>
@@ -74,7 +82,7 @@ internal static class FourBitCheckpoint
     {
         foreach (var (path, module) in root.named_modules())
         {
-            if (module is not AdaptableLinear { QuantState: { } state }) continue;
+            if (module is not IFourBitLinear { QuantState: { } state }) continue;
             var weightKey = fileKeyOf(path.Length == 0 ? "weight" : path + ".weight");
             foreach (var entry in BitsAndBytesFormat.StateTensors(weightKey, state)) yield return entry;
         }

@@ -54,7 +54,7 @@ public static class PretrainedDecoders
     {
         ArgumentNullException.ThrowIfNull(quantization);
         quantization.Validate();
-        var model = Load(folder, dtype, requireWeights: true, device, onRead: null);
+        var model = Load(folder, dtype, requireWeights: true, device, onRead: null, DecoderModels.Create, lm => lm.BaseModel, quantization);
         model.BaseModel.QuantizeBaseWeights(quantization);
         return model;
     }
@@ -69,7 +69,7 @@ public static class PretrainedDecoders
     {
         ArgumentNullException.ThrowIfNull(quantization);
         quantization.Validate();
-        var model = LoadBaseModel(folder, dtype, requireWeights: true, device);
+        var model = Load(folder, dtype, requireWeights: true, device, null, DecoderModels.CreateBaseModel, m => m, quantization);
         model.QuantizeBaseWeights(quantization);
         return model;
     }
@@ -90,7 +90,7 @@ public static class PretrainedDecoders
         Load(folder, dtype, requireWeights, device, null, DecoderModels.CreateBaseModel, model => model);
 
     private static T Load<T>(string folder, ScalarType? dtype, bool requireWeights, Device? device, Action<string, Tensor>? onRead,
-        Func<string, string, Device?, ScalarType?, T> create, Func<T, AdapterModel> adapterModel) where T : class
+        Func<string, string, Device?, ScalarType?, T> create, Func<T, AdapterModel> adapterModel, FourBitOptions? quantization = null) where T : class
     {
         ArgumentException.ThrowIfNullOrEmpty(folder);
         var configPath = Path.Combine(folder, "config.json");
@@ -108,7 +108,10 @@ public static class PretrainedDecoders
         using var file = TensorFiles.Open(weightsPath);
         // bitsandbytes' float32 absmax values say nothing about the model's dtype.
         var stored = file.Tensors.Where(t => !BitsAndBytesFormat.IsStateKey(t.Name)).Select(t => t.DType.ScalarType()).FirstOrDefault(t => t is ScalarType.Float32 or ScalarType.Float16 or ScalarType.BFloat16 or ScalarType.Float64);
-        var model = create(configJson, configPath, device, dtype ?? stored ?? ScalarType.Float32);
+        T model;
+        // With quantization, the 4-bit layers are built without dense weights and quantized per stored tensor.
+        using (quantization is not null ? new FourBitLoadScope(quantization) : null)
+            model = create(configJson, configPath, device, dtype ?? stored ?? ScalarType.Float32);
         var module = (nn.Module)(object)model;
         try
         {
@@ -203,6 +206,8 @@ public static class PretrainedDecoders
         foreach (var (key, tensor) in WeightKeys(module, baseModel)) targets[key] = tensor;
         var bare = file.Tensors.All(t => !t.Name.StartsWith(basePrefix, StringComparison.Ordinal) && !t.Name.StartsWith(LmHeadPrefix, StringComparison.Ordinal));
         var loaded = new HashSet<string>(quantized.ModelKeys, StringComparer.Ordinal);
+        // Layers built for streaming quantize-at-load take their stored weight quantized, one tensor at a time.
+        var deferred = FourBitCheckpoint.DeferredWeights(module);
         using var _ = no_grad();
         foreach (var spec in file.Tensors)
         {
@@ -214,7 +219,8 @@ public static class PretrainedDecoders
             // Read in the stored dtype; copy_ converts straight into the target's dtype and device.
             using var value = file.LoadTensor(spec.Name);
             onRead?.Invoke(spec.Name, value);
-            target.copy_(value);
+            if (deferred.Remove(key, out var layer)) layer.QuantizeLoadedWeight(value);
+            else target.copy_(value);
             loaded.Add(key);
         }
         // A bare checkpoint has no LM head; transformers initialises an untied one and goes on.

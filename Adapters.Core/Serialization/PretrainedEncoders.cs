@@ -39,13 +39,13 @@ public static class PretrainedEncoders
     {
         ArgumentNullException.ThrowIfNull(quantization);
         quantization.Validate();
-        var model = Load(folder, requireWeights: true, dtype, device, onRead: null);
+        var model = Load(folder, requireWeights: true, dtype, device, onRead: null, quantization);
         model.QuantizeBaseWeights(quantization);
         return model;
     }
 
     /// <summary><see cref="Load(string, bool, ScalarType?, Device?)"/> that shows <paramref name="onRead"/> every checkpoint tensor as read.</summary>
-    internal static AdapterModel Load(string folder, bool requireWeights, ScalarType? dtype, Device? device, Action<string, Tensor>? onRead)
+    internal static AdapterModel Load(string folder, bool requireWeights, ScalarType? dtype, Device? device, Action<string, Tensor>? onRead, FourBitOptions? quantization = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(folder);
         var configPath = Path.Combine(folder, "config.json");
@@ -53,7 +53,10 @@ public static class PretrainedEncoders
         var weightsPath = s_weightFiles.Select(f => Path.Combine(folder, f)).FirstOrDefault(File.Exists);
         if (weightsPath is null && requireWeights)
             throw new AdapterLoadException($"'{folder}' has no weights: expected {string.Join(", ", s_weightFiles)}.");
-        var model = EncoderModels.Create(EncoderConfig.Read(configPath), device, dtype);
+        AdapterModel model;
+        // With quantization (and weights to load), the 4-bit layers are built without dense weights and quantized per stored tensor.
+        using (quantization is not null && weightsPath is not null ? new FourBitLoadScope(quantization) : null)
+            model = EncoderModels.Create(EncoderConfig.Read(configPath), device, dtype);
         if (weightsPath is null)
         {
             model.eval();

@@ -118,6 +118,12 @@ public sealed class AdapterTrainer<TBatch> : IDisposable
             if (_options.MaxGradNorm is > 0 and var maxNorm) nn.utils.clip_grad_norm_(_parameters, maxNorm);
             foreach (var group in _optimizer.ParamGroups) group.LearningRate = lr;
             _optimizer.step();
+            if (_options.AfterOptimizerStep is { } afterStep)
+            {
+                using var scope = NewDisposeScope();
+                using var noGrad = no_grad();
+                afterStep(GlobalStep);
+            }
             GlobalStep++;
             losses.Add(stepLoss);
 

@@ -56,4 +56,10 @@ public sealed record AdapterTrainerOptions
     /// this way); see also <see cref="ITrainingRegularizer"/>.
     /// </summary>
     public Func<Tensor?>? RegularizationLoss { get; init; }
+
+    /// <summary>
+    /// Called after each optimizer step, before its gradients are cleared, with the 0-based index of that step (PEFT's
+    /// AdaLoRA allocation goes here: <c>AfterOptimizerStep = peft.UpdateAndAllocate</c>). It runs without autograd.
+    /// </summary>
+    public Action<long>? AfterOptimizerStep { get; init; }
 }

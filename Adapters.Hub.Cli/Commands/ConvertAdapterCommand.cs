@@ -11,7 +11,7 @@ using Adapters.Core.Serialization;
 namespace Adapters.Hub.Cli.Commands;
 
 /// <summary>
-/// <c>adapters-hub convert-adapter IN_DIR OUT_DIR --to peft|adapters [--model CONFIG_OR_DIR] [--name NAME] [--json]</c>:
+/// <c>adapters-hub convert-adapter IN_DIR OUT_DIR --to peft|adapters [--model CONFIG_OR_DIR] [--name NAME] [--task-type TASK] [--json]</c>:
 /// converts a LoRA / IA³ adapter folder between Python adapters' format and PEFT's, building the model (encoder or
 /// decoder) from its <c>config.json</c> to know the module paths and shapes.
 /// </summary>
@@ -28,6 +28,10 @@ internal static class ConvertAdapterCommand
             Description = "The base model's config.json, or a folder holding one. Defaults to the folder named by the adapter's base_model_name_or_path / model_name when that exists locally.",
         };
         var name = new Option<string?>("--name") { Description = "The adapter name written to adapters' config (PEFT folders carry none); defaults to the input folder's name." };
+        var taskType = new Option<string?>("--task-type")
+        {
+            Description = $"PEFT's task_type to write with --to peft ({string.Join(", ", PeftTaskTypes.All)}); SEQ_CLS and TOKEN_CLS key the modules under the task model's base prefix (bert.encoder…), as PEFT saves them.",
+        };
         var json = new Option<bool>("--json") { Description = "Print a JSON summary instead of text." };
         var command = new Command("convert-adapter", """
             Convert a LoRA or IA3 adapter between Python adapters' folder format and PEFT's.
@@ -45,6 +49,7 @@ internal static class ConvertAdapterCommand
             to,
             model,
             name,
+            taskType,
             json,
         };
         command.SetAction(parseResult => CommandErrors.Guard(parseResult, () =>
@@ -56,6 +61,10 @@ internal static class ConvertAdapterCommand
             var sourceIsPeft = PeftFiles.IsPeftFolder(source);
             if (sourceIsPeft == (format == "peft"))
                 throw new ArgumentException($"{source} is already in {(sourceIsPeft ? "PEFT" : "adapters")} format; --to {format} would not convert it.");
+            var task = parseResult.GetValue(taskType);
+            if (task is not null && format != "peft") throw new ArgumentException("--task-type sets PEFT's task_type; it applies only with --to peft.");
+            if (task is not null && !PeftTaskTypes.IsKnown(task))
+                throw new ArgumentException($"--task-type \"{task}\" is not one of PEFT's task types: {string.Join(", ", PeftTaskTypes.All)}.");
             TorchRuntime.Initialize();
             using var built = ModelFactory.FromConfigFile(ResolveModelConfig(parseResult.GetValue(model), source, sourceIsPeft));
             var encoder = built.Adapters;
@@ -73,14 +82,14 @@ internal static class ConvertAdapterCommand
             {
                 var loaded = encoder.LoadAdapter(source);
                 adapterName = loaded.Name;
-                architecture = encoder.SavePeftAdapter(target, adapterName).PeftType;
+                architecture = encoder.SavePeftAdapter(target, adapterName, new PeftExportOptions { TaskType = task }).PeftType;
             }
             var files = Directory.GetFiles(target).Select(Path.GetFileName).Order(StringComparer.Ordinal).ToArray();
             var tensors = encoder.GetAdapterStateDict(adapterName).Count;
             var writer = parseResult.InvocationConfiguration.Output;
             if (parseResult.GetValue(json))
             {
-                writer.WriteLine(JsonSerializer.Serialize(new { input = source, output = target, to = format, name = adapterName, kind = architecture, tensors, files }, CliJson.Options));
+                writer.WriteLine(JsonSerializer.Serialize(new { input = source, output = target, to = format, name = adapterName, kind = architecture, taskType = task, tensors, files }, CliJson.Options));
             }
             else
             {
@@ -90,6 +99,7 @@ internal static class ConvertAdapterCommand
         }));
         command.WithExamples(
             "adapters-hub convert-adapter ./my-lora ./my-lora-peft --to peft --model ./bert-base-uncased",
+            "adapters-hub convert-adapter ./tinyllama-lora ./peft-lora --to peft --model ./TinyLlama --task-type CAUSAL_LM",
             "adapters-hub convert-adapter ./peft-lora ./adapters-lora --to adapters --model config.json --name sst2",
             "adapters-hub convert-adapter ./peft-ia3 ./out --to adapters --model ./model --json",
             "adapters-hub convert-adapter ./tinyllama-lora ./out --to adapters --model ./TinyLlama/config.json");

@@ -7,6 +7,8 @@ using Adapters.Core;
 using Adapters.Core.Configuration;
 using Adapters.Core.Generation;
 using Adapters.Core.Models;
+using Adapters.Core.Peft;
+using Adapters.Core.Peft.Tuners;
 using Adapters.Core.Serialization;
 using Adapters.Hub.Cli.Tokenization;
 using TorchSharp;
@@ -17,14 +19,14 @@ namespace Adapters.Hub.Cli.Commands;
 /// <summary>
 /// <c>adapters-hub generate --model DIR [--adapter DIR] --prompt TEXT [--max-new-tokens N] [--temperature T]
 /// [--top-k K] [--top-p P] [--seed S] [--json]</c>: loads a GPT-2 / Llama / Mistral / Qwen2 folder, optionally an
-/// adapter (active, or merged with <c>--merge</c>), and continues the prompt.
+/// adapter (active, or merged with <c>--merge</c>) of <c>adapters</c> or of PEFT, and continues the prompt.
 /// </summary>
 internal static class GenerateCommand
 {
     public static Command Create()
     {
         var model = new Option<string>("--model") { Description = "A Hugging Face model folder: config.json, weights, and tokenizer.json, vocab.json+merges.txt or tokenizer.model.", Required = true };
-        var adapter = new Option<string?>("--adapter") { Description = "A saved adapter folder (adapter_config.json plus weights) to load and activate." };
+        var adapter = new Option<string?>("--adapter") { Description = "A saved adapter folder to load and activate: adapters' (adapter_config.json plus adapter weights) or PEFT's (adapter_config.json with peft_type plus adapter_model.safetensors or .bin)." };
         var merge = new Option<bool>("--merge") { Description = "Merge the (LoRA-family) adapter into the weights before generating." };
         var prompt = new Option<string?>("--prompt") { Description = "The text to continue." };
         var promptIds = new Option<string?>("--prompt-ids") { Description = "Comma-separated token ids instead of --prompt (for folders without a readable tokenizer)." };
@@ -65,10 +67,25 @@ internal static class GenerateCommand
             var lm = built.CausalLM
                 ?? throw new AdapterConfigException($"{folder}: model_type \"{built.ModelType}\" is not a decoder; generate needs one of {string.Join(", ", DecoderModels.ModelTypes)}.");
             string? adapterName = null;
+            string? peftType = null;
             if (parseResult.GetValue(adapter) is { } adapterFolder)
             {
-                adapterName = lm.BaseModel.LoadAdapter(adapterFolder, setActive: true).Name;
-                if (parseResult.GetValue(merge)) lm.BaseModel.MergeAdapter(adapterName);
+                if (PeftPretrainedModel.IsTunerFolder(adapterFolder))
+                {
+                    // A PEFT folder runs through PEFT's tuner on the causal LM, as PeftModelForCausalLM does.
+                    var config = PeftConfig.Read(Path.Combine(adapterFolder, PeftConfig.FileName));
+                    if (config.TaskType is PeftTaskTypes.SequenceClassification or PeftTaskTypes.TokenClassification)
+                        throw new AdapterConfigException($"{config.Source}: task_type \"{config.TaskType}\" is a classification adapter; generate needs a causal-LM adapter (task_type CAUSAL_LM or none).");
+                    var peft = new PeftTunerModel(built);
+                    adapterName = peft.LoadAdapter(adapterFolder).Name;
+                    peftType = config.PeftType;
+                    if (parseResult.GetValue(merge)) peft.Merge(adapterName);
+                }
+                else
+                {
+                    adapterName = lm.BaseModel.LoadAdapter(adapterFolder, setActive: true).Name;
+                    if (parseResult.GetValue(merge)) lm.BaseModel.MergeAdapter(adapterName);
+                }
             }
             // After a merge, so that --merge --quantize bakes the adapter in and then quantizes (merging into 4 bits is refused).
             if (QuantizeOption.Parse(parseResult.GetValue(quantize)) is { } quantization) lm.BaseModel.QuantizeBaseWeights(quantization);
@@ -99,6 +116,7 @@ internal static class GenerateCommand
                 {
                     modelType = lm.BaseModel.Interface.ModelType,
                     adapter = adapterName,
+                    peftType,
                     promptTokens,
                     tokens = generated,
                     completion,

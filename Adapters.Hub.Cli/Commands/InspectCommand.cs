@@ -3,6 +3,7 @@ using Adapters.Hub.Cli.Help;
 using System.Security.Cryptography;
 using System.Text.Json;
 using Adapters.Core;
+using Adapters.Core.Peft;
 using Adapters.Core.Quantization;
 using Adapters.Core.Serialization;
 using Adapters.Core.Serialization.Pickle;
@@ -20,7 +21,7 @@ internal static class InspectCommand
 
     public static Command Create()
     {
-        var file = new Argument<string>("file") { Description = "A .safetensors file, a model.safetensors.index.json, or a torch .bin/.pt/.pth (zip or legacy)." };
+        var file = new Argument<string>("file") { Description = "A .safetensors file, a model.safetensors.index.json, a torch .bin/.pt/.pth (zip or legacy), or a PEFT adapter folder (its weights are listed with the PEFT method and targets)." };
         var json = new Option<bool>("--json") { Description = "Print one JSON object instead of text." };
         var command = new Command("inspect", "List the tensors of a safetensors file, shard index or torch pickle with a SHA-256 of each tensor's values.")
         {
@@ -35,13 +36,20 @@ internal static class InspectCommand
             else WriteText(output, report);
             return 0;
         }));
-        command.WithExamples("adapters-hub inspect adapter.safetensors", "adapters-hub inspect pytorch_adapter.bin --json", "adapters-hub inspect model.safetensors.index.json");
+        command.WithExamples("adapters-hub inspect adapter.safetensors", "adapters-hub inspect ./peft-lora", "adapters-hub inspect pytorch_adapter.bin --json", "adapters-hub inspect model.safetensors.index.json");
         return command;
     }
 
     /// <summary>Builds the report for one file.</summary>
     public static InspectReport Inspect(string path)
     {
+        if (Directory.Exists(path))
+        {
+            if (!PeftFiles.IsPeftFolder(path))
+                throw new FileNotFoundException($"{path} is a folder but not a PEFT adapter folder (no adapter_config.json with peft_type); pass a tensor file.", path);
+            path = new[] { PeftFiles.SafetensorsWeights, PeftFiles.TorchWeights }.Select(f => Path.Combine(path, f)).FirstOrDefault(File.Exists)
+                ?? throw new FileNotFoundException($"{path} has no PEFT weights: expected {PeftFiles.SafetensorsWeights} or {PeftFiles.TorchWeights}.", path);
+        }
         LocalFiles.RequireFile(path);
         using var file = TensorFiles.Open(path);
         var tensors = file.Tensors.Select(spec => new InspectTensor(
@@ -53,7 +61,7 @@ internal static class InspectCommand
             ViewNote(file, spec.Name),
             FourBitNote(file, spec))).ToList();
         var metadata = file.Metadata?.ToDictionary(kv => kv.Key, kv => kv.Value);
-        return file switch
+        var report = file switch
         {
             TorchPickleFile pickle => new InspectReport(path, pickle.IsZip ? "torch-zip" : "torch-legacy", null, pickle.Protocol,
                 pickle.ArchiveRoot, pickle.ByteOrder, null, tensors.Count, tensors.Sum(t => t.Bytes), tensors),
@@ -61,7 +69,39 @@ internal static class InspectCommand
                 sharded.Index.ShardFiles, tensors.Count, tensors.Sum(t => t.Bytes), tensors),
             _ => new InspectReport(path, "safetensors", metadata, null, null, null, null, tensors.Count, tensors.Sum(t => t.Bytes), tensors),
         };
+        return report with { Peft = PeftInfo(path, file) };
     }
+
+    // Weights beside a PEFT config: the method, task and the modules its tensors adapt or replace, from PEFT's key layout
+    // (base_model.model.<module>.<method tensor>…; a modules_to_save copy is <module>.<param>).
+    private static InspectPeft? PeftInfo(string path, TensorFile file)
+    {
+        var folder = Path.GetDirectoryName(Path.GetFullPath(path))!;
+        var name = Path.GetFileName(path);
+        if (name is not (PeftFiles.SafetensorsWeights or PeftFiles.TorchWeights) || !PeftFiles.IsPeftFolder(folder)) return null;
+        var config = PeftConfig.Read(Path.Combine(folder, PeftConfig.FileName));
+        var targets = new SortedSet<string>(StringComparer.Ordinal);
+        var saved = new SortedSet<string>(StringComparer.Ordinal);
+        var model = new SortedSet<string>(StringComparer.Ordinal);
+        foreach (var key in file.Tensors.Select(t => t.Name))
+        {
+            if (!key.StartsWith(PeftFiles.KeyPrefix, StringComparison.Ordinal))
+            {
+                model.Add(key);
+                continue;
+            }
+            var parts = key[PeftFiles.KeyPrefix.Length..].Split('.');
+            var methodPart = Array.FindIndex(parts, p => s_methodTensorPrefixes.Any(m => p.StartsWith(m, StringComparison.Ordinal)));
+            if (methodPart > 0) targets.Add(string.Join('.', parts[..methodPart]));
+            else if (parts.Length > 1) saved.Add(string.Join('.', parts[..^1]));
+        }
+        return new InspectPeft(config.PeftType, config.TaskType, config.String("base_model_name_or_path"),
+            config.Document["target_modules"]?.ToJsonString(), targets.ToArray(), saved.ToArray(), model.ToArray());
+    }
+
+    // The tensor-name prefixes of PEFT 0.14's tuner methods (get_peft_model_state_dict's filters).
+    private static readonly string[] s_methodTensorPrefixes =
+        ["lora_", "hada_", "lokr_", "ia3_", "oft_", "boft_", "vera_lambda_", "hra_", "bone_", "adaption_", "fourierft_", "ln_tuning_", "poly_"];
 
     private static string? Hash(TensorFile file, string name)
     {
@@ -120,6 +160,13 @@ internal static class InspectCommand
         {
             output.WriteLine("metadata: " + (report.Metadata is null ? "(none)" : JsonSerializer.Serialize(report.Metadata, CompactJson)));
         }
+        if (report.Peft is { } peft)
+        {
+            output.WriteLine($"peft:     {peft.PeftType}{(peft.TaskType is null ? "" : $", task {peft.TaskType}")}{(peft.BaseModel is null ? "" : $", base model {peft.BaseModel}")}, target_modules {peft.TargetModules ?? "null"}");
+            output.WriteLine($"          adapts {peft.Targets.Count} modules: {string.Join(", ", peft.Targets)}");
+            if (peft.ModulesToSave.Count > 0) output.WriteLine($"          modules_to_save copies: {string.Join(", ", peft.ModulesToSave)}");
+            if (peft.ModelTensors.Count > 0) output.WriteLine($"          model-level tensors: {string.Join(", ", peft.ModelTensors)}");
+        }
         output.WriteLine($"tensors:  {report.TensorCount} ({report.TotalBytes} bytes)");
         var nameWidth = Math.Min(60, report.Tensors.Select(t => t.Name.Length).DefaultIfEmpty(4).Max());
         foreach (var t in report.Tensors)
@@ -142,7 +189,19 @@ internal sealed record InspectReport(
     IReadOnlyList<string>? Shards,
     int TensorCount,
     long TotalBytes,
-    IReadOnlyList<InspectTensor> Tensors);
+    IReadOnlyList<InspectTensor> Tensors)
+{
+    /// <summary>The PEFT method and targets when the file is a PEFT folder's weights, else null (and not written).</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public InspectPeft? Peft { get; init; }
+}
+
+/// <summary>
+/// What a PEFT folder's weights adapt: the method and task from its config, <c>target_modules</c> as written, the module
+/// paths with method tensors, the <c>modules_to_save</c> copies, and model-level tensors (VeRA's <c>base_model.vera_A</c>).
+/// </summary>
+internal sealed record InspectPeft(string PeftType, string? TaskType, string? BaseModel, string? TargetModules,
+    IReadOnlyList<string> Targets, IReadOnlyList<string> ModulesToSave, IReadOnlyList<string> ModelTensors);
 
 /// <summary>
 /// One tensor in the report; the hash covers its contiguous row-major little-endian values (null for a view too

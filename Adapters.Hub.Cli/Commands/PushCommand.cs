@@ -6,12 +6,12 @@ using Adapters.Hub.Upload;
 
 namespace Adapters.Hub.Cli.Commands;
 
-/// <summary><c>adapters-hub push FOLDER REPO_ID</c>: uploads an adapter folder in one commit, as Python's <c>push_adapter_to_hub</c>.</summary>
+/// <summary><c>adapters-hub push FOLDER REPO_ID</c>: uploads an adapter folder in one commit, as Python's <c>push_adapter_to_hub</c> (or PEFT's <c>push_to_hub</c> for a PEFT folder).</summary>
 internal static class PushCommand
 {
     public static Command Create()
     {
-        var folder = new Argument<string>("FOLDER") { Description = "Adapter folder (adapter_config.json plus pytorch_adapter.bin and/or adapter.safetensors)." };
+        var folder = new Argument<string>("FOLDER") { Description = "Adapter folder: adapters' (adapter_config.json plus pytorch_adapter.bin and/or adapter.safetensors) or PEFT's (adapter_config.json with peft_type plus adapter_model.safetensors or .bin, pushed with PEFT's model card)." };
         var repoId = new Argument<string>("REPO_ID") { Description = "Target repository, 'org/name' or 'name'." };
         var revision = new Option<string?>("--revision") { Description = "Branch to push to (created when missing); default main." };
         var createPr = new Option<bool>("--create-pr") { Description = "Open a pull request instead of committing to the branch." };
@@ -77,7 +77,7 @@ internal static class PushCommand
             }
             return 0;
         }));
-        command.WithExamples("adapters-hub push ./my-adapter me/my-adapter", "adapters-hub push ./my-adapter me/my-adapter --revision v2 --create-pr -m \"Retrain on more data\"", "HF_ENDPOINT=http://127.0.0.1:8787 adapters-hub push ./my-adapter me/my-adapter --json");
+        command.WithExamples("adapters-hub push ./my-adapter me/my-adapter", "adapters-hub push ./my-peft-lora me/my-peft-lora", "adapters-hub push ./my-adapter me/my-adapter --revision v2 --create-pr -m \"Retrain on more data\"", "HF_ENDPOINT=http://127.0.0.1:8787 adapters-hub push ./my-adapter me/my-adapter --json");
         return command;
     }
 }

@@ -9,7 +9,8 @@ public static class AdapterPushExtensions
     /// <summary>
     /// Pushes an adapter folder as Python's <c>push_adapter_to_hub</c> does: creates the repository if
     /// needed (and the branch), adds a model card when the folder has none (or when asked to replace it),
-    /// and uploads every file in one commit. The folder itself is not modified.
+    /// and uploads every file in one commit. The folder itself is not modified. A PEFT folder (an
+    /// <c>adapter_config.json</c> with <c>peft_type</c>) is pushed as PEFT's <c>push_to_hub</c> does, with PEFT's card.
     /// </summary>
     public static async Task<CommitInfo> PushAdapterFolderAsync(
         this HubClient hub,
@@ -20,7 +21,11 @@ public static class AdapterPushExtensions
     {
         ArgumentNullException.ThrowIfNull(hub);
         options ??= new AdapterPushOptions();
-        var adapter = AdapterFolder.Open(folder);
+        ArgumentException.ThrowIfNullOrEmpty(folder);
+        // A PEFT folder (its config has peft_type) gets PEFT's card, so that PeftModel.from_pretrained and the Hub see a PEFT adapter.
+        var peft = PeftFolder.IsPeftFolder(folder) ? PeftFolder.Open(folder) : null;
+        var adapter = peft is null ? AdapterFolder.Open(folder) : null;
+        var path = peft?.Path ?? adapter!.Path;
         RepoIds.Validate(repoId);
 
         await hub.Repositories.CreateRepoAsync(repoId, RepoType.Model, options.Private, existOk: true, cancellationToken).ConfigureAwait(false);
@@ -29,12 +34,13 @@ public static class AdapterPushExtensions
             await hub.Repositories.CreateBranchAsync(repoId, branch, existOk: true, cancellationToken: cancellationToken).ConfigureAwait(false);
         }
 
-        var operations = CommitsClient.FolderOperations(adapter.Path, null, options.AllowPatterns, options.IgnorePatterns).ToList();
-        var readmePath = Path.Combine(adapter.Path, "README.md");
+        var operations = CommitsClient.FolderOperations(path, null, options.AllowPatterns, options.IgnorePatterns).ToList();
+        var readmePath = Path.Combine(path, "README.md");
         if (options.OverwriteCard || !File.Exists(readmePath))
         {
             operations.RemoveAll(o => o.PathInRepo == "README.md");
-            operations.Add(CommitOperation.AddBytes("README.md", Encoding.UTF8.GetBytes(BuildCard(adapter, repoId, options.Card).ToString())));
+            var card = peft is null ? BuildCard(adapter!, repoId, options.Card) : BuildCard(peft, repoId, options.Card);
+            operations.Add(CommitOperation.AddBytes("README.md", Encoding.UTF8.GetBytes(card.ToString())));
         }
 
         return await hub.Commits.CreateCommitAsync(repoId, operations, options.CommitMessage, new CommitOptions
@@ -44,6 +50,21 @@ public static class AdapterPushExtensions
             CreatePullRequest = options.CreatePullRequest,
             Progress = options.Progress,
         }, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The card <see cref="PushAdapterFolderAsync"/> writes for the PEFT folder <paramref name="adapter"/>: PEFT's (<see cref="PeftCard"/>).</summary>
+    public static ModelCard BuildCard(PeftFolder adapter, string repoId, AdapterCardFields? fields = null)
+    {
+        ArgumentNullException.ThrowIfNull(adapter);
+        fields ??= new AdapterCardFields();
+        return PeftCard.Create(new PeftCardOptions
+        {
+            RepoId = repoId,
+            PeftType = adapter.PeftType,
+            TaskType = adapter.TaskType,
+            BaseModel = adapter.BaseModelNameOrPath,
+            Tags = fields.Tags,
+        });
     }
 
     /// <summary>The card <see cref="PushAdapterFolderAsync"/> writes for <paramref name="adapter"/>.</summary>

@@ -111,6 +111,40 @@ public sealed class PushCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task Pushing_a_peft_folder_writes_peft_s_card()
+    {
+        var source = TestPaths.Fixture("peft-task-models", "bert-seq-cls-lora");
+        const string repo = "me/bert-seq-cls-lora";
+        StubHubWrites(repo, ["adapter_model.safetensors"]);
+
+        // The folder's own card (save_pretrained wrote it) is pushed as it is; --overwrite-card writes one naming the repository.
+        var (exitCode, _, error) = await RunAsync("push", source, repo, "--endpoint", _hub.Url!, "--token", Token, "--json");
+        Assert.True(exitCode == 0, error);
+        var first = Encoding.UTF8.GetString(_hub.LogEntries.Single(e => e.RequestMessage.Path.EndsWith("/commit/main", StringComparison.Ordinal)).RequestMessage.BodyAsBytes!)
+            .Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(1).Select(l => JsonDocument.Parse(l).RootElement.GetProperty("value")).ToList();
+        Assert.Equal(File.ReadAllBytes(Path.Combine(source, "README.md")),
+            Convert.FromBase64String(first.Single(l => l.GetProperty("path").GetString() == "README.md").GetProperty("content").GetString()!));
+        _hub.ResetLogEntries();
+
+        (exitCode, _, error) = await RunAsync("push", source, repo, "--endpoint", _hub.Url!, "--token", Token, "--overwrite-card", "--json");
+
+        Assert.True(exitCode == 0, error);
+        var lines = Encoding.UTF8.GetString(_hub.LogEntries.Single(e => e.RequestMessage.Path.EndsWith("/commit/main", StringComparison.Ordinal)).RequestMessage.BodyAsBytes!)
+            .Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        var byPath = lines.Skip(1).ToDictionary(l => l.GetProperty("value").GetProperty("path").GetString()!, l => l);
+        Assert.Equal(["README.md", "adapter_config.json", "adapter_model.safetensors"], byPath.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(File.ReadAllBytes(Path.Combine(source, "adapter_config.json")),
+            Convert.FromBase64String(byPath["adapter_config.json"].GetProperty("value").GetProperty("content").GetString()!));
+        var card = ModelCard.Parse(Encoding.UTF8.GetString(Convert.FromBase64String(byPath["README.md"].GetProperty("value").GetProperty("content").GetString()!)));
+        Assert.Equal("peft", card.Metadata.GetString("library_name"));
+        Assert.Equal("models/bert", card.Metadata.GetString("base_model"));
+        Assert.Equal(["base_model:adapter:models/bert", "lora", "transformers"], card.Metadata.Tags);
+        Assert.Null(card.Metadata.GetString("pipeline_tag"));
+        Assert.Contains("PeftModel.from_pretrained(model, \"me/bert-seq-cls-lora\")", card.Body, StringComparison.Ordinal);
+        Assert.Contains("AutoModelForSequenceClassification", card.Body, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_folder_without_adapter_config_fails_with_one_line()
     {
         var empty = Directory.CreateDirectory(Path.Combine(_home.FullName, "not-an-adapter")).FullName;

@@ -36,8 +36,8 @@ public sealed class QuantizeCommandTests
 
         Assert.True(exitCode == 0, error);
         var lines = output.TrimEnd().Split('\n');
-        // 2 layers × (q, k, v, intermediate, output); 4-bit with double quantization is ~4.1 bits of 16.
-        Assert.StartsWith("4-bit base: 10 projections in nf4 (blocksize 64, double quantization), ", lines[0], StringComparison.Ordinal);
+        // 2 layers × (q, k, v, attention output, intermediate, output); 4-bit with double quantization is ~4.1 bits of 16.
+        Assert.StartsWith("4-bit base: 12 projections in nf4 (blocksize 64, double quantization), ", lines[0], StringComparison.Ordinal);
         Assert.Equal(dense.Output.TrimEnd().Split('\n'), lines.Skip(1));
         var bad = await RunAsync("summary", "--model", dir, "--quantize", "int8");
         Assert.Equal(1, bad.ExitCode);

@@ -14,7 +14,7 @@ namespace Adapters.Core.Methods.LoRA;
 /// <c>weight</c>/<c>bias</c> names of <c>nn.Linear</c> and holds its modules under <c>loras.&lt;name&gt;</c>. Models (built-in or
 /// a user's own) use it for every projection that LoRA, IA³, DoRA or VeRA may adapt.
 /// </summary>
-public sealed class AdaptableLinear : nn.Module<Tensor, Tensor>
+public sealed class AdaptableLinear : nn.Module<Tensor, Tensor>, IFourBitLinear, IDeferredFourBitLinear
 {
     private readonly ActiveAdapterSetup _setup;
     private readonly Composer _composition;
@@ -23,6 +23,7 @@ public sealed class AdaptableLinear : nn.Module<Tensor, Tensor>
     private Parameter? _bias;
     private FourBitQuantState? _quantState;
     private ScalarType _computeDtype;
+    private (FourBitOptions Options, Device Device)? _deferred;
 
     /// <summary>
     /// Creates the layer with PyTorch's default init; <paramref name="location"/> says what LoRA config flags select it.
@@ -40,16 +41,24 @@ public sealed class AdaptableLinear : nn.Module<Tensor, Tensor>
         Location = location;
         InFeatures = inFeatures;
         OutFeatures = outFeatures;
-        _weight = new Parameter(fanInFanOut ? empty([inFeatures, outFeatures], dtype, device) : empty([outFeatures, inFeatures], dtype, device));
+        // Inside a FourBitLoadScope the dense weight is never allocated: the loader quantizes the stored one into place.
+        var deferred = FourBitLoadScope.Current;
+        var weightDevice = deferred is null ? device : FourBitLoadScope.Placeholder;
+        _weight = new Parameter(fanInFanOut ? empty([inFeatures, outFeatures], dtype, weightDevice) : empty([outFeatures, inFeatures], dtype, weightDevice), requires_grad: deferred is null);
         register_parameter("weight", _weight);
         if (hasBias)
         {
-            _bias = new Parameter(empty([outFeatures], dtype, device));
+            _bias = new Parameter(deferred is null ? empty([outFeatures], dtype, device) : zeros([outFeatures], dtype, device));
             register_parameter("bias", _bias);
         }
-        using (var linear = nn.Linear(inFeatures, outFeatures, hasBias, device, dtype))
-        using (no_grad())
+        if (deferred is not null)
         {
+            _deferred = (deferred, device ?? CPU);
+        }
+        else
+        {
+            using var linear = nn.Linear(inFeatures, outFeatures, hasBias, device, dtype);
+            using var _ = no_grad();
             _weight.copy_(fanInFanOut ? linear.weight.t() : linear.weight);
             _bias?.copy_(linear.bias!);
         }
@@ -110,15 +119,32 @@ public sealed class AdaptableLinear : nn.Module<Tensor, Tensor>
         if (!state.Shape.SequenceEqual([OutFeatures, InFeatures]))
             throw new QuantizationException($"A 4-bit weight of shape [{string.Join(", ", state.Shape)}] does not fit a linear layer of (out, in) = ({OutFeatures}, {InFeatures}).");
         if (MergedAdapter is not null) throw new InvalidOperationException($"Adapter \"{MergedAdapter}\" is merged into this layer; reset it first.");
-        var stored = new Parameter(packed.to(weight.device).DetachFromDisposeScope(), requires_grad: false);
+        var device = _deferred?.Device ?? weight.device;
+        var stored = new Parameter(packed.to(device).DetachFromDisposeScope(), requires_grad: false);
         stored.DetachFromDisposeScope();
-        state.MoveTo(weight.device);
+        state.MoveTo(device);
         ConditionallyRegisterParameter(nameof(weight), stored);
         _weight.Dispose();
         _quantState?.Dispose();
         _weight = stored;
         _quantState = state;
         _computeDtype = computeDtype;
+        _deferred = null;
+    }
+
+    /// <inheritdoc />
+    bool IDeferredFourBitLinear.AwaitsFourBitWeight => _deferred is not null;
+
+    /// <inheritdoc />
+    void IDeferredFourBitLinear.QuantizeLoadedWeight(Tensor stored)
+    {
+        if (_deferred is not { } deferred) throw new InvalidOperationException("The weight is not waiting for a stored tensor.");
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        // The dense weight transformers would hold (the model's dtype), then quantized as QuantizeWeight quantizes it.
+        var dense = stored.to(_weight.dtype, deferred.Device);
+        var (packed, state) = FourBitQuantizer.Quantize(FanInFanOut ? dense.t() : dense, deferred.Options);
+        UseQuantizedWeight(packed.DetachFromDisposeScope(), state, _weight.dtype);
     }
 
     /// <summary>Turns a 4-bit weight back into a dense one in <see cref="ComputeDtype"/> (it keeps the quantization error).</summary>

@@ -21,7 +21,7 @@ internal sealed class BertLayer : nn.Module
     private readonly double _attentionDropout;
     private readonly double _hiddenDropout;
     private readonly LayerNorm _attentionNorm;
-    private readonly Linear _attentionDense;
+    private readonly AdaptableLinear _attentionDense;
     private readonly LayerNorm _outputNorm;
     private readonly Func<Tensor, Tensor> _activation;
 
@@ -39,7 +39,7 @@ internal sealed class BertLayer : nn.Module
         Query = new AdaptableLinear(hidden, hidden, true, setup, index, LoRALocation.Query, device, dtype);
         Key = new AdaptableLinear(hidden, hidden, true, setup, index, LoRALocation.Key, device, dtype);
         Value = new AdaptableLinear(hidden, hidden, true, setup, index, LoRALocation.Value, device, dtype);
-        _attentionDense = nn.Linear(hidden, hidden, true, device, dtype);
+        _attentionDense = new AdaptableLinear(hidden, hidden, true, setup, index, LoRALocation.None, device, dtype);
         _attentionNorm = nn.LayerNorm(hidden, config.LayerNormEps, device: device, dtype: dtype);
         AttentionAdapters = new BottleneckSite(setup, index, BottleneckLocation.Attention);
         Intermediate = new AdaptableLinear(hidden, config.IntermediateSize, true, setup, index, LoRALocation.Intermediate, device, dtype);
@@ -71,7 +71,7 @@ internal sealed class BertLayer : nn.Module
     public BottleneckSite OutputAdapters { get; }
     public PrefixTuningLayer Prefix { get; }
     public ReftLayer Reft { get; }
-    public Linear AttentionDense => _attentionDense;
+    public AdaptableLinear AttentionDense => _attentionDense;
 
     public AdapterLayerInterface Describe() =>
         new(Index, Query, Key, Value, Intermediate, Output, AttentionAdapters, OutputAdapters) { Prefix = Prefix, Reft = Reft };

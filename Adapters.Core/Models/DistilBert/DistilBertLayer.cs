@@ -20,7 +20,7 @@ internal sealed class DistilBertLayer : nn.Module
     private readonly int _headSize;
     private readonly double _attentionDropout;
     private readonly double _dropout;
-    private readonly Linear _outLin;
+    private readonly AdaptableLinear _outLin;
     private readonly LayerNorm _saNorm;
     private readonly LayerNorm _outputNorm;
     private readonly Func<Tensor, Tensor> _activation;
@@ -39,7 +39,7 @@ internal sealed class DistilBertLayer : nn.Module
         Query = new AdaptableLinear(dim, dim, true, setup, index, LoRALocation.Query, device, dtype);
         Key = new AdaptableLinear(dim, dim, true, setup, index, LoRALocation.Key, device, dtype);
         Value = new AdaptableLinear(dim, dim, true, setup, index, LoRALocation.Value, device, dtype);
-        _outLin = nn.Linear(dim, dim, true, device, dtype);
+        _outLin = new AdaptableLinear(dim, dim, true, setup, index, LoRALocation.None, device, dtype);
         _saNorm = nn.LayerNorm(dim, 1e-12, device: device, dtype: dtype);
         Lin1 = new AdaptableLinear(dim, config.IntermediateSize, true, setup, index, LoRALocation.Intermediate, device, dtype);
         Lin2 = new AdaptableLinear(config.IntermediateSize, dim, true, setup, index, LoRALocation.Output, device, dtype);
@@ -67,7 +67,7 @@ internal sealed class DistilBertLayer : nn.Module
     public AdaptableLinear Value { get; }
     public AdaptableLinear Lin1 { get; }
     public AdaptableLinear Lin2 { get; }
-    public Linear OutLin => _outLin;
+    public AdaptableLinear OutLin => _outLin;
     public BottleneckSite AttentionAdapters { get; }
     public BottleneckSite OutputAdapters { get; }
     public PrefixTuningLayer Prefix { get; }

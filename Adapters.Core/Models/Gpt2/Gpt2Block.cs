@@ -39,7 +39,7 @@ internal sealed class Gpt2Block : nn.Module
         _ln1 = nn.LayerNorm(hidden, config.LayerNormEpsilon, device: device, dtype: dtype);
         _ln2 = nn.LayerNorm(hidden, config.LayerNormEpsilon, device: device, dtype: dtype);
         Attention = new FusedQkvLinear(hidden, 3 * hidden, setup, index, device, dtype);
-        AttentionProjection = new Conv1D(hidden, hidden, device, dtype);
+        AttentionProjection = new AdaptableLinear(hidden, hidden, true, setup, index, LoRALocation.None, device, dtype, fanInFanOut: true);
         FeedForwardIn = new AdaptableLinear(hidden, config.InnerSize, true, setup, index, LoRALocation.Intermediate, device, dtype, fanInFanOut: true);
         FeedForwardOut = new AdaptableLinear(config.InnerSize, hidden, true, setup, index, LoRALocation.Output, device, dtype, fanInFanOut: true);
         AttentionAdapters = new BottleneckSite(setup, index, BottleneckLocation.Attention);
@@ -61,7 +61,7 @@ internal sealed class Gpt2Block : nn.Module
 
     public int Index { get; }
     public FusedQkvLinear Attention { get; }
-    public Conv1D AttentionProjection { get; }
+    public AdaptableLinear AttentionProjection { get; }
     public AdaptableLinear FeedForwardIn { get; }
     public AdaptableLinear FeedForwardOut { get; }
     public BottleneckSite AttentionAdapters { get; }
@@ -110,7 +110,7 @@ internal sealed class Gpt2Block : nn.Module
         // transformers scales every "c_proj.weight" by 1/√(2·n_layer) (GPT-2 paper's residual-path init).
         var projectionStd = std / Math.Sqrt(2.0 * layers);
         nn.init.normal_(AttentionProjection.weight, 0.0, projectionStd);
-        nn.init.zeros_(AttentionProjection.bias);
+        nn.init.zeros_(AttentionProjection.bias!);
         nn.init.normal_(FeedForwardIn.weight, 0.0, std);
         nn.init.zeros_(FeedForwardIn.bias!);
         nn.init.normal_(FeedForwardOut.weight, 0.0, projectionStd);

@@ -20,7 +20,7 @@ internal sealed class LlamaAttention : nn.Module
     private readonly int _kvHeads;
     private readonly int _headDim;
     private readonly double _dropout;
-    private readonly Linear _output;
+    private readonly AdaptableLinear _output;
 
     public LlamaAttention(LlamaConfig config, int index, ActiveAdapterSetup setup, Device? device, ScalarType? dtype) : base(nameof(LlamaAttention))
     {
@@ -33,7 +33,7 @@ internal sealed class LlamaAttention : nn.Module
         Query = new AdaptableLinear(hidden, _heads * _headDim, config.QkvBias, setup, index, LoRALocation.Query, device, dtype);
         Key = new AdaptableLinear(hidden, _kvHeads * _headDim, config.QkvBias, setup, index, LoRALocation.Key, device, dtype);
         Value = new AdaptableLinear(hidden, _kvHeads * _headDim, config.QkvBias, setup, index, LoRALocation.Value, device, dtype);
-        _output = nn.Linear(_heads * _headDim, hidden, config.OutputBias, device, dtype);
+        _output = new AdaptableLinear(_heads * _headDim, hidden, config.OutputBias, setup, index, LoRALocation.None, device, dtype);
         register_module("q_proj", Query);
         register_module("k_proj", Key);
         register_module("v_proj", Value);
@@ -51,7 +51,7 @@ internal sealed class LlamaAttention : nn.Module
     public AdaptableLinear Query { get; }
     public AdaptableLinear Key { get; }
     public AdaptableLinear Value { get; }
-    public Linear Output => _output;
+    public AdaptableLinear Output => _output;
     public PrefixTuningLayer Prefix { get; }
 
     public Tensor Forward(Tensor hidden, DecoderStep step)

@@ -18,7 +18,7 @@ internal sealed class LlamaDecoderLayer : nn.Module
 {
     private readonly RmsNorm _inputNorm;
     private readonly RmsNorm _postAttentionNorm;
-    private readonly Linear _gate;
+    private readonly AdaptableLinear _gate;
     private readonly Func<Tensor, Tensor> _activation;
 
     public LlamaDecoderLayer(LlamaConfig config, int index, ActiveAdapterSetup setup, Device? device, ScalarType? dtype) : base(nameof(LlamaDecoderLayer))
@@ -28,7 +28,7 @@ internal sealed class LlamaDecoderLayer : nn.Module
         var inner = config.IntermediateSize;
         _activation = Activation.Get(config.HiddenAct);
         Attention = new LlamaAttention(config, index, setup, device, dtype);
-        _gate = nn.Linear(hidden, inner, config.MlpBias, device, dtype);
+        _gate = new AdaptableLinear(hidden, inner, config.MlpBias, setup, index, LoRALocation.None, device, dtype);
         // Python's Llama/Mistral mixins adapt down_proj as "intermediate" and up_proj as "output"; its Qwen2 interface the reverse.
         var upLocation = config.IntermediateIsUpProj ? LoRALocation.Intermediate : LoRALocation.Output;
         var downLocation = config.IntermediateIsUpProj ? LoRALocation.Output : LoRALocation.Intermediate;
@@ -56,7 +56,7 @@ internal sealed class LlamaDecoderLayer : nn.Module
     public LlamaAttention Attention { get; }
     public AdaptableLinear Up { get; }
     public AdaptableLinear Down { get; }
-    public Linear Gate => _gate;
+    public AdaptableLinear Gate => _gate;
     public BottleneckSite AttentionAdapters { get; }
     public BottleneckSite OutputAdapters { get; }
     public ReftLayer Reft { get; }

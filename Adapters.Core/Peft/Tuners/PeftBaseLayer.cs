@@ -1,5 +1,6 @@
 using Adapters.Core.Methods.LoRA;
 using Adapters.Core.Models.Gpt2;
+using Adapters.Core.Quantization;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -17,7 +18,18 @@ public enum PeftLayerKind
 
     /// <summary><c>nn.Embedding</c>: weight (num, dim).</summary>
     Embedding,
+
+    /// <summary><c>nn.Conv2d</c>: weight (out, in / groups, kh, kw).</summary>
+    Conv2d,
 }
+
+/// <summary>The geometry of a wrapped <c>nn.Conv2d</c>, which PEFT's conv adapters repeat.</summary>
+/// <param name="KernelSize">(kh, kw).</param>
+/// <param name="Stride">(sh, sw).</param>
+/// <param name="Padding">(ph, pw).</param>
+/// <param name="Dilation">(dh, dw).</param>
+/// <param name="Groups">The number of groups.</param>
+public sealed record PeftConvGeometry(long[] KernelSize, long[] Stride, long[] Padding, long[] Dilation, long Groups);
 
 /// <summary>
 /// The module a PEFT tuner adapts (PEFT's <c>base_layer</c>), seen uniformly: its path in the model, kind, sizes,
@@ -27,12 +39,17 @@ public enum PeftLayerKind
 /// </summary>
 public sealed class PeftBaseLayer
 {
-    private PeftBaseLayer(string path, nn.Module<Tensor, Tensor> module, PeftLayerKind kind, Parameter weight, Parameter? bias, long inFeatures, long outFeatures)
+    private readonly Parameter _weight;
+    private readonly IFourBitLinear? _fourBit;
+
+    private PeftBaseLayer(string path, nn.Module<Tensor, Tensor> module, PeftLayerKind kind, Parameter weight, Parameter? bias, long inFeatures, long outFeatures, PeftConvGeometry? conv = null)
     {
+        Conv = conv;
         Path = path;
         Module = module;
         Kind = kind;
-        Weight = weight;
+        _weight = weight;
+        _fourBit = module as IFourBitLinear;
         Bias = bias;
         InFeatures = inFeatures;
         OutFeatures = outFeatures;
@@ -44,11 +61,23 @@ public sealed class PeftBaseLayer
     /// <summary>The module.</summary>
     public nn.Module<Tensor, Tensor> Module { get; }
 
+    /// <summary>The convolution geometry of a <see cref="PeftLayerKind.Conv2d"/> layer, else null.</summary>
+    public PeftConvGeometry? Conv { get; }
+
     /// <summary>The layer kind.</summary>
     public PeftLayerKind Kind { get; }
 
-    /// <summary>The weight as stored: (out, in) for Linear, (in, out) for Conv1D, (num, dim) for Embedding.</summary>
-    public Parameter Weight { get; }
+    /// <summary>
+    /// The weight as stored: (out, in) for Linear, (in, out) for Conv1D, (num, dim) for Embedding; the packed bytes of
+    /// a 4-bit layer (see <see cref="IsFourBit"/>), read at each call since quantizing replaces the parameter.
+    /// </summary>
+    public Parameter Weight => _fourBit?.weight ?? _weight;
+
+    /// <summary>Whether the layer's weight is held in 4 bits (PEFT's <c>Linear4bit</c> layers): merging into it is refused.</summary>
+    public bool IsFourBit => _fourBit?.QuantState is not null;
+
+    /// <summary>The dtype the layer computes in: the weight's, or a 4-bit layer's compute dtype.</summary>
+    public ScalarType ComputeDtype => _fourBit?.ComputeDtype ?? Weight.dtype;
 
     /// <summary>The bias, or null.</summary>
     public Parameter? Bias { get; }
@@ -62,8 +91,8 @@ public sealed class PeftBaseLayer
     /// <summary>Whether the weight is stored (in, out) (PEFT's <c>fan_in_fan_out</c>).</summary>
     public bool FanInFanOut => Kind == PeftLayerKind.Conv1D;
 
-    /// <summary>The weight as an (out, in) matrix (a view); for Embedding, (num, dim) as stored.</summary>
-    public Tensor OutInWeight => FanInFanOut ? Weight.t() : Weight;
+    /// <summary>The weight as an (out, in) matrix (a view, or a dequantized copy of a 4-bit weight); for Embedding, (num, dim) as stored.</summary>
+    public Tensor OutInWeight => _fourBit is { QuantState: not null } fourBit ? fourBit.OutInWeight : FanInFanOut ? Weight.t() : Weight;
 
     /// <summary>The weight in the layout LoRA's B·A has: (out, in), or (dim, num) for embeddings.</summary>
     public Tensor OutInWeightFor(bool embedding) => embedding ? Weight.t() : OutInWeight;
@@ -73,6 +102,7 @@ public sealed class PeftBaseLayer
     {
         PeftLayerKind.Linear => "torch.nn.Linear",
         PeftLayerKind.Conv1D => "transformers.pytorch_utils.Conv1D",
+        PeftLayerKind.Conv2d => "torch.nn.Conv2d",
         _ => "torch.nn.Embedding",
     };
 
@@ -88,6 +118,8 @@ public sealed class PeftBaseLayer
         FusedQkvLinear f => new PeftBaseLayer(path, f, PeftLayerKind.Conv1D, f.weight, f.bias, f.weight.shape[0], f.weight.shape[1]),
         Conv1D c => new PeftBaseLayer(path, c, PeftLayerKind.Conv1D, c.weight, c.bias, c.InFeatures, c.OutFeatures),
         Embedding e => new PeftBaseLayer(path, e, PeftLayerKind.Embedding, e.weight!, null, e.weight!.shape[0], e.weight!.shape[1]),
+        Conv2d c => new PeftBaseLayer(path, c, PeftLayerKind.Conv2d, c.weight!, c.bias, c.in_channels, c.out_channels,
+            new PeftConvGeometry(c.kernel_size, c.stride, c.padding ?? [0, 0], c.dilation, c.groups)),
         _ => null,
     };
 }

@@ -46,6 +46,9 @@ internal sealed class PeftModulesToSave(string adapter)
         _wrapped.Add((path, layer, copy, tensors));
     }
 
+    /// <summary>The paths of the modules copied for this adapter.</summary>
+    public IEnumerable<string> Paths => _wrapped.Select(w => w.Path);
+
     public IEnumerable<(string Key, Parameter Tensor)> SavedTensors() =>
         _wrapped.SelectMany(w => w.Tensors.Select(t => ($"{w.Path}.{t.Member}", t.Tensor)));
 

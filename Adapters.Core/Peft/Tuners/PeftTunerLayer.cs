@@ -1,4 +1,5 @@
 using Adapters.Core.Configuration;
+using Adapters.Core.Quantization;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -60,7 +61,7 @@ public abstract class PeftTunerLayer : IDisposable
     public void AddAdapter(string adapter, PeftConfig config, string path)
     {
         if (_adapters.Contains(adapter)) throw new ArgumentException($"'{Base.Path}' already holds an adapter named \"{adapter}\".", nameof(adapter));
-        var (device, dtype) = (Base.Weight.device, Base.Weight.dtype);
+        var (device, dtype) = (Base.Weight.device, Base.ComputeDtype);
         using (no_grad()) Create(adapter, config, path, device, dtype == ScalarType.Float64 ? dtype : ScalarType.Float32);
         _adapters.Add(adapter);
     }
@@ -93,9 +94,13 @@ public abstract class PeftTunerLayer : IDisposable
     protected abstract Tensor Forward(Tensor input, Tensor baseOutput, IReadOnlyList<string> active);
 
     /// <summary>Merges <paramref name="adapter"/> into the base weight (PEFT's <c>merge</c>).</summary>
+    /// <exception cref="QuantizationException">The base weight is 4-bit.</exception>
     public void Merge(string adapter)
     {
         if (!_adapters.Contains(adapter) || _merged.Contains(adapter)) return;
+        if (Base.IsFourBit)
+            throw new QuantizationException(
+                $"'{Base.Path}' holds a 4-bit weight: merging adapter \"{adapter}\" would requantize it and round most of the adapter away. Dequantize the layer (DequantizeWeight) first, merge, and quantize again if needed.");
         using (no_grad()) MergeInto(adapter);
         _merged.Add(adapter);
     }

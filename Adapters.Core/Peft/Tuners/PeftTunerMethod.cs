@@ -11,11 +11,15 @@ public abstract class PeftTunerMethod : PeftMethod
     /// <summary>The layer kinds PEFT 0.14 supports for this method.</summary>
     public abstract IReadOnlySet<PeftLayerKind> SupportedKinds { get; }
 
+    /// <summary>Layer kinds PEFT 0.14 adapts with this method but this port does not yet (refused as such, not as PEFT's refusal).</summary>
+    public virtual IReadOnlySet<PeftLayerKind> UnportedKinds { get; } = new HashSet<PeftLayerKind>();
+
     /// <summary>PEFT's list of supported layer types, for refusals.</summary>
     public virtual string SupportedText => string.Join(", ", SupportedKinds.Select(k => k switch
     {
         PeftLayerKind.Linear => "`torch.nn.Linear`",
         PeftLayerKind.Conv1D => "`transformers.pytorch_utils.Conv1D`",
+        PeftLayerKind.Conv2d => "`torch.nn.Conv2d`",
         _ => "`torch.nn.Embedding`",
     }));
 
@@ -45,6 +49,12 @@ public abstract class PeftTunerMethod : PeftMethod
     /// <summary>Called after every target of an adapter has its tuner, for model-level set-up (VeRA's projections).</summary>
     public virtual void AfterInject(PeftTunerModel model, string adapter, PeftConfig config, IReadOnlyList<PeftTunerLayer> layers) { }
 
+    /// <summary>
+    /// The tensors written for <paramref name="adapter"/> (PEFT's last edits of the state dict on save, e.g. AdaLoRA
+    /// leaving out pruned ranks); <paramref name="saved"/> is the config being written and may be adjusted too.
+    /// </summary>
+    public virtual IReadOnlyList<KeyValuePair<string, TorchSharp.torch.Tensor>> PrepareSave(PeftConfig saved, string adapter, IReadOnlyList<KeyValuePair<string, TorchSharp.torch.Tensor>> tensors) => tensors;
+
     /// <summary>Refuses a merge PEFT cannot do for this config (default: every config merges).</summary>
     /// <exception cref="InvalidOperationException">The method cannot merge.</exception>
     public virtual void CheckMergeable(PeftConfig config) { }
@@ -52,7 +62,7 @@ public abstract class PeftTunerMethod : PeftMethod
     /// <summary>Sets <c>fan_in_fan_out</c> as PEFT does for LoRA-like methods: true for Conv1D, false for Linear (the config is mutated, as PEFT's is).</summary>
     protected static void ForceFanInFanOut(PeftConfig config, PeftBaseLayer layer)
     {
-        if (layer.Kind == PeftLayerKind.Embedding) return;
+        if (layer.Kind is PeftLayerKind.Embedding or PeftLayerKind.Conv2d) return;
         config.Document["fan_in_fan_out"] = layer.FanInFanOut;
     }
 }

@@ -2,6 +2,8 @@ using System.Text.RegularExpressions;
 using System.Text.Json.Nodes;
 using Adapters.Core.Configuration;
 using Adapters.Core.Models;
+using Adapters.Core.Peft.Tuners.Methods;
+using Adapters.Core.Peft.Tuners.Operations;
 using Adapters.Core.Serialization;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -72,7 +74,11 @@ public sealed class PeftTunerModel
     /// <c>inject_adapter</c>); the first adapter becomes active.
     /// </summary>
     /// <exception cref="AdapterConfigException">PEFT would refuse the config or a target (the message says which and why).</exception>
-    public void AddAdapter(string name, PeftConfig config)
+    public void AddAdapter(string name, PeftConfig config) => AddAdapter(name, config, fromFile: false);
+
+    // A config read from a folder is kept exactly as it was written, so that the folder round-trips; a new config gets
+    // the fields PEFT fills in when it builds the adapter.
+    private void AddAdapter(string name, PeftConfig config, bool fromFile)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
         ArgumentNullException.ThrowIfNull(config);
@@ -100,7 +106,8 @@ public sealed class PeftTunerModel
         _adapterLayers[name] = layers;
         _configs[name] = config;
         method.AfterInject(this, name, config, layers);
-        AddModulesToSave(name, config);
+        AddModulesToSave(name, config, fromFile);
+        if (!fromFile) PeftConfigDefaults.Fill(config);
         if (State.Active.Count == 0) State.Active = [name];
     }
 
@@ -129,8 +136,10 @@ public sealed class PeftTunerModel
     {
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(weights);
-        AddAdapter(name, config);
+        AddAdapter(name, config, fromFile: true);
         var expected = SavedTensors(name).ToDictionary(t => t.Key, t => t.Tensor, StringComparer.Ordinal);
+        // PEFT writes keys in its state dict's order; saving again in the order read keeps a folder byte for byte.
+        _fileKeyOrder[name] = weights.Keys.Where(expected.ContainsKey).ToArray();
         var unexpected = new List<string>();
         using (no_grad())
         {
@@ -168,19 +177,49 @@ public sealed class PeftTunerModel
 
     /// <summary>
     /// Writes adapter <paramref name="name"/> as PEFT's <c>save_pretrained</c> does: the config (with
-    /// <c>inference_mode</c> true) and the weights, into <paramref name="directory"/>.
+    /// <c>inference_mode</c> true), the weights and the model card <c>README.md</c>, into <paramref name="directory"/>.
     /// </summary>
-    public void SaveAdapter(string directory, string name = "default", bool safeSerialization = true, string? baseModelNameOrPath = null)
+    /// <param name="directory">The folder to write.</param>
+    /// <param name="name">The adapter.</param>
+    /// <param name="safeSerialization">safetensors (PEFT's default) or <c>adapter_model.bin</c>.</param>
+    /// <param name="baseModelNameOrPath"><c>base_model_name_or_path</c> when the config has none.</param>
+    /// <param name="writeCard">Also write or refresh <c>README.md</c> with PEFT's card front matter, as <c>save_pretrained</c> does.</param>
+    public void SaveAdapter(string directory, string name = "default", bool safeSerialization = true, string? baseModelNameOrPath = null, bool writeCard = true)
     {
         ArgumentException.ThrowIfNullOrEmpty(directory);
         var config = Config(name).Clone();
         Directory.CreateDirectory(directory);
         config.Document["inference_mode"] = true;
         if (config.Document["base_model_name_or_path"] is null && baseModelNameOrPath is not null) config.Document["base_model_name_or_path"] = baseModelNameOrPath;
-        var tensors = SavedTensors(name).Select(t => new KeyValuePair<string, Tensor>(t.Key, t.Tensor.detach().cpu().contiguous())).ToArray();
+        var method = (PeftTunerMethod)PeftMethodRegistry.Get(config);
+        var tensors = method.PrepareSave(config, name, OrderedForFile(name, SavedTensors(name)).Select(t => new KeyValuePair<string, Tensor>(t.Key, t.Tensor.detach().cpu().contiguous())).ToArray());
         TensorFiles.Save(Path.Combine(directory, safeSerialization ? PeftFiles.SafetensorsWeights : PeftFiles.TorchWeights), tensors);
         config.Write(Path.Combine(directory, PeftConfig.FileName));
+        if (writeCard) WriteCard(directory, config);
     }
+
+    // PEFT's create_or_update_model_card: a new card, or PEFT's keys added to the one already there.
+    private static void WriteCard(string directory, PeftConfig config)
+    {
+        var path = Path.Combine(directory, "README.md");
+        var options = new Adapters.Hub.Cards.PeftCardOptions
+        {
+            PeftType = config.PeftType,
+            TaskType = config.TaskType,
+            BaseModel = config.String("base_model_name_or_path"),
+        };
+        var card = File.Exists(path) ? Adapters.Hub.Cards.PeftCard.Refresh(Adapters.Hub.Cards.ModelCard.Load(path), options) : Adapters.Hub.Cards.PeftCard.Create(options);
+        card.Save(path);
+    }
+
+    private IEnumerable<(string Key, Parameter Tensor)> OrderedForFile(string adapter, IEnumerable<(string Key, Parameter Tensor)> tensors)
+    {
+        if (!_fileKeyOrder.TryGetValue(adapter, out var order)) return tensors;
+        var rank = order.Select((key, i) => (key, i)).ToDictionary(p => p.key, p => p.i, StringComparer.Ordinal);
+        return tensors.OrderBy(t => rank.GetValueOrDefault(t.Key, int.MaxValue));
+    }
+
+    private readonly Dictionary<string, string[]> _fileKeyOrder = new(StringComparer.Ordinal);
 
     /// <summary>
     /// Writes every adapter as PEFT's <c>save_pretrained</c> does: <c>default</c> into <paramref name="directory"/>
@@ -189,7 +228,7 @@ public sealed class PeftTunerModel
     public void SaveAll(string directory, bool safeSerialization = true, string? baseModelNameOrPath = null)
     {
         foreach (var name in _configs.Keys)
-            SaveAdapter(name == "default" ? directory : Path.Combine(directory, name), name, safeSerialization, baseModelNameOrPath);
+            SaveAdapter(name == "default" ? directory : Path.Combine(directory, name), name, safeSerialization, baseModelNameOrPath, writeCard: true);
     }
 
     /// <summary>The config of <paramref name="adapter"/>.</summary>
@@ -222,6 +261,50 @@ public sealed class PeftTunerModel
             foreach (var layer in LayersOf(name)) layer.Merge(name);
         }
     }
+
+    /// <summary>
+    /// Adds LoRA adapter <paramref name="adapterName"/> combining <paramref name="adapters"/> with
+    /// <paramref name="weights"/> (PEFT 0.14's <c>add_weighted_adapter</c>): the new config is the first adapter's with
+    /// <c>r</c> and <c>lora_alpha</c> set to the new rank and the targets joined; nothing happens when the name exists.
+    /// A single adapter is always combined linearly.
+    /// </summary>
+    /// <param name="adapters">The LoRA adapters to combine.</param>
+    /// <param name="weights">One weight per adapter.</param>
+    /// <param name="adapterName">The new adapter's name.</param>
+    /// <param name="combinationType">How the factors are combined.</param>
+    /// <param name="svdRank">The rank of an <see cref="LoraCombinationType.Svd"/> result (default: the largest rank).</param>
+    /// <param name="svdClamp">A quantile of the SVD factors' values beyond which they are clamped (PEFT's <c>svd_clamp</c>), or null.</param>
+    /// <param name="svdFullMatrices">Whether the SVD is computed with full matrices (as PEFT's default).</param>
+    /// <exception cref="ArgumentException">PEFT would refuse the combination (the message gives PEFT's reason).</exception>
+    public void AddWeightedAdapter(IReadOnlyList<string> adapters, IReadOnlyList<double> weights, string adapterName,
+        LoraCombinationType combinationType = LoraCombinationType.Svd, int? svdRank = null, double? svdClamp = null, bool svdFullMatrices = true) =>
+        LoraWeightedAdapter.Add(this, adapters, weights, adapterName, combinationType, svdRank, svdClamp, svdFullMatrices);
+
+    // How many modules more than one of adapters copies through modules_to_save.
+    internal int ModulesToSavePaths(IReadOnlyList<string> adapters) => adapters
+        .SelectMany(a => _modulesToSave.TryGetValue(a, out var m) ? m.Paths.Distinct() : [])
+        .GroupBy(p => p, StringComparer.Ordinal).Count(g => g.Count() > 1);
+
+    /// <summary>The rank allocator of the trainable AdaLoRA adapter (one not in <c>inference_mode</c>), if any.</summary>
+    internal AdaLoraRankAllocator? AdaLoraAllocator { get; set; }
+
+    /// <summary>
+    /// PEFT's <c>update_and_allocate</c> for the trainable AdaLoRA adapter: updates the importance scores and prunes
+    /// singular values to the budget of step <paramref name="globalStep"/> (<c>tinit</c>, <c>tfinal</c>, <c>deltaT</c>,
+    /// <c>total_step</c> of its config), recording the kept ranks as its <c>rank_pattern</c>. Call it after each
+    /// optimizer step and before the gradients are cleared (<see cref="Training.AdapterTrainerOptions.AfterOptimizerStep"/>).
+    /// </summary>
+    /// <exception cref="InvalidOperationException">No AdaLoRA adapter is being trained, or its config has no <c>total_step</c>.</exception>
+    public void UpdateAndAllocate(long globalStep) =>
+        (AdaLoraAllocator ?? throw new InvalidOperationException("No trainable AdaLoRA adapter: update_and_allocate applies to an AdaLoRA adapter added for training (inference_mode false).")).UpdateAndAllocate(globalStep);
+
+    /// <summary>
+    /// AdaLoRA's orthogonal regularization of the trainable adapter (<c>orth_reg_weight</c> · mean ‖PPᵀ − I‖), the term
+    /// PEFT adds to the training loss (<see cref="Training.AdapterTrainerOptions.RegularizationLoss"/>).
+    /// </summary>
+    /// <exception cref="InvalidOperationException">No AdaLoRA adapter is being trained, or <c>orth_reg_weight</c> ≤ 0.</exception>
+    public Tensor AdaLoraOrthogonalRegularization() =>
+        (AdaLoraAllocator ?? throw new InvalidOperationException("No trainable AdaLoRA adapter to regularize.")).OrthogonalRegularization();
 
     /// <summary>Undoes every merge.</summary>
     public void Unmerge()
@@ -288,6 +371,8 @@ public sealed class PeftTunerModel
                 continue;
             }
             var layer = PeftBaseLayer.Describe(path, module);
+            if (layer is not null && method.UnportedKinds.Contains(layer.Kind))
+                throw new AdapterConfigException($"{config.Source}: Target module {path} ({layer.TypeName}): PEFT 0.14 adapts {layer.TypeName} with {method.PeftType}, but this port does not implement that layer type for {method.PeftType} yet.");
             if (layer is null || !method.SupportedKinds.Contains(layer.Kind))
                 throw new AdapterConfigException($"{config.Source}: Target module {path} ({layer?.TypeName ?? module.GetType().Name}) is not supported. Currently, only the following modules are supported: {method.SupportedText}.");
             selected.Add(layer);
@@ -319,15 +404,17 @@ public sealed class PeftTunerModel
         return PeftModuleSelector.Of([.. names]);
     }
 
-    private void AddModulesToSave(string adapter, PeftConfig config)
+    private void AddModulesToSave(string adapter, PeftConfig config, bool fromFile)
     {
         var names = config.StringList("modules_to_save")?.ToList();
         if (config.TaskType is "SEQ_CLS" or "TOKEN_CLS")
         {
             names ??= [];
-            // PEFT appends its automatic heads to the config itself, so saved configs list them.
-            names.AddRange(["classifier", "score"]);
-            config.Document["modules_to_save"] = ConfigValues.StringList(names);
+            var missing = PeftTaskTypes.ClassifierModuleNames.Where(n => !names.Contains(n, StringComparer.Ordinal)).ToArray();
+            names.AddRange(missing);
+            // PEFT appends its automatic heads to a new config, so saved configs list them. PEFT appends them again to a
+            // config it reads back (and would save them twice); a config read here keeps its list as written.
+            if (!fromFile && missing.Length > 0) config.Document["modules_to_save"] = ConfigValues.StringList(names);
         }
         if (names is not { Count: > 0 }) return;
         var wrapped = new PeftModulesToSave(adapter);

@@ -15,7 +15,7 @@ namespace Adapters.Core.Tests.Quantization;
 /// </summary>
 public sealed class FourBitCheckpointTests : IDisposable
 {
-    private static readonly string[] s_sites = ["self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "mlp.up_proj", "mlp.down_proj"];
+    private static readonly string[] s_sites = ["self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj", "mlp.gate_proj", "mlp.up_proj", "mlp.down_proj"];
     private readonly string _folder = Path.Combine(Path.GetTempPath(), "nf4-" + Guid.NewGuid().ToString("N"));
 
     private static string BnbFolder => TestPaths.Fixture("quantization", "llama_gqa_nf4");
@@ -36,7 +36,7 @@ public sealed class FourBitCheckpointTests : IDisposable
         TorchRuntime.Initialize();
         using var scope = NewDisposeScope();
         var model = PretrainedDecoders.Load(BnbFolder);
-        Assert.Equal(10, model.BaseModel.BaseLinears().Count(l => l.Linear.QuantState is not null));
+        Assert.Equal(14, model.BaseModel.BaseLinears().Count(l => l.Linear.QuantState is not null));
 
         PretrainedDecoders.Save(model, _folder);
         using var source = TensorFiles.Open(Path.Combine(BnbFolder, "model.safetensors"));
@@ -54,9 +54,10 @@ public sealed class FourBitCheckpointTests : IDisposable
                 }
             }
         }
-        Assert.Equal(2 * 5 * 6, compared);
-        // o_proj and gate_proj are plain linears here: dequantized once at load, saved dense.
-        Assert.Equal(ScalarType.Float32, saved.LoadTensor("model.layers.0.self_attn.o_proj.weight").dtype);
+        Assert.Equal(2 * 7 * 6, compared);
+        // Every block linear (o_proj and gate_proj too) stays packed; the embeddings stay dense.
+        Assert.Equal(ScalarType.Byte, saved.LoadTensor("model.layers.0.self_attn.o_proj.weight").dtype);
+        Assert.Equal(ScalarType.Float32, saved.LoadTensor("model.embed_tokens.weight").dtype);
         Assert.Contains("\"bnb_4bit_quant_type\": \"nf4\"", File.ReadAllText(Path.Combine(_folder, "config.json")));
 
         // Loading the saved folder again computes exactly the same logits.

@@ -17,7 +17,7 @@ public sealed class QLoRATrainingTests
         using var scope = NewDisposeScope();
         var model = TinyDecoders.Llama(TinyDecoders.LlamaConfig(), seed: 7);
         var adapters = model.Model;
-        Assert.Equal(10, adapters.QuantizeBaseWeights(FourBitOptions.Nf4));
+        Assert.Equal(14, adapters.QuantizeBaseWeights(FourBitOptions.Nf4));
         adapters.AddAdapter("task", method);
         adapters.TrainAdapter("task");
         var packed = adapters.BaseLinears().ToDictionary(l => l.Path, l => (Bytes: l.Linear.weight.clone(), Absmax: l.Linear.QuantState!.Absmax.clone()));

@@ -4,6 +4,8 @@ using Adapters.Core;
 using Adapters.Core.Heads;
 using Adapters.Core.Models;
 using Adapters.Core.Models.Bert;
+using Adapters.Core.Peft;
+using Adapters.Core.Peft.Tuners;
 using Adapters.Core.Serialization;
 using Adapters.Hub.Cards;
 using Adapters.Hub.Upload;
@@ -98,6 +100,40 @@ public sealed class PushAdapterToHubTests : IDisposable
         using var weights = TensorFiles.Load(pushed);
         var ours = model.BaseModel.GetAdapterStateDict("sst");
         Assert.Equal(ours.Keys.Order(), weights.Keys.Order());
+        Assert.All(ours, p => Assert.True(eq(p.Value, weights[p.Key]).all().item<bool>(), p.Key));
+    }
+
+    [Fact]
+    public async Task A_peft_adapter_is_pushed_in_pefts_layout_with_pefts_card_and_loads_back()
+    {
+        TorchRuntime.Initialize();
+        using var model = ModelFactory.Load(Adapters.Testing.TestPaths.Fixture("python-goldens", "peft", "models", "llama"));
+        var peft = new PeftTunerModel(model);
+        peft.AddAdapter("default", PeftConfig.Create("LORA", new System.Text.Json.Nodes.JsonObject { ["r"] = 4, ["target_modules"] = "all-linear", ["task_type"] = "CAUSAL_LM" }));
+        StubHub();
+        using var hub = new HubClient(new HubClientOptions { Endpoint = new Uri(_hub.Url!), Token = "hf_x", CacheDirectory = Path.Combine(_scratch.FullName, "cache") });
+
+        await hub.PushAdapterToHubAsync(peft, Repo, baseModelNameOrPath: "TinyLlama/TinyLlama-1.1B-Chat-v1.0");
+
+        var lines = Encoding.UTF8.GetString(_hub.LogEntries.Single(e => e.RequestMessage.Path.EndsWith("/commit/main", StringComparison.Ordinal)).RequestMessage.BodyAsBytes!)
+            .Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(1).Select(l => JsonDocument.Parse(l).RootElement.GetProperty("value")).ToList();
+        Assert.Equal(["README.md", "adapter_config.json", "adapter_model.safetensors"], lines.Select(l => l.GetProperty("path").GetString()).Order(StringComparer.Ordinal));
+        var card = ModelCard.Parse(Encoding.UTF8.GetString(Convert.FromBase64String(lines.Single(l => l.GetProperty("path").GetString() == "README.md").GetProperty("content").GetString()!)));
+        Assert.Equal("peft", card.Metadata.GetString("library_name"));
+        Assert.Equal("TinyLlama/TinyLlama-1.1B-Chat-v1.0", card.Metadata.GetString("base_model"));
+        Assert.Equal("text-generation", card.Metadata.GetString("pipeline_tag"));
+        Assert.Equal(["base_model:adapter:TinyLlama/TinyLlama-1.1B-Chat-v1.0", "lora", "transformers"], card.Metadata.Tags);
+        var config = JsonDocument.Parse(Convert.FromBase64String(lines.Single(l => l.GetProperty("path").GetString() == "adapter_config.json").GetProperty("content").GetString()!)).RootElement;
+        Assert.Equal("TinyLlama/TinyLlama-1.1B-Chat-v1.0", config.GetProperty("base_model_name_or_path").GetString());
+        Assert.True(config.GetProperty("inference_mode").GetBoolean());
+
+        var oid = lines.Single(l => l.GetProperty("path").GetString() == "adapter_model.safetensors").GetProperty("oid").GetString();
+        var pushed = Path.Combine(_scratch.FullName, "adapter_model.safetensors");
+        File.WriteAllBytes(pushed, _hub.LogEntries.Single(e => e.RequestMessage.Path == $"/lfs/{oid}").RequestMessage.BodyAsBytes!);
+        using var weights = TensorFiles.Load(pushed);
+        var ours = peft.SavedTensors("default").ToDictionary(t => t.Key, t => (Tensor)t.Tensor);
+        Assert.Equal(2 * 7 * 2, weights.Count);
+        Assert.Equal(ours.Keys.Order(StringComparer.Ordinal), weights.Keys.Order(StringComparer.Ordinal));
         Assert.All(ours, p => Assert.True(eq(p.Value, weights[p.Key]).all().item<bool>(), p.Key));
     }
 }

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using Adapters.Core.Configuration;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -43,6 +44,48 @@ internal sealed class AdaLoraMethod : PeftTunerMethod
 
     /// <inheritdoc />
     public override PeftTunerLayer CreateLayer(PeftBaseLayer layer, PeftAdapterState state) => new AdaLoraLayer(layer, state);
+
+    /// <summary>An adapter created for training (not <c>inference_mode</c>) gets the rank allocator; PEFT allows one such adapter.</summary>
+    public override void AfterInject(PeftTunerModel model, string adapter, PeftConfig config, IReadOnlyList<PeftTunerLayer> layers)
+    {
+        if (config.Bool("inference_mode", false)) return;
+        if (model.AdaLoraAllocator is { } existing)
+            throw new AdapterConfigException($"{config.Source}: AdaLoraModel supports only 1 trainable adapter. When using multiple adapters, set inference_mode to True for all adapters except the one you want to train.");
+        model.AdaLoraAllocator = new AdaLoraRankAllocator(model, config, adapter);
+    }
+
+    /// <summary>PEFT's <c>resize_state_dict_by_rank_pattern</c>: pruned ranks are left out of the file (rows of A and E, columns of B).</summary>
+    public override IReadOnlyList<KeyValuePair<string, Tensor>> PrepareSave(PeftConfig saved, string adapter, IReadOnlyList<KeyValuePair<string, Tensor>> tensors)
+    {
+        if (saved.Document["rank_pattern"] is not JsonObject pattern || pattern.Count == 0) return tensors;
+        var kept = new Dictionary<string, bool[]>(StringComparer.Ordinal);
+        var stripped = new JsonObject();
+        foreach (var (key, value) in pattern)
+        {
+            var name = key.Replace($".{adapter}", "", StringComparison.Ordinal);
+            var mask = (value as JsonArray ?? throw new AdapterConfigException($"{saved.Source}: rank_pattern.{key} must list booleans."))
+                .Select(v => v?.GetValue<bool>() ?? throw new AdapterConfigException($"{saved.Source}: rank_pattern.{key} must list booleans.")).ToArray();
+            kept[name[..^".lora_E".Length]] = mask;
+            stripped[name] = new JsonArray(mask.Select(m => (JsonNode?)JsonValue.Create(m)).ToArray());
+        }
+        saved.Document["rank_pattern"] = stripped;
+        var result = new List<KeyValuePair<string, Tensor>>(tensors.Count);
+        foreach (var (key, tensor) in tensors)
+        {
+            var slot = key[(key.LastIndexOf('.') + 1)..];
+            var path = key.StartsWith(PeftFiles.KeyPrefix, StringComparison.Ordinal) && key.LastIndexOf('.') > PeftFiles.KeyPrefix.Length
+                ? key[PeftFiles.KeyPrefix.Length..key.LastIndexOf('.')] : null;
+            if (path is null || slot is not ("lora_A" or "lora_E" or "lora_B") || !kept.TryGetValue(path, out var mask))
+            {
+                result.Add(new(key, tensor));
+                continue;
+            }
+            var index = torch.tensor(mask.Select((m, i) => (m, (long)i)).Where(p => p.m).Select(p => p.Item2).ToArray());
+            var dim = slot == "lora_B" ? 1 : 0;
+            result.Add(new(key, tensor.shape[dim] == index.shape[0] ? tensor : tensor.index_select(dim, index)));
+        }
+        return result;
+    }
 }
 
 /// <summary>PEFT 0.14's <c>adalora.SVDLinear</c>: <c>y = base(x) + x·(A ⊙ E)ᵀ·Bᵀ · scaling / (ranknum + 1e-5)</c>.</summary>

@@ -68,16 +68,17 @@ internal sealed class BoftLayer(PeftBaseLayer baseLayer, PeftAdapterState state)
         Slot("boft_s").Add(adapter, init ? ones([Base.OutFeatures, 1], dtype, device) : normal(1, 0.1, [Base.OutFeatures, 1], dtype, device));
     }
 
-    private (Tensor Rotation, Tensor Scale) Transform(IEnumerable<string> adapters)
+    // forward: the training forward pass, where boft_dropout acts (merges use the whole rotation).
+    private (Tensor Rotation, Tensor Scale) Transform(IEnumerable<string> adapters, bool forward = false)
     {
         Tensor? rotation = null;
         Tensor? scale = null;
         foreach (var adapter in adapters)
         {
-            if (Base.Module.training && _dropout[adapter] > 0)
-                throw new AdapterConfigException($"{Base.Path}: boft_dropout acts in training; this port applies BOFT in eval only so far.");
             var r = Slots[0][adapter];
             var q = Orthogonal.Cayley(r.view(-1, r.shape[2], r.shape[3]));
+            // One butterfly factor here (N = 1), so PEFT's random pick among the factors always takes this one.
+            if (forward && Base.Module.training && _dropout[adapter] > 0) q = Orthogonal.MultiplicativeDropout(q, _dropout[adapter]);
             var butterfly = Orthogonal.BlockDiagonal(q);
             rotation = rotation is null ? butterfly : butterfly.matmul(rotation);
             var s = Slots[1][adapter];
@@ -89,7 +90,7 @@ internal sealed class BoftLayer(PeftBaseLayer baseLayer, PeftAdapterState state)
     /// <inheritdoc />
     protected override Tensor Forward(Tensor input, Tensor baseOutput, IReadOnlyList<string> active)
     {
-        var (rotation, scale) = Transform(active);
+        var (rotation, scale) = Transform(active, forward: true);
         var weight = Orthogonal.Rotate(Base.OutInWeight.detach(), rotation, scale);
         return Base.Linear(input.to(weight.dtype), weight).to(input.dtype);
     }

@@ -13,6 +13,12 @@ internal class BoneMethod : LinearOnlyMethod
     /// <inheritdoc />
     public override string PeftType => "BONE";
 
+    /// <summary>PEFT 0.14's Bone adapts <c>nn.Linear</c> only.</summary>
+    public override string SupportedText => "`torch.nn.Linear`";
+
+    /// <summary>Bone refuses Conv2d in PEFT too, with PEFT's message.</summary>
+    public override IReadOnlySet<PeftLayerKind> UnportedKinds { get; } = new HashSet<PeftLayerKind>();
+
     /// <summary>The tensor name prefix ("bone" or "miss").</summary>
     protected virtual string Prefix => "bone";
 

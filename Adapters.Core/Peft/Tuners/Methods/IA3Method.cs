@@ -20,6 +20,9 @@ internal sealed class IA3Method : PeftTunerMethod
     /// <inheritdoc />
     public override string SupportedText => "`torch.nn.Linear`, `torch.nn.Conv2d`, and `transformers.pytorch_utils.Conv1D`";
 
+    /// <summary>PEFT 0.14's IA³ also scales Conv2d layers; this port does not yet.</summary>
+    public override IReadOnlySet<PeftLayerKind> UnportedKinds { get; } = new HashSet<PeftLayerKind> { PeftLayerKind.Conv2d };
+
     /// <inheritdoc />
     public override PeftModuleSelector? DefaultTargets(string? modelType) => modelType switch
     {

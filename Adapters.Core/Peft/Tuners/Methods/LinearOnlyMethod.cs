@@ -10,4 +10,7 @@ internal abstract class LinearOnlyMethod : PeftTunerMethod
 
     /// <inheritdoc />
     public override string SupportedText => "`torch.nn.Linear`, `torch.nn.Conv2d`";
+
+    /// <summary>PEFT 0.14 also adapts Conv2d with these methods (Bone excepted); this port does not yet.</summary>
+    public override IReadOnlySet<PeftLayerKind> UnportedKinds { get; } = new HashSet<PeftLayerKind> { PeftLayerKind.Conv2d };
 }

@@ -31,7 +31,7 @@ internal sealed class LoHaLayer(PeftBaseLayer baseLayer, PeftAdapterState state)
     protected override void Create(string adapter, PeftConfig config, string path, Device device, ScalarType dtype)
     {
         var (r, alpha) = PeftPatterns.LycorisRankAndAlpha(config, path);
-        SetScaling(adapter, alpha / r, config);
+        SetScaling(adapter, alpha / r, config, scaleRankDropout: true);
         var init = config.BoolOrString("init_weights", true) != "false";
         Slot("hada_w1_a").Add(adapter, KaimingUniform([Base.OutFeatures, r], device, dtype));
         Slot("hada_w1_b").Add(adapter, KaimingUniform([r, Base.InFeatures], device, dtype));

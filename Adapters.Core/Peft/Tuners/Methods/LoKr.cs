@@ -52,7 +52,7 @@ internal sealed class LoKrLayer(PeftBaseLayer baseLayer, PeftAdapterState state)
     protected override void Create(string adapter, PeftConfig config, string path, Device device, ScalarType dtype)
     {
         var (r, alpha) = PeftPatterns.LycorisRankAndAlpha(config, path);
-        SetScaling(adapter, alpha / r, config);
+        SetScaling(adapter, alpha / r, config, scaleRankDropout: config.Bool("rank_dropout_scale", false));
         var factor = config.Int("decompose_factor", -1);
         var (outL, outK) = LoKrMethod.Factorization(Base.OutFeatures, factor);
         var (inM, inN) = LoKrMethod.Factorization(Base.InFeatures, factor);

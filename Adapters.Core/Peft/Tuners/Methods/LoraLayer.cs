@@ -18,8 +18,24 @@ internal sealed class LoraLayer(PeftBaseLayer baseLayer, PeftAdapterState state)
 
     private bool IsEmbedding => Base.Kind == PeftLayerKind.Embedding;
 
+    private bool IsConv => Base.Kind == PeftLayerKind.Conv2d;
+
     /// <summary>The scaling PEFT uses for <paramref name="adapter"/> here.</summary>
     public double Scaling(string adapter) => _settings[adapter].Scaling;
+
+    /// <summary>Whether this layer holds <paramref name="adapter"/>.</summary>
+    public bool Holds(string adapter) => AdapterNames.Contains(adapter);
+
+    /// <summary>
+    /// The adapter's factors laid out so that <c>B·A</c> is the update in the (out, in) view of the weight
+    /// (<c>lora_A</c>/<c>lora_B</c>, or <c>lora_embedding_A</c>/<c>lora_embedding_B</c> whose product is (dim, num)).
+    /// </summary>
+    public (Parameter A, Parameter B) Factors(string adapter) => IsEmbedding
+        ? (Slots.First(s => s.Name == "lora_embedding_A")[adapter], Slots.First(s => s.Name == "lora_embedding_B")[adapter])
+        : (Slots.First(s => s.Name == "lora_A")[adapter], Slots.First(s => s.Name == "lora_B")[adapter]);
+
+    /// <summary>PEFT's <c>get_delta_weight</c> in the (out, in) view of the weight: <c>B·A·scaling</c>.</summary>
+    public Tensor DeltaWeight(string adapter) => DeltaUnscaled(adapter) * _settings[adapter].Scaling;
 
     /// <inheritdoc />
     protected override void Create(string adapter, PeftConfig config, string path, Device device, ScalarType dtype)
@@ -36,6 +52,18 @@ internal sealed class LoraLayer(PeftBaseLayer baseLayer, PeftAdapterState state)
             var a = init == "false" ? randn([r, Base.InFeatures], dtype, device) : zeros([r, Base.InFeatures], dtype, device);
             Slot("lora_embedding_A").Add(adapter, a);
             Slot("lora_embedding_B").Add(adapter, randn([Base.OutFeatures, r], dtype, device));
+        }
+        else if (IsConv)
+        {
+            // PEFT: lora_A repeats the base kernel, stride and padding (not its dilation or groups); lora_B is 1×1.
+            if (dora) throw Refuse(path, "DoRA on Conv2d layers is not implemented by this port yet.");
+            var conv = Base.Conv!;
+            if (conv.Groups != 1 || conv.Dilation.Any(d => d != 1))
+                throw Refuse(path, $"a Conv2d with groups={conv.Groups} and dilation=({string.Join(", ", conv.Dilation)}): PEFT 0.14's lora_A repeats neither, so its output would not match the layer's; this port refuses it.");
+            var a = KaimingUniform([r, Base.InFeatures, .. conv.KernelSize], device, dtype);
+            var b = init == "false" ? KaimingUniform([Base.OutFeatures, r, 1, 1], device, dtype) : zeros([Base.OutFeatures, r, 1, 1], dtype, device);
+            Slot("lora_A", "weight").Add(adapter, a);
+            Slot("lora_B", "weight").Add(adapter, b);
         }
         else
         {
@@ -55,10 +83,17 @@ internal sealed class LoraLayer(PeftBaseLayer baseLayer, PeftAdapterState state)
         }
     }
 
-    // B·A laid out like the (out, in) weight view ((dim, num) for embeddings).
-    private Tensor DeltaUnscaled(string adapter) => IsEmbedding
-        ? Slots.First(s => s.Name == "lora_embedding_B")[adapter].matmul(Slots.First(s => s.Name == "lora_embedding_A")[adapter])
-        : Slots.First(s => s.Name == "lora_B")[adapter].matmul(Slots.First(s => s.Name == "lora_A")[adapter]);
+    // B·A laid out like the (out, in) weight view ((dim, num) for embeddings, (out, in, kh, kw) for Conv2d).
+    private Tensor DeltaUnscaled(string adapter)
+    {
+        if (IsEmbedding) return Slots.First(s => s.Name == "lora_embedding_B")[adapter].matmul(Slots.First(s => s.Name == "lora_embedding_A")[adapter]);
+        var a = Slots.First(s => s.Name == "lora_A")[adapter];
+        var b = Slots.First(s => s.Name == "lora_B")[adapter];
+        if (!IsConv) return b.matmul(a);
+        // PEFT: a 1×1 kernel multiplies the squeezed matrices; a larger one composes the two convolutions.
+        if (a.shape[2] == 1 && a.shape[3] == 1) return b.flatten(1).matmul(a.flatten(1)).unsqueeze(2).unsqueeze(3);
+        return nn.functional.conv2d(a.permute(1, 0, 2, 3), b).permute(1, 0, 2, 3);
+    }
 
     private static Tensor WeightNorm(Tensor weight, Tensor scaledDelta) => linalg.norm(weight + scaledDelta, dims: [1]);
 
@@ -88,6 +123,12 @@ internal sealed class LoraLayer(PeftBaseLayer baseLayer, PeftAdapterState state)
             var x = input.to(a.dtype);
             var training = Base.Module.training && dropout > 0;
             var dropped = training ? nn.functional.dropout(x, dropout, true) : x;
+            if (IsConv)
+            {
+                var conv = Base.Conv!;
+                result = result + nn.functional.conv2d(nn.functional.conv2d(dropped, a, strides: conv.Stride, padding: conv.Padding), b) * scaling;
+                continue;
+            }
             var loraOut = nn.functional.linear(nn.functional.linear(dropped, a), b) * scaling;
             if (!dora)
             {
@@ -132,6 +173,11 @@ internal sealed class LoraLayer(PeftBaseLayer baseLayer, PeftAdapterState state)
             Base.Weight.copy_((gE * wt).t());
             return;
         }
+        if (IsConv)
+        {
+            Base.Weight.add_(delta.to(Base.Weight.dtype));
+            return;
+        }
         if (!dora)
         {
             AddToWeight(delta);
@@ -152,6 +198,7 @@ internal sealed class LoraLayer(PeftBaseLayer baseLayer, PeftAdapterState state)
         if (!dora)
         {
             if (IsEmbedding) Base.Weight.sub_(delta.t());
+            else if (IsConv) Base.Weight.sub_(delta.to(Base.Weight.dtype));
             else AddToWeight(delta, -1);
             return;
         }

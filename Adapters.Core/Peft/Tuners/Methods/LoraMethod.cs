@@ -2,10 +2,10 @@ using Adapters.Core.Configuration;
 
 namespace Adapters.Core.Peft.Tuners.Methods;
 
-/// <summary>PEFT's LoRA (<c>LORA</c>), with rsLoRA and DoRA, on Linear, Conv1D and Embedding layers.</summary>
+/// <summary>PEFT's LoRA (<c>LORA</c>), with rsLoRA and DoRA, on Linear, Conv1D, Embedding and Conv2d layers (DoRA not on Conv2d yet).</summary>
 internal sealed class LoraMethod : PeftTunerMethod
 {
-    private static readonly HashSet<PeftLayerKind> s_kinds = [PeftLayerKind.Linear, PeftLayerKind.Conv1D, PeftLayerKind.Embedding];
+    private static readonly HashSet<PeftLayerKind> s_kinds = [PeftLayerKind.Linear, PeftLayerKind.Conv1D, PeftLayerKind.Embedding, PeftLayerKind.Conv2d];
 
     // Initialisations that rewrite the base weights (or need data); their saved adapters only fit the rewritten base.
     private static readonly HashSet<string> s_baseChangingInits = new(StringComparer.Ordinal) { "olora", "loftq", "eva", "corda" };

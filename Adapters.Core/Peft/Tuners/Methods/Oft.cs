@@ -81,15 +81,14 @@ internal sealed class OftLayer(PeftBaseLayer baseLayer, PeftAdapterState state) 
         Slot("oft_s").Add(adapter, init ? ones([Base.OutFeatures, 1], dtype, device) : normal(1, 0.1, [Base.OutFeatures, 1], dtype, device));
     }
 
-    private (Tensor Rotation, Tensor Scale) Transform(IEnumerable<string> adapters)
+    // forward: the training forward pass, where module_dropout acts (merges use the whole rotation).
+    private (Tensor Rotation, Tensor Scale) Transform(IEnumerable<string> adapters, bool forward = false)
     {
         Tensor? rotation = null;
         Tensor? scale = null;
         foreach (var adapter in adapters)
         {
             var (blocks, share, coft, eps, dropout) = _settings[adapter];
-            if (Base.Module.training && dropout > 0)
-                throw new AdapterConfigException($"{Base.Path}: OFT module_dropout acts in training; this port applies OFT in eval only so far.");
             var r = Slots[0][adapter];
             if (coft)
             {
@@ -99,6 +98,7 @@ internal sealed class OftLayer(PeftBaseLayer baseLayer, PeftAdapterState state) 
                 r.copy_(where(norms > bound, r * (bound / norms), r));
             }
             var q = Orthogonal.Cayley(r);
+            if (forward && Base.Module.training && dropout > 0) q = Orthogonal.MultiplicativeDropout(q, dropout);
             if (share) q = q.repeat(blocks, 1, 1);
             var blockDiagonal = Orthogonal.BlockDiagonal(q);
             rotation = rotation is null ? blockDiagonal : blockDiagonal.matmul(rotation);
@@ -111,7 +111,7 @@ internal sealed class OftLayer(PeftBaseLayer baseLayer, PeftAdapterState state) 
     /// <inheritdoc />
     protected override Tensor Forward(Tensor input, Tensor baseOutput, IReadOnlyList<string> active)
     {
-        var (rotation, scale) = Transform(active);
+        var (rotation, scale) = Transform(active, forward: true);
         var weight = Orthogonal.Rotate(Base.OutInWeight.detach(), rotation, scale);
         return Base.Linear(input.to(weight.dtype), weight.to(input.dtype)).to(input.dtype);
     }

@@ -23,4 +23,19 @@ internal static class Orthogonal
     /// <summary><c>(R·Wᵀ)ᵀ ⊙ s</c>: the weight (out, in) rotated on its input side and scaled per output.</summary>
     public static Tensor Rotate(Tensor outInWeight, Tensor rotation, Tensor scale) =>
         rotation.matmul(outInWeight.t()).t() * scale;
+
+    /// <summary>
+    /// PEFT's <c>MultiplicativeDropoutLayer</c> (OFT's module_dropout, BOFT's boft_dropout) on (n, b, b) blocks in
+    /// training: <c>⌊p·n⌋</c> blocks chosen at random become the identity; a single (shared) block is left alone.
+    /// </summary>
+    public static Tensor MultiplicativeDropout(Tensor blocks, double p)
+    {
+        var count = blocks.shape[0];
+        if (count == 1) return blocks;
+        var replaced = (long)(p * count);
+        var mask = cat([ones(replaced, blocks.dtype, blocks.device), zeros(count - replaced, blocks.dtype, blocks.device)])
+            .index_select(0, randperm(count, device: blocks.device)).view(count, 1, 1);
+        var eye = torch.eye(blocks.shape[1], dtype: blocks.dtype, device: blocks.device).unsqueeze(0);
+        return (1 - mask) * blocks + mask * eye;
+    }
 }
