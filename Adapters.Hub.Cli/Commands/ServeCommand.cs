@@ -116,6 +116,7 @@ internal static class ServeCommand
                 await parseResult.InvocationConfiguration.Error.WriteLineAsync($"warning: {options.Host} is not a loopback address and no --token was given: anyone who can reach it may write.").ConfigureAwait(false);
             }
             await output.WriteLineAsync($"HF_ENDPOINT={endpoint}").ConfigureAwait(false);
+            await output.WriteLineAsync($"Web page: {endpoint}/ (search adapters, model cards, files and usage)").ConfigureAwait(false);
             await output.WriteLineAsync("Press Ctrl+C to stop.").ConfigureAwait(false);
             await output.FlushAsync(CancellationToken.None).ConfigureAwait(false);
             try

@@ -97,6 +97,9 @@ internal static class ServeRouter
         var method = context.Request.Method;
         bool Is(params string[] methods) => methods.Any(m => string.Equals(m, method, StringComparison.OrdinalIgnoreCase));
 
+        // The web page (/ and /-/...): paths no Hub route and no repository id can take.
+        if (Web.WebEndpoints.Handles(method, s)) return Web.WebEndpoints.ServeAsync(context, services, s);
+
         // The URLs this registry signs and hands out itself (LFS downloads and uploads): not Hub routes.
         if (s.Length >= 2 && s[0] is "lfs-blobs" or "lfs-uploads") RouteLabel.Set(context, s[0]);
         if (s.Length == 2 && s[0] == "lfs-blobs" && Is("GET", "HEAD")) return FileEndpoints.BlobAsync(context, services, s[1]);

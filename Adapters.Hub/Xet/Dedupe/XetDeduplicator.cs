@@ -14,14 +14,18 @@ public sealed class XetDeduplicator(
     XetChunkIndex index,
     Func<XetHash, CancellationToken, Task<XetShard?>>? query,
     Func<BuiltXorb, CancellationToken, Task> xorbReady,
-    XetCompressionScheme scheme = XetCompressionScheme.Lz4)
+    XetCompressionScheme scheme = XetCompressionScheme.Lz4,
+    XorbLimits? limits = null)
 {
     /// <summary>A chunk is a global-dedupe candidate when its hash's last word is divisible by this.</summary>
     public const ulong GlobalDedupeModulus = 1024;
 
     private const int ReadBlock = 1 << 20;
 
-    private readonly XorbBuilder _builder = new(scheme);
+    /// <summary>Largest gap, in chunks, between dedupe queries inside a run of unknown chunks.</summary>
+    private const int MaxProbeSpacing = 256;
+
+    private readonly XorbBuilder _builder = new(scheme, limits);
     private readonly List<XetShardXorbInfo> _xorbs = [];
     private readonly HashSet<XetHash> _queried = [];
     private readonly HashSet<XetHash> _localXorbs = [];
@@ -53,6 +57,14 @@ public sealed class XetDeduplicator(
         long newBytes = 0, newChunks = 0, foundGlobally = 0;
         var queries = 0;
 
+        // Besides the protocol's candidates (first chunk, hash rule), the CAS is asked about the first unknown chunk
+        // after a stored one (a server may answer with the one xorb that holds a chunk, and stored data usually goes
+        // on in the next xorb of the same upload) and, within a run of unknown chunks, at run positions 1, 2, 4, …,
+        // 256 and every 256 chunks after: where new data ends and stored data resumes in an unseen xorb, the run
+        // costs at most about its own length again.
+        var previousStored = false;
+        var unknownRun = 0;
+        var nextProbe = 1;
         await using (var stream = open())
         {
             var buffer = new byte[XetChunker.MaximumChunkSize];
@@ -61,18 +73,29 @@ public sealed class XetDeduplicator(
                 var chunk = chunks[i];
                 var length = (int)chunk.Length;
                 await stream.ReadExactlyAsync(buffer.AsMemory(0, length), cancellationToken).ConfigureAwait(false);
-                if (query is not null && (i == 0 || IsGlobalDedupeCandidate(chunk.Hash)) && !index.TryFind(chunk.Hash, out _)
-                    && !pendingChunks.ContainsKey(chunk.Hash) && _queried.Add(chunk.Hash))
+                if (query is not null && !index.TryFind(chunk.Hash, out _) && !pendingChunks.ContainsKey(chunk.Hash))
                 {
-                    queries++;
-                    if (await query(chunk.Hash, cancellationToken).ConfigureAwait(false) is { } shard) index.AddShard(shard);
+                    var probe = unknownRun == nextProbe;
+                    if (probe) nextProbe = unknownRun < MaxProbeSpacing ? unknownRun * 2 : unknownRun + MaxProbeSpacing;
+                    if ((i == 0 || IsGlobalDedupeCandidate(chunk.Hash) || previousStored || probe) && _queried.Add(chunk.Hash))
+                    {
+                        queries++;
+                        if (await query(chunk.Hash, cancellationToken).ConfigureAwait(false) is { } shard) index.AddShard(shard);
+                    }
                 }
                 if (index.TryFind(chunk.Hash, out var location))
                 {
                     pieces[i] = (location.XorbHash, -1, location.ChunkIndex);
                     if (!_localXorbs.Contains(location.XorbHash)) foundGlobally++;
+                    previousStored = true;
+                    unknownRun = 0;
+                    nextProbe = 1;
+                    onBytes?.Invoke(length);
+                    continue;
                 }
-                else if (pendingChunks.TryGetValue(chunk.Hash, out var pending))
+                previousStored = false;
+                unknownRun++;
+                if (pendingChunks.TryGetValue(chunk.Hash, out var pending))
                 {
                     pieces[i] = (default, pending.Pending, pending.Index);
                 }

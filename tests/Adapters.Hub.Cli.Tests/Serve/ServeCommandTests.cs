@@ -57,6 +57,11 @@ public sealed class ServeCommandTests : IDisposable
             Assert.Equal(commit, snapshot.CommitHash);
             Assert.StartsWith(Path.Combine(_scratch.FullName, "home", "hub"), snapshot.Path, StringComparison.Ordinal);
             Assert.Equal(await File.ReadAllBytesAsync(Path.Combine(source, "pytorch_model_head.bin")), await File.ReadAllBytesAsync(Path.Combine(snapshot.Path, "pytorch_model_head.bin")));
+
+            // The page the banner names finds the pushed adapter.
+            lock (output) Assert.Contains($"Web page: {endpoint}/ ", inner.ToString());
+            using var browser = new HttpClient();
+            Assert.Contains(">me/from-cli</a>", await browser.GetStringAsync(endpoint + "/?q=from-cli"), StringComparison.Ordinal);
         }
         finally
         {
