@@ -119,9 +119,12 @@ internal static class CommandErrors
         for (var i = 0; i < tokens.Count; i++)
         {
             var value = tokens[i].Value;
-            if (value == "--token" && i + 1 < tokens.Count) Add(tokens[i + 1].Value);
+            if (value is "--token" or "--upstream-token" && i + 1 < tokens.Count) Add(tokens[i + 1].Value);
             else if (value.StartsWith("--token=", StringComparison.Ordinal)) Add(value["--token=".Length..]);
+            else if (value.StartsWith("--upstream-token=", StringComparison.Ordinal)) Add(value["--upstream-token=".Length..]);
         }
+        // serve's mirror token may come from its environment variable instead.
+        Add(Environment.GetEnvironmentVariable("ADAPTERS_SERVE_UPSTREAM_TOKEN"));
         try
         {
             Add(HubEnvironment.FromProcess().Token);

@@ -1,5 +1,6 @@
 using System.Net;
 using Adapters.Registry.Endpoints;
+using Adapters.Registry.Operations;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -75,7 +76,8 @@ public sealed class RegistryServer : IAsyncDisposable
             else throw new ArgumentException($"--host '{options.Host}' is not an IP address or 'localhost'.");
         });
         var app = builder.Build();
-        app.Run(context => options.RequestLog is { } log ? RequestLog.DispatchLoggedAsync(context, services, log) : ServeRouter.DispatchAsync(context, services));
+        // /healthz and /metrics first; every other request is routed (and logged with -v), then measured.
+        app.Run(context => OperationsEndpoints.DispatchAsync(context, services));
         string address;
         try
         {

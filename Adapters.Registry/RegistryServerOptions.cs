@@ -76,6 +76,9 @@ public sealed record RegistryServerOptions
     /// <summary>Connections served at once; more wait in the socket backlog. Bounds what slow or idle clients can hold.</summary>
     public long MaxConcurrentConnections { get; init; } = 1024;
 
+    /// <summary>Mirror mode: repositories not held here are read from an upstream Hub on first request and kept (see <see cref="UpstreamMirrorOptions"/>).</summary>
+    public UpstreamMirrorOptions? Mirror { get; init; }
+
     /// <summary>When set, every request is logged at Information (method, path, status, milliseconds; never a token or query).</summary>
     public Microsoft.Extensions.Logging.ILogger? RequestLog { get; init; }
 }

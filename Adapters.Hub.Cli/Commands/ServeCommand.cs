@@ -7,7 +7,7 @@ using Adapters.Registry.Auth;
 namespace Adapters.Hub.Cli.Commands;
 
 /// <summary>
-/// <c>adapters-hub serve --root DIR [--host 127.0.0.1] [--port N] [--token [read:|write:]T]... [--postgres CONNECTION]</c>: runs a
+/// <c>adapters-hub serve --root DIR [--host 127.0.0.1] [--port N] [--token [read:|write:]T]... [--postgres CONNECTION] [--upstream URL] [--config FILE]</c>: runs a
 /// Hub-compatible registry until Ctrl+C. Point any Hub client at it with <c>HF_ENDPOINT</c>. With the global
 /// <c>-v</c>, every request is logged to standard error (method, path, status, time; never a token).
 /// </summary>
@@ -20,7 +20,7 @@ internal static class ServeCommand
 
     public static Command Create()
     {
-        var root = new Option<string>("--root") { Description = "Folder that holds the registry (created when missing).", Required = true };
+        var root = new Option<string?>("--root") { Description = "Folder that holds the registry (created when missing). Required, here, in ADAPTERS_SERVE_ROOT or in the settings file." };
         var host = new Option<string>("--host") { Description = "Address to listen on (default 127.0.0.1, loopback only).", DefaultValueFactory = _ => "127.0.0.1" };
         var port = new Option<int>("--port") { Description = $"Port to listen on (default {DefaultPort}; 0 picks a free one).", DefaultValueFactory = _ => DefaultPort };
         var tokens = new Option<string[]>("--token")
@@ -44,22 +44,32 @@ internal static class ServeCommand
         };
         var s3Bucket = new Option<string?>("--s3-bucket") { Description = "The bucket for --s3-endpoint (it must exist)." };
 
+        var mirror = ServeMirrorOptions.Create();
+        var config = new Option<string?>("--config")
+        {
+            Description = $"Read settings from this JSON file: keys are the option names without dashes ({{\"root\": \"/data\", \"port\": 8787, \"upstream\": \"https://huggingface.co\"}}). The environment ({ServeSettings.EnvironmentPrefix}ROOT, {ServeSettings.EnvironmentPrefix}UPSTREAM_TOKEN, ...) overrides the file, the command line overrides both. Default: ${ServeSettings.EnvironmentPrefix}CONFIG.",
+        };
+
         var command = new Command("serve", "Run a Hub-compatible registry on this machine until Ctrl+C.")
         {
-            root, host, port, tokens, chunkSize, postgres, s3Endpoint, s3Bucket,
+            root, host, port, tokens, chunkSize, postgres, s3Endpoint, s3Bucket, config,
         };
+        foreach (var option in mirror.All) command.Options.Add(option);
         command.WithExamples(
             "adapters-hub serve --root ./registry",
             "adapters-hub serve --root ./registry --port 0 --token read:hf_reader --token write:hf_writer",
             "adapters-hub serve --root ./registry -v",
             $"{PostgresVariable}='Host=db;Database=registry;Username=registry;Password=...' adapters-hub serve --root /mnt/shared/registry",
             "adapters-hub serve --root ./cache --postgres 'Host=db;Database=registry' --s3-endpoint https://s3.example.com --s3-bucket adapters",
+            "ADAPTERS_SERVE_UPSTREAM_TOKEN=hf_... adapters-hub serve --root ./mirror --upstream https://huggingface.co --mirror-deny 'private-org/**'",
+            "adapters-hub serve --config /etc/adapters/serve.json --port 9000",
             "HF_ENDPOINT=http://127.0.0.1:8787 adapters-hub push ./my-adapter me/my-adapter");
 
         command.SetAction((parseResult, cancellationToken) => CommandErrors.GuardAsync(parseResult, async () =>
         {
-            var accepted = (parseResult.GetValue(tokens) ?? []).Select(AccessToken.Parse).ToList();
-            var blobs = (parseResult.GetValue(s3Endpoint), parseResult.GetValue(s3Bucket)) switch
+            var settings = ServeSettings.Load(parseResult, config, command.Options, Environment.GetEnvironmentVariable);
+            var accepted = settings.Strings(tokens).Select(AccessToken.Parse).ToList();
+            var blobs = (settings.String(s3Endpoint), settings.String(s3Bucket)) switch
             {
                 (null, null) => null,
                 ({ Length: > 0 } serviceUrl, { Length: > 0 } bucket) => new S3BlobStorageOptions
@@ -78,14 +88,16 @@ internal static class ServeCommand
             using var logging = CliLogging.CreateFactory(parseResult);
             var options = new RegistryServerOptions
             {
-                RootDirectory = parseResult.GetValue(root)!,
-                Host = parseResult.GetValue(host)!,
-                Port = parseResult.GetValue(port),
+                RootDirectory = settings.String(root) is { Length: > 0 } rootFolder ? rootFolder
+                    : throw new ArgumentException($"serve needs --root (or {ServeSettings.VariableOf(root)}, or \"root\" in the --config file)."),
+                Host = settings.Defaulted(host),
+                Port = settings.Int(port),
                 Tokens = accepted,
-                LfsChunkSize = parseResult.GetValue(chunkSize),
+                LfsChunkSize = settings.Long(chunkSize),
                 S3Blobs = blobs,
-                PostgresConnectionString = parseResult.GetValue(postgres) is { Length: > 0 } connection ? connection
+                PostgresConnectionString = settings.String(postgres) is { Length: > 0 } connection ? connection
                     : Environment.GetEnvironmentVariable(PostgresVariable) is { Length: > 0 } fromEnvironment ? fromEnvironment : null,
+                Mirror = mirror.Read(settings),
                 RequestLog = logging?.CreateLogger("serve"),
             };
             var output = parseResult.InvocationConfiguration.Output;
@@ -93,6 +105,7 @@ internal static class ServeCommand
             var endpoint = server.Endpoint.ToString().TrimEnd('/');
             await output.WriteLineAsync($"Serving the registry in {server.RootDirectory} at {endpoint}").ConfigureAwait(false);
             await output.WriteLineAsync($"Metadata: {server.MetadataDescription}").ConfigureAwait(false);
+            if (options.Mirror is { } mirrored) await output.WriteLineAsync($"Mirror of {mirrored.Upstream}{(mirrored.Offline ? " (offline: cached content only)" : "")}; branch names re-resolved after {mirrored.RevisionTtl.TotalSeconds:0} s").ConfigureAwait(false);
             if (blobs is not null) await output.WriteLineAsync($"Blobs: S3 {blobs.ServiceUrl.GetLeftPart(UriPartial.Authority)}/{blobs.Bucket}, cached in {server.RootDirectory}").ConfigureAwait(false);
             await output.WriteLineAsync(accepted.Count == 0
                 ? "No --token: the registry is open (anyone who can reach the address may write) until an account exists ('adapters-hub registry create-user')."

@@ -1,4 +1,6 @@
 using Adapters.Hub.Routing;
+using Adapters.Registry.Mirror;
+using Adapters.Registry.Operations;
 using Adapters.Registry.Storage;
 using Adapters.Registry.Xet;
 using Microsoft.AspNetCore.Http;
@@ -99,6 +101,7 @@ internal static class ServeRouter
         if (Web.WebEndpoints.Handles(method, s)) return Web.WebEndpoints.ServeAsync(context, services, s);
 
         // The URLs this registry signs and hands out itself (LFS downloads and uploads): not Hub routes.
+        if (s.Length >= 2 && s[0] is "lfs-blobs" or "lfs-uploads") RouteLabel.Set(context, s[0]);
         if (s.Length == 2 && s[0] == "lfs-blobs" && Is("GET", "HEAD")) return FileEndpoints.BlobAsync(context, services, s[1]);
         if (s.Length == 2 && s[0] == "lfs-uploads" && Is("PUT")) return LfsEndpoints.PutObjectAsync(context, services, s[1]);
         if (s.Length == 2 && s[0] == "lfs-uploads" && Is("POST")) return LfsEndpoints.CompleteAsync(context, services, s[1]);
@@ -108,8 +111,13 @@ internal static class ServeRouter
         if (Is("GET") && XetTokenEndpoints.TryMatch(s, out var xetRepo, out var xetRevision, out var xetLevel)) return XetTokenEndpoints.TokenAsync(context, services, xetRepo, xetRevision, xetLevel);
 
         var match = Choose(HubRoutes.MatchAll(method, s), services) ?? throw NotFound(context);
+        RouteLabel.Set(context, match.Route.Name);
         var key = match.RepoId is { } repoId ? RepoKey.Parse(match.RepoType, repoId) : null;
-        return s_handlers[match.Route](context, services, match, key);
+        var handler = s_handlers[match.Route];
+        // Mirror mode: what a read route needs is brought from upstream first (Mirror/).
+        return services.Mirror is { } mirror && key is not null
+            ? MirrorRoutes.ServeThroughAsync(context, services, mirror, match, key, () => handler(context, services, match, key))
+            : handler(context, services, match, key);
     }
 
     /// <summary>

@@ -1,5 +1,7 @@
 using Adapters.Registry.Accounts;
 using Adapters.Registry.Auth;
+using Adapters.Registry.Mirror;
+using Adapters.Registry.Operations;
 using Adapters.Registry.Storage;
 using Adapters.Registry.Storage.Metadata;
 using Adapters.Registry.Storage.ObjectStorage;
@@ -34,7 +36,15 @@ internal sealed class ServeServices : IDisposable
         Sessions = new LfsUploadSessions(Store.Blobs, Signer, Path.Combine(Store.Root, "tmp", "uploads"));
         Xet = new XetStorage(Store.Blobs, Store.Xet);
         XetTokens = new XetCasTokens(Store.UrlSigningKey()) { Lifetime = options.UrlLifetime };
+        Mirror = options.Mirror is { } mirror ? new UpstreamMirror(mirror, Store, options.RequestLog) : null;
+        Metrics = new RegistryMetrics(() => Mirror);
     }
+
+    /// <summary>Mirror mode's upstream, when <see cref="RegistryServerOptions.Mirror"/> is set.</summary>
+    public UpstreamMirror? Mirror { get; }
+
+    /// <summary>The counters behind <c>/metrics</c>.</summary>
+    public RegistryMetrics Metrics { get; }
 
     public RegistryServerOptions Options { get; }
 
@@ -62,6 +72,7 @@ internal sealed class ServeServices : IDisposable
     {
         ContentParsing.Dispose();
         Accounts.Dispose();
+        Mirror?.Dispose();
         Store.Dispose();
     }
 

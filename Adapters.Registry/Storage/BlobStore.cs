@@ -82,6 +82,25 @@ internal sealed partial class BlobStore
         return Convert.ToHexStringLower(SHA256.HashData(stream));
     }
 
+    /// <summary>
+    /// Proves the blob store usable for <c>/healthz</c>: a probe file is written, read back and removed in the
+    /// upload folder, and the object storage (if any) answers a size query. Throws what failed.
+    /// </summary>
+    public async Task ProbeAsync(CancellationToken cancellationToken)
+    {
+        var probe = NewTempPath("healthz");
+        try
+        {
+            await File.WriteAllBytesAsync(probe, [1, 2, 3], cancellationToken).ConfigureAwait(false);
+            if ((await File.ReadAllBytesAsync(probe, cancellationToken).ConfigureAwait(false)).Length != 3) throw new IOException($"The probe file {probe} did not read back.");
+        }
+        finally
+        {
+            File.Delete(probe);
+        }
+        if (_remote is not null) await _remote.SizeAsync("healthz-probe", cancellationToken).ConfigureAwait(false);
+    }
+
     public string NewTempPath(string purpose) => Path.Combine(TempRoot, $"{purpose}-{Guid.NewGuid():N}");
 
     /// <summary>The size of a stored LFS object (here or in the object storage), or null when it is not stored.</summary>

@@ -48,6 +48,10 @@ public static class Program
         {
             return await Serve.RegistryLoad.RunAsync(loadArgs).ConfigureAwait(false);
         }
+        if (args is [Serve.MirrorRatio.Mode, .. var mirrorArgs])
+        {
+            return await Serve.MirrorRatio.RunAsync(mirrorArgs).ConfigureAwait(false);
+        }
         if (args is [Serve.ServeSoak.Mode, .. var soakArgs])
         {
             return await Serve.ServeSoak.RunAsync(soakArgs).ConfigureAwait(false);

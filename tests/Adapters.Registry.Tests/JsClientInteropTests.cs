@@ -19,13 +19,13 @@ public abstract class JsClientInteropTests(RegistryBackend backend) : BackendSui
 {
     private const string WriteToken = "hf_interop_writer";
 
-    private static string InteropFolder => Path.Combine(TestPaths.RepoRoot, "tests", "interop");
+    internal static string InteropFolder => Path.Combine(TestPaths.RepoRoot, "tests", "interop");
 
     /// <summary>
     /// <c>dotnet test</c> alone must pass on a fresh clone, so the pinned JS client is installed from the
     /// lock file when <c>.ci/run</c> has not done it already.
     /// </summary>
-    private static async Task InstallJsClientAsync()
+    internal static async Task InstallJsClientAsync()
     {
         var start = new ProcessStartInfo("npm", ["ci", "--prefix", InteropFolder, "--no-audit", "--no-fund"])
         {
@@ -148,7 +148,7 @@ public abstract class JsClientInteropTests(RegistryBackend backend) : BackendSui
         Assert.Matches("^[0-9a-f]{40}$", ourCommit.CommitOid);
     }
 
-    private static Task<string> RunNodeAsync(params string[] arguments) => RunNodeCoreAsync(arguments);
+    internal static Task<string> RunNodeAsync(params string[] arguments) => RunNodeCoreAsync(arguments);
 
     private static async Task<string> RunNodeCoreAsync(IReadOnlyList<string> arguments)
     {

@@ -34,3 +34,11 @@ public sealed class AccountTestsOnPostgres(PostgresCluster cluster) : Adapters.R
 
 [Collection(PostgresCollection.Name)]
 public sealed class AccountTestsOnPostgresAndS3(PostgresCluster cluster, S3Server s3) : Adapters.Registry.Tests.Accounts.AccountTests(RegistryBackend.PostgresAndS3(cluster, s3));
+
+public sealed class MirrorClientTestsOnSqlite() : Mirror.MirrorClientTests(RegistryBackend.Sqlite);
+
+[Collection(PostgresCollection.Name)]
+public sealed class MirrorClientTestsOnPostgres(PostgresCluster cluster) : Mirror.MirrorClientTests(RegistryBackend.Postgres(cluster));
+
+[Collection(PostgresCollection.Name)]
+public sealed class MirrorClientTestsOnPostgresAndS3(PostgresCluster cluster, S3Server s3) : Mirror.MirrorClientTests(RegistryBackend.PostgresAndS3(cluster, s3));
