@@ -2,7 +2,7 @@ using System.Globalization;
 
 namespace Adapters.Bench.Xet;
 
-/// <summary><c>xet chunk-hash</c> and <c>xet dedupe</c>: the Xet figures of issue 21.</summary>
+/// <summary><c>xet chunk-hash</c>, <c>xet dedupe</c> and <c>xet download</c>: the Xet figures of issue 21.</summary>
 internal static class XetMode
 {
     public const string Mode = "xet";
@@ -15,8 +15,10 @@ internal static class XetMode
                 return XetChunkHashMode.Run(rest);
             case [XetDedupeMode.Mode, .. var rest]:
                 return await XetDedupeMode.RunAsync(rest).ConfigureAwait(false);
+            case [XetDownloadMode.Mode, .. var rest]:
+                return await XetDownloadMode.RunAsync(rest).ConfigureAwait(false);
             default:
-                Console.Error.WriteLine("usage: xet chunk-hash [--mib N] | xet dedupe [--mib N]");
+                Console.Error.WriteLine("usage: xet chunk-hash [--mib N] | xet dedupe [--mib N] [--serve] | xet download [--mib N] [--rounds R]");
                 return 2;
         }
     }
