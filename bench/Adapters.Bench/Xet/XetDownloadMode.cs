@@ -67,7 +67,10 @@ internal static class XetDownloadMode
             var watch = Stopwatch.StartNew();
             var file = await client.Files.DownloadFileAsync("bench/xet-download", "model.safetensors").ConfigureAwait(false);
             watch.Stop();
-            if (new FileInfo(file).Length != (long)mib << 20) throw new InvalidOperationException($"downloaded {file} has the wrong size");
+            // Snapshot entries are symbolic links into blobs/, as in Python's cache: measure what they point at.
+            long length;
+            using (var stream = File.OpenRead(file)) length = stream.Length;
+            if (length != (long)mib << 20) throw new InvalidOperationException($"downloaded {file} has the wrong size");
             return mib / watch.Elapsed.TotalSeconds;
         }
         finally
