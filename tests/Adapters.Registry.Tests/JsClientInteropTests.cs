@@ -51,7 +51,7 @@ public abstract class JsClientInteropTests(RegistryBackend backend) : BackendSui
         // 8 MiB parts: files our client pushes over 8 MiB take the multipart path; the JS client's LFS files go through Xet.
         var requests = new RequestRecorder();
         await using var host = await StartHostAsync(tokens: [$"write:{WriteToken}"], lfsChunkSize: 8L * 1024 * 1024, customize: o => o with { RequestLog = requests });
-        var endpoint = host.Server.Endpoint.ToString().TrimEnd('/');
+        var endpoint = host.Endpoint.ToString().TrimEnd('/');
         var input = host.Scratch.CreateSubdirectory("js-input");
         var files = new Dictionary<string, byte[]>
         {

@@ -22,7 +22,7 @@ public abstract partial class ServePythonProtocolTests(RegistryBackend backend) 
     public async Task Create_repo_with_exist_ok_gets_a_409_whose_body_names_the_url_in_both_client_versions()
     {
         await using var host = await StartHostAsync(tokens: [Writer]);
-        using var wire = new PythonWire(host.Server.Endpoint, Writer);
+        using var wire = new PythonWire(host.Endpoint, Writer);
 
         // 1.x: visibility, organization split off the name.
         var created = await PythonWire.JsonOf(await wire.PostJsonAsync("/api/repos/create", new { name = "exists", organization = "me", visibility = "public" }));
@@ -47,7 +47,7 @@ public abstract partial class ServePythonProtocolTests(RegistryBackend backend) 
     public async Task Upload_large_folder_requests_create_preupload_lfs_and_commit_and_the_files_come_back()
     {
         await using var host = await StartHostAsync(tokens: [Writer]);
-        using var wire = new PythonWire(host.Server.Endpoint, Writer);
+        using var wire = new PythonWire(host.Endpoint, Writer);
         // upload_large_folder starts with create_repo(exist_ok=True), twice when resumed: the 409 must carry the url.
         await PythonWire.JsonOf(await wire.PostJsonAsync("/api/repos/create", new { name = "large", organization = "me" }));
         Assert.Equal($"{wire.BaseUrl}/me/large", (await PythonWire.ErrorOf(await wire.PostJsonAsync("/api/repos/create", new { name = "large", organization = "me" }), 409)).GetProperty("url").GetString());
@@ -113,7 +113,7 @@ public abstract partial class ServePythonProtocolTests(RegistryBackend backend) 
     public async Task Tags_are_created_listed_in_refs_resolvable_as_revisions_and_deleted()
     {
         await using var host = await StartHostAsync(tokens: [Writer]);
-        using var wire = new PythonWire(host.Server.Endpoint, Writer);
+        using var wire = new PythonWire(host.Endpoint, Writer);
         await PythonWire.JsonOf(await wire.PostJsonAsync("/api/repos/create", new { name = "tagged", organization = "me" }));
         var first = (await PythonWire.JsonOf(await wire.CommitAsync("me/tagged", "main", "First", [PythonWire.File("a.txt", "one")]))).GetProperty("commitOid").GetString()!;
         var second = (await PythonWire.JsonOf(await wire.CommitAsync("me/tagged", "main", "Second", [PythonWire.File("a.txt", "two")]))).GetProperty("commitOid").GetString()!;
@@ -163,7 +163,7 @@ public abstract partial class ServePythonProtocolTests(RegistryBackend backend) 
     public async Task List_repo_commits_is_newest_first_and_paginated_with_an_absolute_link_python_follows()
     {
         await using var host = await StartHostAsync(tokens: [Writer]);
-        using var wire = new PythonWire(host.Server.Endpoint, Writer);
+        using var wire = new PythonWire(host.Endpoint, Writer);
         await PythonWire.JsonOf(await wire.PostJsonAsync("/api/repos/create", new { name = "history", organization = "me" }));
         var made = new List<string>();
         for (var i = 1; i <= 5; i++)
@@ -213,7 +213,7 @@ public abstract partial class ServePythonProtocolTests(RegistryBackend backend) 
     public async Task A_pull_request_is_created_commented_committed_to_and_merged_into_its_target_branch()
     {
         await using var host = await StartHostAsync(tokens: [Writer, "read:hf_reader_token"]);
-        using var wire = new PythonWire(host.Server.Endpoint, Writer);
+        using var wire = new PythonWire(host.Endpoint, Writer);
         await PythonWire.JsonOf(await wire.PostJsonAsync("/api/repos/create", new { name = "community", organization = "me" }));
         await PythonWire.JsonOf(await wire.CommitAsync("me/community", "main", "Base", [PythonWire.File("shared.txt", "base"), PythonWire.File("keep.txt", "keep")]));
 
@@ -256,7 +256,7 @@ public abstract partial class ServePythonProtocolTests(RegistryBackend backend) 
         Assert.True(hidden.GetProperty("data").GetProperty("hidden").GetBoolean());
 
         // A read token can read but not merge.
-        using var reader = new PythonWire(host.Server.Endpoint, "hf_reader_token");
+        using var reader = new PythonWire(host.Endpoint, "hf_reader_token");
         await PythonWire.JsonOf(await reader.GetAsync("/api/models/me/community/discussions/1"));
         await PythonWire.ErrorOf(await reader.PostEmptyAsync("/api/models/me/community/discussions/1/merge"), 403);
 
@@ -288,7 +288,7 @@ public abstract partial class ServePythonProtocolTests(RegistryBackend backend) 
     public async Task Discussions_list_by_page_type_and_status_and_create_pr_commits_open_numbered_pull_requests()
     {
         await using var host = await StartHostAsync(tokens: [Writer]);
-        using var wire = new PythonWire(host.Server.Endpoint, Writer);
+        using var wire = new PythonWire(host.Endpoint, Writer);
         await PythonWire.JsonOf(await wire.PostJsonAsync("/api/repos/create", new { name = "busy", organization = "me" }));
         for (var i = 0; i < 52; i++)
         {
@@ -338,7 +338,7 @@ public abstract partial class ServePythonProtocolTests(RegistryBackend backend) 
     public async Task Super_squash_history_leaves_one_commit_with_the_same_files_and_refuses_tags_and_unknown_branches()
     {
         await using var host = await StartHostAsync(tokens: [Writer]);
-        using var wire = new PythonWire(host.Server.Endpoint, Writer);
+        using var wire = new PythonWire(host.Endpoint, Writer);
         await PythonWire.JsonOf(await wire.PostJsonAsync("/api/repos/create", new { name = "squash", organization = "me" }));
         for (var i = 0; i < 3; i++) await PythonWire.JsonOf(await wire.CommitAsync("me/squash", "main", $"Commit {i}", [PythonWire.File($"f{i}.txt", $"{i}")]));
         await PythonWire.JsonOf(await wire.PostJsonAsync("/api/models/me/squash/tag/main", new { tag = "v1" }));
@@ -362,7 +362,7 @@ public abstract partial class ServePythonProtocolTests(RegistryBackend backend) 
     public async Task A_pull_request_that_conflicts_with_its_target_is_refused_with_the_conflicting_files_and_nothing_moves()
     {
         await using var host = await StartHostAsync();
-        using var wire = new PythonWire(host.Server.Endpoint);
+        using var wire = new PythonWire(host.Endpoint);
         await PythonWire.JsonOf(await wire.PostJsonAsync("/api/repos/create", new { name = "clash", organization = "me" }));
         await PythonWire.JsonOf(await wire.CommitAsync("me/clash", "main", "Base", [PythonWire.File("a.txt", "base"), PythonWire.File("b.txt", "base")]));
         await PythonWire.JsonOf(await wire.CommitAsync("me/clash", "main", "Change a on a PR", [PythonWire.File("a.txt", "from the PR"), PythonWire.File("c.txt", "new")], "?create_pr=1"));
@@ -385,9 +385,9 @@ public abstract partial class ServePythonProtocolTests(RegistryBackend backend) 
     public async Task Every_error_python_maps_carries_its_X_Error_Code_including_anonymous_access_to_a_private_repo()
     {
         await using var host = await StartHostAsync(tokens: [Writer]);
-        using var wire = new PythonWire(host.Server.Endpoint, Writer);
-        using var anonymous = new PythonWire(host.Server.Endpoint);
-        using var stranger = new PythonWire(host.Server.Endpoint, "hf_not_a_token");
+        using var wire = new PythonWire(host.Endpoint, Writer);
+        using var anonymous = new PythonWire(host.Endpoint);
+        using var stranger = new PythonWire(host.Endpoint, "hf_not_a_token");
         await PythonWire.JsonOf(await wire.PostJsonAsync("/api/repos/create", new { name = "secret", organization = "me", visibility = "private" }));
 
         // Anonymous, private: the Hub's 401, with the code Python needs over plain http (no bare 401).

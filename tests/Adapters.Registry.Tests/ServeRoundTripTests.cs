@@ -81,7 +81,7 @@ public abstract class ServeRoundTripTests(RegistryBackend backend) : BackendSuit
         // paths-info, as the JS client's downloadFileToCacheDir asks it (JSON body).
         using (var http = new HttpClient())
         {
-            using var response = await http.PostAsync($"{host.Server.Endpoint}api/models/org/meta/paths-info/main",
+            using var response = await http.PostAsync($"{host.Endpoint}api/models/org/meta/paths-info/main",
                 new StringContent("{\"paths\":[\"weights/adapter.safetensors\",\"weights\",\"missing.txt\"],\"expand\":true}", System.Text.Encoding.UTF8, "application/json"));
             response.EnsureSuccessStatusCode();
             var infos = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.EnumerateArray().ToList();

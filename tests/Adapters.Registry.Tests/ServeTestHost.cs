@@ -11,26 +11,46 @@ internal sealed class ServeTestHost : IAsyncDisposable
 
     private readonly Func<RegistryServerOptions, RegistryServerOptions> _customize;
 
-    private ServeTestHost(RegistryServer server, DirectoryInfo scratch, Func<RegistryServerOptions, RegistryServerOptions> customize)
+    private readonly RegistryServer? _secondReplica;
+    private readonly Backends.RoundRobinBalancer? _balancer;
+
+    private ServeTestHost(RegistryServer server, DirectoryInfo scratch, Func<RegistryServerOptions, RegistryServerOptions> customize,
+        RegistryServer? secondReplica = null, Backends.RoundRobinBalancer? balancer = null)
     {
         Server = server;
         Scratch = scratch;
         _customize = customize;
+        _secondReplica = secondReplica;
+        _balancer = balancer;
     }
 
+    /// <summary>The registry (with two replicas: the first one).</summary>
     public RegistryServer Server { get; private set; }
+
+    /// <summary>Where clients reach the registry: the server, or with two replicas the balancer in front of them.</summary>
+    public Uri Endpoint => _balancer?.Endpoint ?? Server.Endpoint;
+
+    /// <summary>With two replicas, how many requests each answered; null with one.</summary>
+    public long[]? AnsweredByReplica => _balancer?.Answered;
 
     public DirectoryInfo Scratch { get; }
 
     public string Root => Path.Combine(Scratch.FullName, "registry");
 
     public static async Task<ServeTestHost> StartAsync(
-        IReadOnlyList<string>? tokens = null, long lfsChunkSize = 64L * 1024 * 1024, int pageSize = 1000, Func<RegistryServerOptions, RegistryServerOptions>? customize = null)
+        IReadOnlyList<string>? tokens = null, long lfsChunkSize = 64L * 1024 * 1024, int pageSize = 1000, Func<RegistryServerOptions, RegistryServerOptions>? customize = null,
+        int replicas = 1)
     {
         var scratch = Directory.CreateTempSubdirectory("adapters-serve-");
         customize ??= o => o;
-        var server = await RegistryServer.StartAsync(customize(Options(Path.Combine(scratch.FullName, "registry"), tokens, lfsChunkSize, pageSize)));
-        return new ServeTestHost(server, scratch, customize);
+        var options = customize(Options(Path.Combine(scratch.FullName, "registry"), tokens, lfsChunkSize, pageSize));
+        var server = await RegistryServer.StartAsync(options);
+        if (replicas == 1) return new ServeTestHost(server, scratch, customize);
+        // A second replica on the same metadata and blob store, with its own local folder (a cache), behind a balancer
+        // that alternates every request between the two.
+        var second = await RegistryServer.StartAsync(options with { RootDirectory = Path.Combine(scratch.FullName, "registry-2") });
+        var balancer = await Backends.RoundRobinBalancer.StartAsync([server.Endpoint, second.Endpoint]);
+        return new ServeTestHost(server, scratch, customize, second, balancer);
     }
 
     private static RegistryServerOptions Options(string root, IReadOnlyList<string>? tokens, long lfsChunkSize, int pageSize) => new()
@@ -54,7 +74,7 @@ internal sealed class ServeTestHost : IAsyncDisposable
     {
         var client = new HubClient(new HubClientOptions
         {
-            Endpoint = Server.Endpoint,
+            Endpoint = Endpoint,
             Token = token,
             CacheDirectory = Scratch.CreateSubdirectory("cache-" + Guid.NewGuid().ToString("N")).FullName,
             Retry = new HubRetryOptions { MaxRetries = 0 },
@@ -67,6 +87,14 @@ internal sealed class ServeTestHost : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         foreach (var client in _clients) client.Dispose();
+        if (_balancer is not null)
+        {
+            await _balancer.DisposeAsync();
+            // A suite run "on two replicas" that one replica never served proves nothing about replicas.
+            if (_balancer.Answered.Sum() > 1 && _balancer.Answered.Any(n => n == 0))
+                throw new InvalidOperationException($"The balancer sent no request to one replica ({string.Join(", ", _balancer.Answered)} requests answered).");
+        }
+        if (_secondReplica is not null) await _secondReplica.DisposeAsync();
         await Server.DisposeAsync();
         Scratch.Delete(recursive: true);
     }

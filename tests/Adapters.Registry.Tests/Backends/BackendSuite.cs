@@ -10,6 +10,6 @@ public abstract class BackendSuite(RegistryBackend backend)
         IReadOnlyList<string>? tokens = null, long lfsChunkSize = 64L * 1024 * 1024, int pageSize = 1000, Func<RegistryServerOptions, RegistryServerOptions>? customize = null)
     {
         var backend = await Backend.PrepareAsync();
-        return await ServeTestHost.StartAsync(tokens, lfsChunkSize, pageSize, customize is null ? backend : o => customize(backend(o)));
+        return await ServeTestHost.StartAsync(tokens, lfsChunkSize, pageSize, customize is null ? backend : o => customize(backend(o)), Backend.Replicas);
     }
 }

@@ -12,6 +12,15 @@ public abstract class RegistryBackend
     /// <summary>A fresh database on <paramref name="cluster"/> and a fresh key prefix on <paramref name="s3"/> for each registry started.</summary>
     public static RegistryBackend PostgresAndS3(PostgresCluster cluster, S3Server s3) => new PostgresS3Backend(cluster, s3);
 
+    /// <summary>
+    /// Two replicas on one fresh PostgreSQL database and S3 key prefix, each with its own local folder, behind a
+    /// balancer that alternates every request between them (<see cref="RoundRobinBalancer"/>).
+    /// </summary>
+    public static RegistryBackend TwoReplicasOnPostgresAndS3(PostgresCluster cluster, S3Server s3) => new TwoReplicasBackend(cluster, s3);
+
+    /// <summary>How many <c>serve</c> replicas a registry on this backend runs (1, or 2 behind a balancer).</summary>
+    public virtual int Replicas => 1;
+
     /// <summary>Prepares the store of one registry and returns how its options select it.</summary>
     public abstract Task<Func<RegistryServerOptions, RegistryServerOptions>> PrepareAsync();
 
@@ -44,5 +53,16 @@ public abstract class RegistryBackend
         }
 
         public override string ToString() => "PostgreSQL + S3";
+    }
+
+    private sealed class TwoReplicasBackend(PostgresCluster cluster, S3Server s3) : RegistryBackend
+    {
+        private readonly PostgresS3Backend _store = new(cluster, s3);
+
+        public override int Replicas => 2;
+
+        public override Task<Func<RegistryServerOptions, RegistryServerOptions>> PrepareAsync() => _store.PrepareAsync();
+
+        public override string ToString() => "two replicas on PostgreSQL + S3";
     }
 }

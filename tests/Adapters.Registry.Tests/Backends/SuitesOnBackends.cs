@@ -42,3 +42,12 @@ public sealed class MirrorClientTestsOnPostgres(PostgresCluster cluster) : Mirro
 
 [Collection(PostgresCollection.Name)]
 public sealed class MirrorClientTestsOnPostgresAndS3(PostgresCluster cluster, S3Server s3) : Mirror.MirrorClientTests(RegistryBackend.PostgresAndS3(cluster, s3));
+
+[Collection(PostgresCollection.Name)]
+public sealed class ServePythonProtocolTestsOnTwoReplicas(PostgresCluster cluster, S3Server s3) : ServePythonProtocolTests(RegistryBackend.TwoReplicasOnPostgresAndS3(cluster, s3));
+
+[Collection(PostgresCollection.Name)]
+public sealed class JsClientInteropTestsOnTwoReplicas(PostgresCluster cluster, S3Server s3) : JsClientInteropTests(RegistryBackend.TwoReplicasOnPostgresAndS3(cluster, s3));
+
+[Collection(PostgresCollection.Name)]
+public sealed class ServeRoundTripTestsOnTwoReplicas(PostgresCluster cluster, S3Server s3) : ServeRoundTripTests(RegistryBackend.TwoReplicasOnPostgresAndS3(cluster, s3));

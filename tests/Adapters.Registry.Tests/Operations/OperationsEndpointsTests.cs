@@ -45,7 +45,8 @@ public sealed class OperationsEndpointsTests
     {
         var log = new CapturingLogger();
         await using var host = await ServeTestHost.StartAsync(tokens: [$"write:{Writer}"], customize: o => o with { RequestLog = log });
-        var client = host.Client(Writer);
+        // Uploaded over LFS (not Xet), so the plain download below is served by the lfs-blobs route this test meters.
+        var client = host.Client(Writer, useXet: false);
         await client.Repositories.CreateRepoAsync("ops/metered-adapter");
         var content = new byte[123_456];
         await client.Commits.CreateCommitAsync("ops/metered-adapter", [CommitOperation.AddBytes("weights.bin", content)], "Add weights");
