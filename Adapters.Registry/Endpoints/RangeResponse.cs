@@ -12,11 +12,21 @@ internal static class RangeResponse
 {
     public static async Task SendAsync(HttpContext context, string path, long length, string contentType = "application/octet-stream")
     {
+        if (!TryBegin(context, length, contentType, out var offset, out var count)) return;
+        await context.Response.SendFileAsync(path, offset, count, context.RequestAborted).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Answers the status and headers for a body of <paramref name="length"/> bytes under the request's range, and
+    /// says which bytes to send; false when no body follows (416, HEAD, or nothing to send).
+    /// </summary>
+    internal static bool TryBegin(HttpContext context, long length, string contentType, out long offset, out long count)
+    {
         var response = context.Response;
         response.Headers.AcceptRanges = "bytes";
         response.ContentType = contentType;
-        long offset = 0;
-        var count = length;
+        offset = 0;
+        count = length;
         // An empty file has no byte to point at; the whole (empty) body is the only sensible answer.
         if (length > 0 && TryParseRange(context.Request.Headers.Range.ToString(), length, out var from, out var to, out var unsatisfiable))
         {
@@ -25,7 +35,7 @@ internal static class RangeResponse
                 response.StatusCode = StatusCodes.Status416RangeNotSatisfiable;
                 response.Headers.ContentRange = $"bytes */{length}";
                 response.ContentLength = 0;
-                return;
+                return false;
             }
             offset = from;
             count = to - from + 1;
@@ -37,8 +47,7 @@ internal static class RangeResponse
             response.StatusCode = StatusCodes.Status200OK;
         }
         response.ContentLength = count;
-        if (HttpMethods.IsHead(context.Request.Method) || count == 0) return;
-        await response.SendFileAsync(path, offset, count, context.RequestAborted).ConfigureAwait(false);
+        return !HttpMethods.IsHead(context.Request.Method) && count != 0;
     }
 
     /// <summary>Parses one byte range; false means "no usable range, send everything".</summary>

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Security.Cryptography;
 using Adapters.Registry.Endpoints;
 using Microsoft.AspNetCore.Http;
@@ -15,37 +14,13 @@ internal static class XetFileResponse
 {
     public static async Task SendAsync(HttpContext context, XetStorage storage, XetFileRecord file)
     {
-        var response = context.Response;
-        response.Headers.AcceptRanges = "bytes";
-        response.ContentType = "application/octet-stream";
-        long offset = 0;
-        var count = file.Size;
-        if (file.Size > 0 && RangeResponse.TryParseRange(context.Request.Headers.Range.ToString(), file.Size, out var from, out var to, out var unsatisfiable))
-        {
-            if (unsatisfiable)
-            {
-                response.StatusCode = StatusCodes.Status416RangeNotSatisfiable;
-                response.Headers.ContentRange = $"bytes */{file.Size}";
-                response.ContentLength = 0;
-                return;
-            }
-            offset = from;
-            count = to - from + 1;
-            response.StatusCode = StatusCodes.Status206PartialContent;
-            response.Headers.ContentRange = string.Create(CultureInfo.InvariantCulture, $"bytes {from}-{to}/{file.Size}");
-        }
-        else
-        {
-            response.StatusCode = StatusCodes.Status200OK;
-        }
-        response.ContentLength = count;
-        if (HttpMethods.IsHead(context.Request.Method) || count == 0) return;
+        if (!RangeResponse.TryBegin(context, file.Size, "application/octet-stream", out var offset, out var count)) return;
         if (count != file.Size)
         {
-            await storage.CopyRangeAsync(file, offset, count, response.Body, context.RequestAborted).ConfigureAwait(false);
+            await storage.CopyRangeAsync(file, offset, count, context.Response.Body, context.RequestAborted).ConfigureAwait(false);
             return;
         }
-        await using var hashing = new Sha256CheckingStream(response.Body);
+        await using var hashing = new Sha256CheckingStream(context.Response.Body);
         await storage.CopyRangeAsync(file, 0, file.Size, hashing, context.RequestAborted).ConfigureAwait(false);
         var actual = hashing.Finish();
         if (actual != file.Sha256)
